@@ -1,0 +1,156 @@
+//! The command line. Every subcommand's `--help` is generated from here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::i18n::Lang;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "layerlab",
+    version,
+    about = "Learn Docker images and containers by doing the homework on your own Docker Engine",
+    long_about = "Learn Docker images and containers by doing the homework on your own Docker Engine.\n\n\
+        Without a subcommand layerlab opens the lessons in the terminal UI."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Use the lesson pack in DIR (a folder with pack.yaml) instead of the embedded one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub lessons: Option<PathBuf>,
+    /// Language of everything shown (default: from LC_ALL, LC_MESSAGES, LANG; else en).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
+    /// The base image the lessons build FROM (default: the pack's pinned Alpine).
+    #[arg(long, global = true, value_name = "REF")]
+    pub base_image: Option<String>,
+    /// Log level for the log file in the data dir (error, warn, info, debug, trace).
+    #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
+    pub log_level: String,
+}
+
+impl GlobalArgs {
+    pub fn lang(&self) -> Lang {
+        self.lang.unwrap_or_else(Lang::from_env)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the lessons: id, title, number of steps and your progress.
+    Lessons,
+    /// Check a lesson pack and print every problem as FILE:LINE:COL: message.
+    Validate {
+        /// The pack folder (default: the embedded pack).
+        dir: Option<PathBuf>,
+    },
+    /// Check the Docker connection and what the lessons need.
+    Doctor,
+    /// Remove the containers and images layerlab created (label layerlab.managed=true), nothing else.
+    Clean,
+    /// Load images from a `docker save` tarball (like `docker load`), e.g. a base image in an offline classroom.
+    Load {
+        /// The tarball.
+        archive: PathBuf,
+    },
+    /// Explore an image's layers, file trees and wasted space.
+    Layers(LayersArgs),
+    /// The live lab: an image's read-only layers next to a container's writable layer.
+    Lab {
+        /// The image (default: your lesson image).
+        image: Option<String>,
+    },
+    /// Run a lesson's actions and checks without the UI, one line per step.
+    Run(RunArgs),
+    /// The self-check quiz.
+    Quiz {
+        /// Print the questions, one per line with their kind, and exit.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Grade the homework on this machine.
+    Check(CheckArgs),
+    /// Write the homework README (Markdown) with figures measured now.
+    Report {
+        /// Where to write it (default: stdout).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The image the report is about (default: your lesson image).
+        #[arg(long, value_name = "REF")]
+        image: Option<String>,
+        /// The pushed reference (default: the one the push lesson recorded).
+        #[arg(long, value_name = "REF")]
+        pushed: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LayersArgs {
+    /// The image (name, name:tag or id) to read from the daemon.
+    #[arg(required_unless_present = "archive", conflicts_with = "archive")]
+    pub image: Option<String>,
+    /// Read a `docker save` tarball instead, with no daemon.
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+    /// Print the analysis as JSON instead of opening the explorer.
+    #[arg(long)]
+    pub json: bool,
+    /// Check the rules below and exit 1 when one fails (for pipelines).
+    #[arg(long)]
+    pub ci: bool,
+    /// --ci rule: at most this many wasted bytes.
+    #[arg(long, value_name = "N", requires = "ci")]
+    pub max_wasted_bytes: Option<u64>,
+    /// --ci rule: efficiency at least X (0..1).
+    #[arg(long, value_name = "X", requires = "ci")]
+    pub min_efficiency: Option<f64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// A lesson id, or `all`.
+    pub lesson: String,
+    /// Where to push, e.g. docker.io/USER or 127.0.0.1:5000/USER.
+    #[arg(long, value_name = "REF")]
+    pub registry: Option<String>,
+    /// Run steps that ask for confirmation without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// The name your lesson image gets (default: `image` in DATA_DIR/config.json, else layerlab/nginx-alpine:latest).
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The homework image (default: your lesson image).
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// Also check that this pushed reference pulls and matches the local image.
+    #[arg(long, value_name = "REF")]
+    pub pushed: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Accept this base image in place of Alpine (the offline stand-in).
+    #[arg(long, value_name = "REF")]
+    pub accept_base: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

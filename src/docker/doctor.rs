@@ -1,0 +1,505 @@
+//! The environment checklist shown by `layerlab doctor` and by the first
+//! lesson in the TUI: which daemon, which engine, where images are stored,
+//! whether the base image and a registry are there. Data only; printing is
+//! the caller's business.
+
+use std::net::ToSocketAddrs;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::docker::client::Docker;
+use crate::docker::endpoint::{self, Endpoint, EndpointError};
+use crate::docker::error::DockerError;
+use crate::docker::model::{ImageStore, short_id};
+use crate::i18n::Lang;
+
+pub const DOCKER_HUB_REGISTRY: &str = "registry-1.docker.io:443";
+const REGISTRY_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Status {
+    Ok,
+    /// Works, but a later lesson will need something.
+    Warn,
+    Fail,
+}
+
+impl Status {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Status::Ok => "✔",
+            Status::Warn => "!",
+            Status::Fail => "✘",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoctorLine {
+    pub ok: Status,
+    pub label: String,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DoctorReport {
+    pub lines: Vec<DoctorLine>,
+    /// False when the daemon cannot be used at all (doctor exits non-zero).
+    pub daemon_usable: bool,
+}
+
+impl DoctorReport {
+    /// The checklist as text: one line per check, each fix indented below.
+    pub fn render(&self, lang: Lang) -> String {
+        let fix_label = match lang {
+            Lang::En => "fix",
+            Lang::Ru => "что сделать",
+        };
+        let mut out = String::new();
+        for line in &self.lines {
+            out.push_str(&format!(
+                "{} {}: {}\n",
+                line.ok.symbol(),
+                line.label,
+                line.detail
+            ));
+            if let Some(fix) = &line.fix {
+                out.push_str(&format!("    → {fix_label}: {fix}\n"));
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DoctorOptions {
+    pub lang: Lang,
+    /// The image the lessons build FROM.
+    pub base_image: String,
+    /// `host:port` to test reachability of; default Docker Hub, or
+    /// `LAYERLAB_REGISTRY` when set.
+    pub registry: String,
+}
+
+impl DoctorOptions {
+    pub fn new(lang: Lang, base_image: &str) -> DoctorOptions {
+        let registry = std::env::var("LAYERLAB_REGISTRY")
+            .ok()
+            .map(|r| registry_host_port(&r))
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| DOCKER_HUB_REGISTRY.to_string());
+        DoctorOptions {
+            lang,
+            base_image: base_image.to_string(),
+            registry,
+        }
+    }
+}
+
+/// `https://reg.example:5000/v2/` -> `reg.example:5000`; no port -> :443.
+fn registry_host_port(value: &str) -> String {
+    let v = value.trim();
+    let (https, rest) = match v.strip_prefix("https://") {
+        Some(r) => (true, r),
+        None => match v.strip_prefix("http://") {
+            Some(r) => (false, r),
+            None => (true, v),
+        },
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty()
+        || host
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        host.to_string()
+    } else {
+        format!("{host}:{}", if https { 443 } else { 80 })
+    }
+}
+
+fn t(lang: Lang, ru: &str, en: &str) -> String {
+    match lang {
+        Lang::Ru => ru.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+/// Run every check against the endpoint the Docker CLI would use.
+pub async fn doctor_report(lang: Lang, base_image: &str) -> DoctorReport {
+    let options = DoctorOptions::new(lang, base_image);
+    doctor_report_for(endpoint::resolve_from_process(), &options).await
+}
+
+/// Run the checks for a given endpoint resolution (tests inject one).
+pub async fn doctor_report_for(
+    resolved: Result<Endpoint, EndpointError>,
+    options: &DoctorOptions,
+) -> DoctorReport {
+    let lang = options.lang;
+    // The registry check does not need the daemon: run it alongside.
+    let registry_check = tokio::spawn(check_registry(options.registry.clone(), lang));
+    let mut lines = Vec::new();
+    let endpoint_label = t(lang, "Адрес Docker", "Docker endpoint");
+    let engine_label = t(lang, "Docker Engine", "Docker Engine");
+
+    let daemon = match resolved {
+        Err(e) => {
+            lines.push(DoctorLine {
+                ok: Status::Fail,
+                label: endpoint_label,
+                detail: e.to_string(),
+                fix: Some(e.fix(lang)),
+            });
+            None
+        }
+        Ok(endpoint) => {
+            lines.push(DoctorLine {
+                ok: Status::Ok,
+                label: endpoint_label,
+                detail: format!("{} ({})", endpoint.url, endpoint.source.describe(lang)),
+                fix: None,
+            });
+            match Docker::connect(&endpoint).await {
+                Ok(docker) => Some(docker),
+                Err(e) => {
+                    lines.push(failure_line(engine_label.clone(), &e, lang));
+                    None
+                }
+            }
+        }
+    };
+
+    let daemon_usable = if let Some(docker) = &daemon {
+        engine_lines(docker, options, &mut lines).await
+    } else {
+        false
+    };
+
+    match registry_check.await {
+        Ok(line) => lines.push(line),
+        Err(e) => lines.push(DoctorLine {
+            ok: Status::Warn,
+            label: t(lang, "Реестр", "Registry"),
+            detail: e.to_string(),
+            fix: None,
+        }),
+    }
+    DoctorReport {
+        lines,
+        daemon_usable,
+    }
+}
+
+fn failure_line(label: String, e: &DockerError, lang: Lang) -> DoctorLine {
+    DoctorLine {
+        ok: Status::Fail,
+        label,
+        detail: e.message(lang),
+        fix: e.fix(lang),
+    }
+}
+
+/// Engine, storage, system and base image lines. Returns whether the daemon
+/// is usable.
+async fn engine_lines(
+    docker: &Docker,
+    options: &DoctorOptions,
+    lines: &mut Vec<DoctorLine>,
+) -> bool {
+    let lang = options.lang;
+    let info = match docker.engine_info().await {
+        Ok(info) => info,
+        Err(e) => {
+            lines.push(failure_line(
+                t(lang, "Docker Engine", "Docker Engine"),
+                &e,
+                lang,
+            ));
+            return false;
+        }
+    };
+    let api_note = if info.server_api_version == info.api_version {
+        t(lang, "согласована", "negotiated")
+    } else {
+        match lang {
+            Lang::Ru => format!("согласована; движок умеет до {}", info.server_api_version),
+            Lang::En => format!(
+                "negotiated; the engine supports up to {}",
+                info.server_api_version
+            ),
+        }
+    };
+    lines.push(DoctorLine {
+        ok: Status::Ok,
+        label: t(lang, "Docker Engine", "Docker Engine"),
+        detail: format!(
+            "{}, API {} ({api_note})",
+            info.engine_version, info.api_version
+        ),
+        fix: None,
+    });
+
+    let store = match &info.image_store {
+        ImageStore::ContainerdSnapshotter { snapshotter } => match lang {
+            Lang::Ru => format!("хранилище образов containerd (snapshotter {snapshotter})"),
+            Lang::En => format!("containerd image store (snapshotter {snapshotter})"),
+        },
+        ImageStore::GraphDriver { driver } => match lang {
+            Lang::Ru => format!("драйвер хранения {driver} (классическое хранилище graphdriver)"),
+            Lang::En => format!("storage driver {driver} (classic graphdriver image store)"),
+        },
+    };
+    lines.push(DoctorLine {
+        ok: Status::Ok,
+        label: t(lang, "Хранение слоёв", "Layer storage"),
+        detail: store,
+        fix: None,
+    });
+
+    let windows = info.os_type.eq_ignore_ascii_case("windows");
+    lines.push(DoctorLine {
+        ok: if windows { Status::Fail } else { Status::Ok },
+        label: t(lang, "Система", "System"),
+        detail: format!(
+            "{}, {} {}, {}/{}",
+            info.operating_system,
+            t(lang, "ядро", "kernel"),
+            info.kernel_version,
+            info.os_type,
+            info.architecture
+        ),
+        fix: windows.then(|| {
+            t(
+                lang,
+                "уроки используют Linux-контейнеры: переключите Docker Desktop на Linux containers",
+                "the lessons use Linux containers: switch Docker Desktop to Linux containers",
+            )
+        }),
+    });
+    if windows {
+        return false;
+    }
+
+    let base_label = match lang {
+        Lang::Ru => format!("Базовый образ {}", options.base_image),
+        Lang::En => format!("Base image {}", options.base_image),
+    };
+    match docker.inspect_image(&options.base_image).await {
+        Ok(Some(image)) => lines.push(DoctorLine {
+            ok: Status::Ok,
+            label: base_label,
+            detail: match lang {
+                Lang::Ru => format!("есть ({}, {})", short_id(&image.id), human_size(image.size)),
+                Lang::En => format!("present ({}, {})", short_id(&image.id), human_size(image.size)),
+            },
+            fix: None,
+        }),
+        Ok(None) => lines.push(DoctorLine {
+            ok: Status::Warn,
+            label: base_label,
+            detail: t(lang, "нет в Docker Engine", "not in the Docker Engine"),
+            fix: Some(match lang {
+                Lang::Ru => format!(
+                    "скачайте его: docker pull {0}; без сети загрузите архив от преподавателя: layerlab load ФАЙЛ.tar (или выберите другой: --base-image)",
+                    options.base_image
+                ),
+                Lang::En => format!(
+                    "pull it: docker pull {0}; offline, load the teacher's tarball: layerlab load FILE.tar (or pick another with --base-image)",
+                    options.base_image
+                ),
+            }),
+        }),
+        Err(e) => lines.push(DoctorLine {
+            ok: Status::Warn,
+            label: base_label,
+            detail: e.message(lang),
+            fix: e.fix(lang),
+        }),
+    }
+    true
+}
+
+/// TCP connect to the registry within 2 s. Name resolution runs on its own
+/// thread: a stuck resolver must not keep the process (or the runtime's
+/// blocking pool) alive after the answer is given up on.
+async fn check_registry(host_port: String, lang: Lang) -> DoctorLine {
+    let label = t(lang, "Реестр", "Registry");
+    let started = Instant::now();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let target = host_port.clone();
+    let spawned = std::thread::Builder::new()
+        .name("layerlab-dns".into())
+        .spawn(move || {
+            let _ = tx.send(target.to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
+        });
+    let outcome: Result<Duration, String> = async {
+        spawned.map_err(|e| e.to_string())?;
+        let addrs = tokio::time::timeout(REGISTRY_TIMEOUT, rx)
+            .await
+            .map_err(|_| {
+                t(
+                    lang,
+                    "имя не разрешилось за 2 с",
+                    "name lookup took over 2 s",
+                )
+            })?
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let left = REGISTRY_TIMEOUT.saturating_sub(started.elapsed());
+        let first = addrs
+            .first()
+            .copied()
+            .ok_or_else(|| t(lang, "нет адресов", "no addresses"))?;
+        tokio::time::timeout(left, tokio::net::TcpStream::connect(first))
+            .await
+            .map_err(|_| t(lang, "нет ответа за 2 с", "no answer within 2 s"))?
+            .map_err(|e| e.to_string())?;
+        Ok(started.elapsed())
+    }
+    .await;
+    match outcome {
+        Ok(took) => DoctorLine {
+            ok: Status::Ok,
+            label,
+            detail: match lang {
+                Lang::Ru => format!("{host_port} доступен ({} мс)", took.as_millis()),
+                Lang::En => format!("{host_port} reachable ({} ms)", took.as_millis()),
+            },
+            fix: None,
+        },
+        Err(why) => DoctorLine {
+            ok: Status::Warn,
+            label,
+            detail: match lang {
+                Lang::Ru => format!("{host_port} недоступен: {why}"),
+                Lang::En => format!("{host_port} not reachable: {why}"),
+            },
+            fix: Some(t(
+                lang,
+                "урок про push требует реестр: проверьте сеть/прокси или запустите локальный реестр и задайте LAYERLAB_REGISTRY=127.0.0.1:5000",
+                "the push lesson needs a registry: check the network/proxy, or run a local registry and set LAYERLAB_REGISTRY=127.0.0.1:5000",
+            )),
+        },
+    }
+}
+
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::endpoint::EndpointSource;
+
+    fn options(lang: Lang, registry: String) -> DoctorOptions {
+        DoctorOptions {
+            lang,
+            base_image: "alpine:3.22".into(),
+            registry,
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_socket_fails_with_fix_in_both_languages() {
+        let endpoint = Endpoint {
+            url: "unix:///nonexistent/doctor.sock".into(),
+            source: EndpointSource::DockerHost,
+        };
+        // A closed local port stands in for the registry.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        for lang in [Lang::En, Lang::Ru] {
+            let report = doctor_report_for(
+                Ok(endpoint.clone()),
+                &options(lang, format!("127.0.0.1:{port}")),
+            )
+            .await;
+            assert!(!report.daemon_usable);
+            let engine = &report.lines[1];
+            assert_eq!(engine.ok, Status::Fail);
+            assert!(
+                engine.detail.contains("/nonexistent/doctor.sock"),
+                "{}",
+                engine.detail
+            );
+            assert!(
+                engine
+                    .fix
+                    .as_deref()
+                    .is_some_and(|f| f.contains("DOCKER_HOST"))
+            );
+            let registry = report.lines.last().expect("registry line");
+            assert_eq!(registry.ok, Status::Warn);
+            let text = report.render(lang);
+            assert!(text.contains("✘"), "{text}");
+            match lang {
+                Lang::En => assert!(
+                    text.contains("fix:") && text.contains("not reachable"),
+                    "{text}"
+                ),
+                Lang::Ru => assert!(
+                    text.contains("что сделать") && text.contains("недоступен"),
+                    "{text}"
+                ),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn endpoint_errors_are_reported_not_raised() {
+        let err = EndpointError::MalformedConfig {
+            file: "/home/me/.docker/config.json".into(),
+            message: "EOF while parsing".into(),
+        };
+        let report = doctor_report_for(Err(err), &options(Lang::En, "127.0.0.1:9".into())).await;
+        assert!(!report.daemon_usable);
+        assert_eq!(report.lines[0].ok, Status::Fail);
+        assert!(report.lines[0].detail.contains("config.json"));
+        assert!(report.lines[0].fix.is_some());
+    }
+
+    #[tokio::test]
+    async fn reachable_registry_is_ok() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let line = check_registry(format!("127.0.0.1:{port}"), Lang::En).await;
+        assert_eq!(line.ok, Status::Ok, "{line:?}");
+        assert!(line.detail.contains("reachable"));
+    }
+
+    #[test]
+    fn registry_values_normalise() {
+        assert_eq!(registry_host_port("127.0.0.1:5000"), "127.0.0.1:5000");
+        assert_eq!(
+            registry_host_port("https://reg.example/v2/"),
+            "reg.example:443"
+        );
+        assert_eq!(registry_host_port("http://reg.example"), "reg.example:80");
+        assert_eq!(registry_host_port("reg.example"), "reg.example:443");
+    }
+
+    #[test]
+    fn sizes_are_human() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(8_300_000), "8.3 MB");
+    }
+}

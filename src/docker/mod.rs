@@ -1,0 +1,30 @@
+//! The only code that talks to the Docker Engine. Everything here converts
+//! bollard's types into our own (`model`) at the boundary.
+//!
+//! Entry points: [`Docker::connect_default`] (endpoint resolved like the
+//! Docker CLI), then the methods on [`Docker`]. Errors are [`DockerError`],
+//! each with a fix in Russian and English.
+
+pub mod build_context;
+pub mod client;
+pub mod commands;
+pub mod credentials;
+pub mod doctor;
+pub mod endpoint;
+pub mod error;
+pub mod http;
+pub mod lab;
+pub mod model;
+mod raw;
+pub mod reference;
+pub mod worker;
+
+pub use client::{Docker, ExecOptions};
+pub use credentials::{CredentialStore, Credentials};
+pub use endpoint::{Endpoint, EndpointSource};
+pub use error::{DockerError, RegistryError};
+pub use model::*;
+pub use reference::ImageRef;
+
+/// The image the lessons build FROM unless `--base-image` says otherwise.
+pub const DEFAULT_BASE_IMAGE: &str = "alpine:3.22";

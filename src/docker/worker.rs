@@ -1,0 +1,520 @@
+//! The one task that owns the Docker connection for the TUI. The app sends it
+//! `WorkerRequest`s; it answers with `WorkerEvent`s on the app's event
+//! channel. At most one job of each kind runs at a time (gitui's rule), and
+//! each can be cancelled.
+
+use std::collections::BTreeMap;
+
+/// The daemon as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonState {
+    Connecting {
+        endpoint: String,
+    },
+    Connected {
+        endpoint: String,
+        version: String,
+        api: String,
+    },
+    Lost {
+        endpoint: String,
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobKind {
+    /// A lesson step. Layer analyses and the lab report through their own
+    /// events and end with their screens.
+    Step,
+}
+
+/// One line of a running job's output: a build log line, a pull/push bar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgressLine {
+    Log(String),
+    /// Build "Step N/M".
+    Counter {
+        current: u32,
+        total: u32,
+    },
+    /// A layer's transfer: id, done and total bytes (total 0 when unknown), status.
+    Bar {
+        id: String,
+        current: u64,
+        total: u64,
+        status: String,
+    },
+}
+
+/// How a lesson step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    pub ok: bool,
+    /// One line: what was verified, or what failed and what to do.
+    pub message: String,
+    /// What the step produced to show (a page, command output, a table).
+    pub output: Vec<String>,
+    /// Values later steps use (`{port.web}`, saved image ids).
+    pub vars: BTreeMap<String, String>,
+    /// The registry (host) that refused the credentials: the UI offers to
+    /// type them and redo the step.
+    pub auth_refused: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum WorkerEvent {
+    Daemon(DaemonState),
+    Progress {
+        kind: JobKind,
+        line: ProgressLine,
+    },
+    StepFinished {
+        lesson: String,
+        step: String,
+        outcome: StepOutcome,
+    },
+    Lab(crate::docker::lab::LabEvent),
+    /// A layer analysis finished; `image` is what was asked for.
+    Analysis {
+        image: String,
+        result: Result<Arc<crate::layers::Analysis>, String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerRequest {
+    /// Do one lesson step (action or check) and report a `StepFinished`.
+    RunStep {
+        lesson: String,
+        step: String,
+    },
+    Cancel(JobKind),
+    /// A placeholder value the learner gave in the UI (`{registry}`).
+    SetVar {
+        name: String,
+        value: String,
+    },
+    /// Credentials typed for a registry (host, as in `127.0.0.1:5000`): kept
+    /// in this process's memory for the session, never logged nor written.
+    SetCredentials {
+        registry: String,
+        credentials: crate::docker::credentials::Credentials,
+    },
+    /// Start the live lab on an image (closing any open one).
+    LabOpen {
+        image: String,
+    },
+    Lab(crate::docker::lab::LabRequest),
+    /// Remove the lab's containers.
+    LabClose,
+    /// Analyse an image's layers (from the daemon) or a `docker save` file.
+    Analyze {
+        image: String,
+    },
+    AnalyzeArchive {
+        path: std::path::PathBuf,
+    },
+    /// Close everything this worker started, then stop.
+    Shutdown,
+}
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::docker::client::Docker;
+use crate::docker::model::Progress;
+use crate::event::{Event, EventSender};
+use crate::lesson::runner::{RunState, Runner};
+
+/// How often the worker asks the daemon whether it is still there: a lost
+/// daemon shows in the status bar within two of these.
+const HEALTH_INTERVAL: Duration = Duration::from_millis(700);
+const PING_TIMEOUT: Duration = Duration::from_millis(1200);
+
+/// What the worker needs to run lesson steps.
+pub struct WorkerSetup {
+    pub pack: Arc<crate::lesson::loader::Pack>,
+    pub lang: crate::i18n::Lang,
+    pub vars: std::collections::BTreeMap<String, String>,
+    pub workspace: std::path::PathBuf,
+}
+
+/// Start the worker; send it requests through the returned sender. The
+/// handle finishes after `Shutdown`, once the lab's containers are gone.
+pub fn spawn(
+    setup: WorkerSetup,
+    events: EventSender,
+) -> (UnboundedSender<WorkerRequest>, JoinHandle<()>) {
+    let (tx, rx) = unbounded_channel();
+    (tx, tokio::spawn(worker_loop(setup, rx, events)))
+}
+
+type StepJob = JoinHandle<(Runner, String, String, StepOutcome)>;
+
+async fn worker_loop(
+    setup: WorkerSetup,
+    mut requests: UnboundedReceiver<WorkerRequest>,
+    events: EventSender,
+) {
+    let send = |e: WorkerEvent| {
+        let _ = events.send(Event::Worker(e));
+    };
+    let endpoint = match crate::docker::endpoint::resolve_from_process() {
+        Ok(endpoint) => endpoint,
+        Err(e) => {
+            send(WorkerEvent::Daemon(DaemonState::Lost {
+                endpoint: String::new(),
+                error: e.to_string(),
+            }));
+            // Without an endpoint there is nothing to retry; still answer requests.
+            while let Some(request) = requests.recv().await {
+                if let WorkerRequest::RunStep { lesson, step } = request {
+                    send(WorkerEvent::StepFinished {
+                        lesson,
+                        step,
+                        outcome: failed(e.to_string()),
+                    });
+                }
+            }
+            return;
+        }
+    };
+    let endpoint_text = endpoint.url.clone();
+    send(WorkerEvent::Daemon(DaemonState::Connecting {
+        endpoint: endpoint_text.clone(),
+    }));
+    let mut state = RunState {
+        vars: setup.vars.clone(),
+        ..RunState::default()
+    };
+    let mut credentials = BTreeMap::new();
+    let mut docker: Option<Docker> = None;
+    let mut last_state: Option<DaemonState> = None;
+    let mut job: Option<(StepJob, CancellationToken)> = None;
+    let mut lab: Option<crate::docker::lab::LabHandle> = None;
+    // A lab asked for while the daemon is away opens once it is back.
+    let mut lab_wanted: Option<String> = None;
+    let (lab_tx, mut lab_events) = unbounded_channel();
+    // Pings and connects run on their own task: a slow or silent daemon must
+    // not hold up requests (a Shutdown on quit, a Cancel).
+    let mut probe: Option<JoinHandle<Probe>> = None;
+    // Requests that need the daemon, sent before the first health check
+    // answered (`layerlab lab` opens the lab at start-up).
+    let mut waiting: Vec<WorkerRequest> = Vec::new();
+    let (requeue, mut requeued) = unbounded_channel::<WorkerRequest>();
+    let mut health = tokio::time::interval(HEALTH_INTERVAL);
+    health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = health.tick(), if probe.is_none() => {
+                probe = Some(tokio::spawn(probe_daemon(docker.clone(), endpoint.clone())));
+            }
+            probed = async { (&mut probe.as_mut().expect("guarded by the branch condition")).await }, if probe.is_some() => {
+                probe = None;
+                let outcome = probed.unwrap_or_else(|e| Probe::Failed(format!("the health check ended abnormally: {e}")));
+                let error = match outcome {
+                    Probe::Alive => None,
+                    Probe::Connected(client, version) => {
+                        let connected = DaemonState::Connected {
+                            endpoint: endpoint_text.clone(),
+                            version,
+                            api: client.api_version().to_string(),
+                        };
+                        if let Some(image) = lab_wanted.take() {
+                            lab = Some(crate::docker::lab::open((*client).clone(), image, lab_tx.clone()));
+                        }
+                        docker = Some(*client);
+                        if last_state.as_ref() != Some(&connected) {
+                            tracing::info!(endpoint = %endpoint_text, "Docker daemon connected");
+                            send(WorkerEvent::Daemon(connected.clone()));
+                            last_state = Some(connected);
+                        }
+                        None
+                    }
+                    Probe::Failed(error) => Some(error),
+                };
+                if let Some(error) = error {
+                    docker = None;
+                    if !matches!(last_state, Some(DaemonState::Lost { .. })) {
+                        tracing::warn!(endpoint = %endpoint_text, "Docker daemon lost: {error}");
+                        if let Some((_, cancel)) = &job {
+                            cancel.cancel();
+                        }
+                        let lost = DaemonState::Lost { endpoint: endpoint_text.clone(), error };
+                        send(WorkerEvent::Daemon(lost.clone()));
+                        last_state = Some(lost);
+                    }
+                }
+                // Requests that came before the first answer go now: with a
+                // client, or to fail with the daemon's error.
+                for request in std::mem::take(&mut waiting) {
+                    let _ = requeue.send(request);
+                }
+            }
+            finished = async { (&mut job.as_mut().expect("guarded by the branch condition").0).await }, if job.is_some() => {
+                job = None;
+                match finished {
+                    Ok((runner, lesson, step, mut outcome)) => {
+                        if let (false, Some(DaemonState::Lost { endpoint, error })) = (outcome.ok, &last_state) {
+                            outcome.message = lost_message(setup.lang, endpoint, error);
+                        }
+                        state = runner.state;
+                        state.vars.extend(outcome.vars.clone());
+                        send(WorkerEvent::StepFinished { lesson, step, outcome });
+                    }
+                    Err(e) => tracing::error!("a lesson step's task ended abnormally: {e}"),
+                }
+            }
+            Some(event) = lab_events.recv() => send(WorkerEvent::Lab(event)),
+            request = next_request(&mut requeued, &mut requests) => {
+                let Some(request) = request else { break };
+                if last_state.is_none() && needs_client(&request) {
+                    waiting.push(request);
+                    continue;
+                }
+                match request {
+                    WorkerRequest::Shutdown => break,
+                    WorkerRequest::Analyze { image } => match docker.clone() {
+                        Some(client) => {
+                            let events = events.clone();
+                            tokio::spawn(async move {
+                                let result = crate::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.to_string());
+                                let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
+                            });
+                        }
+                        None => send(WorkerEvent::Analysis { image, result: Err("Docker is not connected".into()) }),
+                    },
+                    WorkerRequest::AnalyzeArchive { path } => {
+                        let events = events.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let image = path.display().to_string();
+                            let result = std::fs::File::open(&path)
+                                .map_err(|e| format!("{image}: {e}"))
+                                .and_then(|file| {
+                                    crate::layers::analyze_archive(std::io::BufReader::new(file), &image).map_err(|e| e.to_string())
+                                })
+                                .map(Arc::new);
+                            let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
+                        });
+                    }
+                    WorkerRequest::LabOpen { image } => {
+                        if let Some(old) = lab.take() {
+                            old.close().await;
+                        }
+                        match docker.clone() {
+                            Some(client) => lab = Some(crate::docker::lab::open(client, image, lab_tx.clone())),
+                            None => lab_wanted = Some(image),
+                        }
+                    }
+                    WorkerRequest::Lab(request) => {
+                        if let Some(lab) = &lab {
+                            let _ = lab.requests.send(request);
+                        }
+                    }
+                    WorkerRequest::LabClose => {
+                        lab_wanted = None;
+                        if let Some(old) = lab.take() {
+                            old.close().await;
+                        }
+                    }
+                    WorkerRequest::Cancel(JobKind::Step) => {
+                        if let Some((_, cancel)) = &job {
+                            cancel.cancel();
+                        }
+                    }
+                    WorkerRequest::SetVar { name, value } => {
+                        state.vars.insert(name, value);
+                    }
+                    WorkerRequest::SetCredentials { registry, credentials: typed } => {
+                        credentials.insert(registry, typed);
+                    }
+                    WorkerRequest::RunStep { lesson, step } => {
+                        // At most one step job at a time; the UI doesn't ask for a second.
+                        if job.is_some() {
+                            continue;
+                        }
+                        let Some(client) = docker.clone() else {
+                            send(WorkerEvent::StepFinished { lesson, step, outcome: failed("Docker is not connected".into()) });
+                            continue;
+                        };
+                        let runner = Runner {
+                            docker: client,
+                            pack: setup.pack.clone(),
+                            lang: setup.lang,
+                            state: state.clone(),
+                            confirmed: true,
+                            workspace: setup.workspace.clone(),
+                            credentials: credentials.clone(),
+                            auth_refused: None,
+                        };
+                        let cancel = CancellationToken::new();
+                        job = Some((spawn_step(runner, lesson, step, events.clone(), cancel.clone()), cancel));
+                    }
+                }
+            }
+        }
+    }
+    shutdown(lab, job).await;
+}
+
+/// What the worker leaves behind must be only what the learner keeps:
+/// the lab's containers go, a running step is cancelled.
+async fn shutdown(
+    lab: Option<crate::docker::lab::LabHandle>,
+    job: Option<(StepJob, CancellationToken)>,
+) {
+    if let Some((handle, cancel)) = job {
+        cancel.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), handle).await;
+    }
+    if let Some(lab) = lab {
+        lab.close().await;
+    }
+}
+
+fn spawn_step(
+    mut runner: Runner,
+    lesson_id: String,
+    step_id: String,
+    events: EventSender,
+    cancel: CancellationToken,
+) -> StepJob {
+    tokio::spawn(async move {
+        let (tx, mut rx) = unbounded_channel::<Progress>();
+        let forward_events = events.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(progress) = rx.recv().await {
+                let line = match progress {
+                    Progress::BuildLog(text) | Progress::Status(text) => ProgressLine::Log(text),
+                    Progress::BuildStep {
+                        number,
+                        total,
+                        instruction,
+                    } => {
+                        let _ = forward_events.send(Event::Worker(WorkerEvent::Progress {
+                            kind: JobKind::Step,
+                            line: ProgressLine::Log(format!(
+                                "Step {number}/{total} : {instruction}"
+                            )),
+                        }));
+                        ProgressLine::Counter {
+                            current: number,
+                            total,
+                        }
+                    }
+                    Progress::Layer {
+                        id,
+                        current,
+                        total,
+                        status,
+                    } => ProgressLine::Bar {
+                        id,
+                        current: current.unwrap_or(0),
+                        total: total.unwrap_or(0),
+                        status,
+                    },
+                };
+                let _ = forward_events.send(Event::Worker(WorkerEvent::Progress {
+                    kind: JobKind::Step,
+                    line,
+                }));
+            }
+        });
+        let pack = runner.pack.clone();
+        let cancelled = crate::t!("Отменено", "Cancelled").get(runner.lang);
+        let outcome = match pack.step(&format!("{lesson_id}/{step_id}")) {
+            Some((lesson, step)) => {
+                tokio::select! {
+                    outcome = runner.run_step(lesson, step, &tx, &cancel) => outcome,
+                    _ = cancel.cancelled() => failed(cancelled.to_string()),
+                }
+            }
+            None => failed(format!("no step {lesson_id}/{step_id}")),
+        };
+        drop(tx);
+        let _ = forward.await;
+        (runner, lesson_id, step_id, outcome)
+    })
+}
+
+/// Requests put back after the first health check come before new ones.
+async fn next_request(
+    requeued: &mut UnboundedReceiver<WorkerRequest>,
+    requests: &mut UnboundedReceiver<WorkerRequest>,
+) -> Option<WorkerRequest> {
+    if let Ok(request) = requeued.try_recv() {
+        return Some(request);
+    }
+    requests.recv().await
+}
+
+fn needs_client(request: &WorkerRequest) -> bool {
+    matches!(
+        request,
+        WorkerRequest::RunStep { .. }
+            | WorkerRequest::LabOpen { .. }
+            | WorkerRequest::Analyze { .. }
+    )
+}
+
+/// What a health check found.
+enum Probe {
+    /// The existing connection answered its ping.
+    Alive,
+    /// A new connection, with the engine's version for the status bar.
+    Connected(Box<Docker>, String),
+    Failed(String),
+}
+
+async fn probe_daemon(
+    client: Option<Docker>,
+    endpoint: crate::docker::endpoint::Endpoint,
+) -> Probe {
+    match client {
+        Some(client) => match tokio::time::timeout(PING_TIMEOUT, client.ping()).await {
+            Ok(Ok(())) => Probe::Alive,
+            Ok(Err(e)) => Probe::Failed(e.to_string()),
+            Err(_) => Probe::Failed(format!("no answer within {} ms", PING_TIMEOUT.as_millis())),
+        },
+        None => match Docker::connect(&endpoint).await {
+            Ok(client) => {
+                let version = tokio::time::timeout(PING_TIMEOUT, client.engine_info())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .map(|info| info.engine_version)
+                    .unwrap_or_default();
+                Probe::Connected(Box::new(client), version)
+            }
+            Err(e) => Probe::Failed(e.to_string()),
+        },
+    }
+}
+
+/// A step cut short because the daemon went away: say so, and that it can be
+/// redone, rather than a bare "cancelled" or a socket error.
+fn lost_message(lang: crate::i18n::Lang, endpoint: &str, error: &str) -> String {
+    format!(
+        "{} ({endpoint}: {error})",
+        crate::t!(
+            "Docker недоступен: шаг не завершён, повторите его, когда в строке состояния снова будет ● Docker",
+            "Docker went away: the step did not finish; redo it once the status bar shows ● Docker again"
+        )
+        .get(lang)
+    )
+}
+
+fn failed(message: String) -> StepOutcome {
+    StepOutcome {
+        ok: false,
+        message,
+        output: Vec::new(),
+        vars: Default::default(),
+        auth_refused: None,
+    }
+}

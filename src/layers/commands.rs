@@ -1,0 +1,89 @@
+use std::fs::File;
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::{GlobalArgs, LayersArgs};
+
+use super::analysis::{Analysis, analyze_archive};
+use super::report::{check_rules, summary_table};
+
+pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<ExitCode> {
+    if let Some(min) = args.min_efficiency
+        && !(0.0..=1.0).contains(&min)
+    {
+        anyhow::bail!("--min-efficiency must be between 0 and 1, got {min}");
+    }
+    let analysis = match (&args.archive, &args.image) {
+        (Some(path), _) => {
+            let file = File::open(path)
+                .with_context(|| format!("cannot open the archive {}", path.display()))?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string());
+            let path_shown = path.display().to_string();
+            tokio::task::spawn_blocking(move || analyze_archive(file, &name))
+                .await
+                .context("the analysis task failed")?
+                .with_context(|| format!("cannot analyse {path_shown}"))?
+        }
+        (None, Some(image)) => {
+            let docker = connect_for_layers().await?;
+            super::daemon::analyze_image(&docker, image).await?
+        }
+        (None, None) => anyhow::bail!("give an image or --archive FILE"),
+    };
+    print_outcome(&analysis, global, args)
+}
+
+fn print_outcome(
+    analysis: &Analysis,
+    global: &GlobalArgs,
+    args: &LayersArgs,
+) -> anyhow::Result<ExitCode> {
+    let report = analysis.report();
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut stdout, report)?;
+        writeln!(stdout)?;
+    }
+    if !args.ci {
+        if !args.json {
+            // TODO(tui): without --json/--ci this opens the layer explorer
+            write!(stdout, "{}", summary_table(report, global.lang()))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let outcomes = check_rules(
+        report,
+        args.max_wasted_bytes,
+        args.min_efficiency,
+        global.lang(),
+    );
+    // with --json, stdout stays pure JSON for `jq`; the verdicts go to stderr
+    let mut sink: Box<dyn Write> = if args.json {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(stdout)
+    };
+    for o in &outcomes {
+        writeln!(sink, "{}", o.line)?;
+    }
+    Ok(if outcomes.iter().all(|o| o.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The daemon, found the way the Docker CLI finds it; the error names the
+/// endpoint and the fix, and points at `--archive` which needs no daemon.
+async fn connect_for_layers() -> anyhow::Result<crate::docker::Docker> {
+    crate::docker::Docker::connect_default().await.map_err(|e| {
+        anyhow::anyhow!(
+            "{e}\nWithout a daemon: analyse a `docker save` tarball with --archive FILE"
+        )
+    })
+}

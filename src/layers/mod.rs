@@ -1,0 +1,26 @@
+//! Image archives: reading `docker save` output (both shapes), per-layer file
+//! trees, and the efficiency figures. Plain code: no terminal; the daemon is
+//! touched only by [`daemon::analyze_image`], which streams an export into the
+//! same reader. docs/layers.md defines every figure.
+//!
+//! For a UI: [`Analysis::layers`] lists the layers; [`Analysis::layer_tree`]
+//! and [`Analysis::image_tree`] give a [`FileTree`] (marks, sizes) whose
+//! [`FileTree::rows`] flattens it for a list with fold/unfold, a path filter,
+//! "changes only" and sorting by size.
+
+mod analysis;
+mod archive;
+pub mod commands;
+pub mod daemon;
+pub mod error;
+mod overlay;
+mod pathtree;
+pub mod report;
+mod scan;
+mod tree;
+
+pub use analysis::{Analysis, ImageInfo, LayerSummary, Report, analyze_archive};
+pub use daemon::analyze_image;
+pub use error::LayersError;
+pub use scan::{Compression, EntryKind};
+pub use tree::{FileTree, Mark, SortBy, TreeNode, TreeNodeId, TreeRow, TreeView};

@@ -1,0 +1,525 @@
+//! The learner's progress, kept in a small JSON file in the data dir
+//! (`crate::paths::progress_file()`), rewritten whole and atomically after
+//! every change so a crash never leaves half a file.
+//!
+//! A step is first recorded as *started*, and only later as *done*: a step
+//! that was started but never finished (crash, lost daemon, Ctrl-C) is not in
+//! `done`, so resuming redoes it instead of skipping it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::lesson::model::Lesson;
+
+/// Bumped when an older layerlab would misread the file.
+pub const PROGRESS_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProgressState {
+    pub version: u32,
+    /// By lesson id.
+    pub lessons: BTreeMap<String, LessonProgress>,
+    /// The quiz sitting: its seed and the answers given so far.
+    pub quiz: Option<crate::quiz::session::SessionState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LessonProgress {
+    /// Steps finished, by id.
+    pub done: BTreeSet<String>,
+    /// The step being worked on; it stays here, not in `done`, until it
+    /// completes, so an interrupted step is redone on resume.
+    pub started: Option<String>,
+    /// Where the learner is (what to show on resume).
+    pub current: Option<String>,
+    /// Free-text answers, by `answer_key`.
+    pub answers: BTreeMap<String, String>,
+    /// Values steps saved with `save_as` (an image id, the pushed reference).
+    pub vars: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProgressError {
+    #[error("cannot read the progress file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot save the progress file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the progress file {path} was corrupt and could not be moved aside to {aside}: {source}; \
+         move or delete it yourself"
+    )]
+    MoveAside {
+        path: PathBuf,
+        aside: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the progress file {path} was written by a newer layerlab (format {found}, this one \
+         reads {PROGRESS_VERSION}); update layerlab, or use another LAYERLAB_DATA_DIR"
+    )]
+    TooNew { path: PathBuf, found: u32 },
+}
+
+/// The progress file and its contents. Every change is saved at once.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    path: PathBuf,
+    state: ProgressState,
+}
+
+/// What [`Progress::open`] found.
+#[derive(Debug)]
+pub struct Opened {
+    pub progress: Progress,
+    /// Set when the file was unreadable and was moved here; tell the learner.
+    pub moved_aside: Option<PathBuf>,
+}
+
+impl Opened {
+    /// A line for the learner when the old file had to be moved aside.
+    pub fn notice(&self) -> Option<String> {
+        self.moved_aside.as_ref().map(|aside| {
+            format!(
+                "the progress file {} could not be read; it was moved to {} and progress starts afresh",
+                self.progress.path.display(),
+                aside.display()
+            )
+        })
+    }
+}
+
+impl Progress {
+    /// The learner's progress from `crate::paths::progress_file()`.
+    pub fn open_default() -> Result<Opened, ProgressError> {
+        Progress::open(&crate::paths::progress_file())
+    }
+
+    /// Reads `path`; a missing file is empty progress. A file that cannot be
+    /// parsed is moved to `<name>.corrupt-<unix seconds>` (never deleted) and
+    /// progress starts empty; `moved_aside` says where it went.
+    pub fn open(path: &Path) -> Result<Opened, ProgressError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Opened {
+                    progress: Progress::empty(path),
+                    moved_aside: None,
+                });
+            }
+            Err(source) => {
+                return Err(ProgressError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        match serde_json::from_slice::<ProgressState>(&bytes) {
+            Ok(state) if state.version > PROGRESS_VERSION => Err(ProgressError::TooNew {
+                path: path.to_path_buf(),
+                found: state.version,
+            }),
+            Ok(mut state) => {
+                state.version = PROGRESS_VERSION;
+                Ok(Opened {
+                    progress: Progress {
+                        path: path.to_path_buf(),
+                        state,
+                    },
+                    moved_aside: None,
+                })
+            }
+            Err(parse_error) => {
+                let aside = aside_path(path);
+                std::fs::rename(path, &aside).map_err(|source| ProgressError::MoveAside {
+                    path: path.to_path_buf(),
+                    aside: aside.clone(),
+                    source,
+                })?;
+                tracing::warn!(
+                    "progress file {} unreadable ({parse_error}); moved to {}",
+                    path.display(),
+                    aside.display()
+                );
+                Ok(Opened {
+                    progress: Progress::empty(path),
+                    moved_aside: Some(aside),
+                })
+            }
+        }
+    }
+
+    fn empty(path: &Path) -> Progress {
+        Progress {
+            path: path.to_path_buf(),
+            state: ProgressState {
+                version: PROGRESS_VERSION,
+                lessons: BTreeMap::new(),
+                quiz: None,
+            },
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn state(&self) -> &ProgressState {
+        &self.state
+    }
+
+    pub fn lesson(&self, lesson_id: &str) -> Option<&LessonProgress> {
+        self.state.lessons.get(lesson_id)
+    }
+
+    fn save(&self) -> Result<(), ProgressError> {
+        let json = serde_json::to_vec_pretty(&self.state).map_err(|e| ProgressError::Write {
+            path: self.path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        crate::paths::write_atomically(&self.path, &json).map_err(|source| ProgressError::Write {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn change(
+        &mut self,
+        lesson_id: &str,
+        edit: impl FnOnce(&mut LessonProgress),
+    ) -> Result<(), ProgressError> {
+        edit(self.state.lessons.entry(lesson_id.to_string()).or_default());
+        self.save()
+    }
+
+    /// Call before running a step: it counts as unfinished until
+    /// [`Progress::complete_step`].
+    pub fn start_step(&mut self, lesson_id: &str, step_id: &str) -> Result<(), ProgressError> {
+        self.change(lesson_id, |lesson| {
+            lesson.started = Some(step_id.to_string());
+            lesson.current = Some(step_id.to_string());
+        })
+    }
+
+    pub fn complete_step(&mut self, lesson_id: &str, step_id: &str) -> Result<(), ProgressError> {
+        self.change(lesson_id, |lesson| {
+            lesson.done.insert(step_id.to_string());
+            if lesson.started.as_deref() == Some(step_id) {
+                lesson.started = None;
+            }
+        })
+    }
+
+    /// Where the learner is looking, without starting anything.
+    pub fn set_current(&mut self, lesson_id: &str, step_id: &str) -> Result<(), ProgressError> {
+        self.change(lesson_id, |lesson| {
+            lesson.current = Some(step_id.to_string())
+        })
+    }
+
+    pub fn save_answer(
+        &mut self,
+        lesson_id: &str,
+        answer_key: &str,
+        text: &str,
+    ) -> Result<(), ProgressError> {
+        self.change(lesson_id, |lesson| {
+            lesson
+                .answers
+                .insert(answer_key.to_string(), text.to_string());
+        })
+    }
+
+    pub fn save_quiz_session(
+        &mut self,
+        session: &crate::quiz::session::SessionState,
+    ) -> Result<(), ProgressError> {
+        self.state.quiz = Some(session.clone());
+        self.save()
+    }
+
+    pub fn quiz_session(&self) -> Option<crate::quiz::session::SessionState> {
+        self.state.quiz.clone()
+    }
+
+    pub fn save_var(
+        &mut self,
+        lesson_id: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), ProgressError> {
+        self.change(lesson_id, |lesson| {
+            lesson.vars.insert(name.to_string(), value.to_string());
+        })
+    }
+
+    /// A saved variable from any lesson (the latest lesson id wins on a clash,
+    /// which the validator's unique `save_as` names make rare).
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.state
+            .lessons
+            .values()
+            .rev()
+            .find_map(|lesson| lesson.vars.get(name))
+            .map(String::as_str)
+    }
+
+    /// Every saved variable, later lessons winning on a clash (as in `var`).
+    pub fn all_vars(&self) -> BTreeMap<String, String> {
+        let mut all = BTreeMap::new();
+        for lesson in self.state.lessons.values() {
+            all.extend(lesson.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        all
+    }
+
+    /// A free-text answer from any lesson, by `answer_key`.
+    pub fn answer(&self, answer_key: &str) -> Option<&str> {
+        self.state
+            .lessons
+            .values()
+            .find_map(|lesson| lesson.answers.get(answer_key))
+            .map(String::as_str)
+    }
+
+    pub fn is_done(&self, lesson_id: &str, step_id: &str) -> bool {
+        self.lesson(lesson_id)
+            .is_some_and(|lesson| lesson.done.contains(step_id))
+    }
+
+    /// The step that was started and never finished, if any: the UI says so
+    /// on resume, and it is redone.
+    pub fn interrupted(&self, lesson_id: &str) -> Option<&str> {
+        let lesson = self.lesson(lesson_id)?;
+        lesson
+            .started
+            .as_deref()
+            .filter(|step| !lesson.done.contains(*step))
+    }
+
+    /// Where to carry on: the first step, in lesson order, not done (optional
+    /// steps are skipped); `None` when the lesson is complete. An interrupted
+    /// step is not done, so it comes back here.
+    pub fn resume_step<'l>(&self, lesson: &'l Lesson) -> Option<&'l str> {
+        lesson
+            .steps
+            .iter()
+            .filter(|step| !step.optional)
+            .find(|step| !self.is_done(&lesson.id, &step.id))
+            .map(|step| step.id.as_str())
+    }
+
+    /// (done, total) over the lesson's required steps, counting only ids that
+    /// still exist in the lesson (a pack may change between runs).
+    pub fn counts(&self, lesson: &Lesson) -> (usize, usize) {
+        let required = lesson.steps.iter().filter(|step| !step.optional);
+        let total = required.clone().count();
+        let done = required
+            .filter(|step| self.is_done(&lesson.id, &step.id))
+            .count();
+        (done, total)
+    }
+
+    pub fn reset_lesson(&mut self, lesson_id: &str) -> Result<(), ProgressError> {
+        self.state.lessons.remove(lesson_id);
+        self.save()
+    }
+
+    pub fn reset_all(&mut self) -> Result<(), ProgressError> {
+        self.state.lessons.clear();
+        self.save()
+    }
+}
+
+fn aside_path(path: &Path) -> PathBuf {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "progress.json".into());
+    let base = path.with_file_name(format!("{name}.corrupt-{seconds}"));
+    // Two corrupt files in one second must not overwrite each other.
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = PathBuf::from(format!("{}.{n}", base.display()));
+        n += 1;
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Text;
+    use crate::lesson::model::{Step, StepKind};
+
+    fn lesson(id: &str, steps: &[(&str, bool)]) -> Lesson {
+        Lesson {
+            format_version: 1,
+            id: id.into(),
+            title: Text::new("т", "t"),
+            summary: None,
+            steps: steps
+                .iter()
+                .map(|(step_id, optional)| Step {
+                    id: step_id.to_string(),
+                    kind: StepKind::Prose,
+                    title: None,
+                    text: Some(Text::new("т", "t")),
+                    docker: None,
+                    file: None,
+                    action: None,
+                    check: None,
+                    question: None,
+                    answer_key: None,
+                    needs: Vec::new(),
+                    confirm: false,
+                    optional: *optional,
+                })
+                .collect(),
+        }
+    }
+
+    fn open(path: &Path) -> Progress {
+        let opened = Progress::open(path).unwrap();
+        assert_eq!(opened.moved_aside, None);
+        opened.progress
+    }
+
+    #[test]
+    fn progress_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        let mut progress = open(&path);
+        progress.start_step("build", "write").unwrap();
+        progress.complete_step("build", "write").unwrap();
+        progress
+            .save_answer("theory", "image_vs_container", "An image is...")
+            .unwrap();
+        progress
+            .save_var("push", "pushed", "127.0.0.1:5000/me/nginx:1")
+            .unwrap();
+        let quiz = crate::quiz::session::SessionState {
+            seed: 7,
+            round: 1,
+            answers: Vec::new(),
+        };
+        progress.save_quiz_session(&quiz).unwrap();
+
+        let again = open(&path);
+        assert_eq!(again.state(), progress.state());
+        assert!(again.is_done("build", "write"));
+        assert_eq!(again.answer("image_vs_container"), Some("An image is..."));
+        assert_eq!(again.var("pushed"), Some("127.0.0.1:5000/me/nginx:1"));
+        assert_eq!(again.quiz_session(), Some(quiz));
+    }
+
+    #[test]
+    fn a_started_step_is_redone_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        let lesson = lesson("build", &[("a", false), ("b", false), ("c", false)]);
+        let mut progress = open(&path);
+        progress.start_step("build", "a").unwrap();
+        progress.complete_step("build", "a").unwrap();
+        progress.start_step("build", "b").unwrap();
+        // the process dies here
+        let resumed = open(&path);
+        assert_eq!(resumed.interrupted("build"), Some("b"));
+        assert_eq!(resumed.resume_step(&lesson), Some("b"));
+        assert_eq!(resumed.counts(&lesson), (1, 3));
+        assert_eq!(
+            resumed.lesson("build").unwrap().current.as_deref(),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn counts_skip_optional_and_vanished_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut progress = open(&dir.path().join("p.json"));
+        let lesson = lesson("l", &[("a", false), ("kernel", true), ("b", false)]);
+        progress.complete_step("l", "a").unwrap();
+        progress.complete_step("l", "kernel").unwrap();
+        progress.complete_step("l", "gone").unwrap();
+        assert_eq!(progress.counts(&lesson), (1, 2));
+        assert_eq!(progress.resume_step(&lesson), Some("b"));
+        progress.complete_step("l", "b").unwrap();
+        assert_eq!(progress.resume_step(&lesson), None);
+        assert_eq!(progress.interrupted("l"), None);
+    }
+
+    #[test]
+    fn reset_one_lesson_or_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        let mut progress = open(&path);
+        progress.complete_step("one", "a").unwrap();
+        progress.complete_step("two", "a").unwrap();
+        progress.reset_lesson("one").unwrap();
+        let reopened = open(&path);
+        assert!(!reopened.is_done("one", "a"));
+        assert!(reopened.is_done("two", "a"));
+        progress.reset_all().unwrap();
+        assert!(open(&path).state().lessons.is_empty());
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        std::fs::write(&path, b"{\"lessons\": {\"a\": {\"done\": [").unwrap();
+        let opened = Progress::open(&path).unwrap();
+        let aside = opened.moved_aside.clone().expect("moved aside");
+        assert!(
+            aside
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("progress.json.corrupt-"),
+            "{aside:?}"
+        );
+        assert_eq!(
+            std::fs::read(&aside).unwrap(),
+            b"{\"lessons\": {\"a\": {\"done\": [".to_vec()
+        );
+        assert!(opened.notice().unwrap().contains("moved to"));
+        assert!(opened.progress.state().lessons.is_empty());
+        assert!(!path.exists(), "nothing written until the first change");
+
+        // A second corrupt file in the same second gets its own name.
+        std::fs::write(&path, b"not json").unwrap();
+        let second = Progress::open(&path).unwrap().moved_aside.unwrap();
+        assert_ne!(second, aside);
+        assert!(aside.exists() && second.exists());
+    }
+
+    #[test]
+    fn a_file_from_a_newer_layerlab_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        std::fs::write(&path, b"{\"version\": 99, \"lessons\": {}}").unwrap();
+        let error = Progress::open(&path).unwrap_err();
+        assert!(
+            matches!(error, ProgressError::TooNew { found: 99, .. }),
+            "{error}"
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"{\"version\": 99, \"lessons\": {}}"
+        );
+    }
+}

@@ -1,0 +1,661 @@
+//! The live lab: on the left the image, its read-only layers and the proof
+//! that it did not change; on the right each container's writable layer,
+//! live; at the bottom a command line into the selected container.
+
+use std::time::Instant;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use tui_input::Input;
+
+use crate::app::App;
+use crate::docker::lab::{Commit, LabChange, LabEvent, LabImage, LabSlot, SLOTS, Sizes};
+use crate::docker::model::short_id as short;
+use crate::docker::model::{ChangeKind, ImageStore};
+use crate::layers::report::human_bytes as human_size;
+use crate::t;
+
+/// Commands kept for ↑/↓ recall.
+const HISTORY: usize = 50;
+
+#[derive(Debug, Default)]
+pub struct LabScreen {
+    pub reference: String,
+    pub session: String,
+    pub image: Option<LabImage>,
+    pub slots: Vec<LabSlot>,
+    pub store: Option<ImageStore>,
+    pub changes: Vec<Vec<LabChange>>,
+    pub sizes: Vec<Option<Sizes>>,
+    /// F8: the selected container's overlay directories instead of the image.
+    pub show_storage: bool,
+    pub selected: usize,
+    pub input: Input,
+    pub history: Vec<String>,
+    pub history_pos: Option<usize>,
+    /// The last command's output, per container.
+    pub output: Vec<Option<(String, String, i64)>>,
+    /// Result of the last re-inspection of the image after a change.
+    pub verified: Option<(bool, String)>,
+    pub verifications: u32,
+    pub committed: Option<Commit>,
+    /// A container removed with its changes (F6): which slot, old id.
+    pub recreated: Option<(usize, String)>,
+    pub error: Option<String>,
+    /// When the last change was seen, for the latency benchmark's log.
+    pub last_change: Option<Instant>,
+}
+
+impl LabScreen {
+    pub fn new(reference: String) -> LabScreen {
+        LabScreen {
+            reference,
+            changes: vec![Vec::new(); SLOTS],
+            sizes: vec![None; SLOTS],
+            output: vec![None; SLOTS],
+            ..LabScreen::default()
+        }
+    }
+
+    pub fn apply(&mut self, event: LabEvent) {
+        match event {
+            LabEvent::Ready {
+                session,
+                image,
+                slots,
+                store,
+            } => {
+                self.session = session;
+                self.image = Some(image);
+                self.slots = slots;
+                self.store = store;
+            }
+            LabEvent::Changes {
+                slot,
+                changes,
+                sizes,
+                noticed,
+            } => {
+                if let Some(list) = self.changes.get_mut(slot) {
+                    *list = changes;
+                }
+                if let Some(s) = self.sizes.get_mut(slot) {
+                    *s = Some(sizes);
+                }
+                self.last_change = Some(noticed);
+            }
+            LabEvent::ImageVerified { unchanged, id, .. } => {
+                self.verified = Some((unchanged, id));
+                self.verifications += 1;
+            }
+            LabEvent::ExecDone {
+                slot,
+                command,
+                output,
+                exit_code,
+                ..
+            } => {
+                self.error = None;
+                if let Some(o) = self.output.get_mut(slot) {
+                    *o = Some((command, output, exit_code));
+                }
+            }
+            LabEvent::Slot { slot, info } => {
+                if let Some(s) = self.slots.get_mut(slot) {
+                    *s = info;
+                }
+            }
+            LabEvent::Recreated { slot, removed } => {
+                if let Some(list) = self.changes.get_mut(slot) {
+                    list.clear();
+                }
+                self.recreated = Some((slot, removed));
+            }
+            LabEvent::Committed { commit, .. } => self.committed = Some(commit),
+            LabEvent::Error(message) => self.error = Some(message),
+        }
+    }
+
+    /// Take the typed command, remembering it for ↑ recall.
+    pub fn take_command(&mut self) -> Option<String> {
+        let command = self.input.value_and_reset();
+        let command = command.trim().to_string();
+        self.history_pos = None;
+        if command.is_empty() {
+            return None;
+        }
+        if self.history.last() != Some(&command) {
+            self.history.push(command.clone());
+            if self.history.len() > HISTORY {
+                self.history.remove(0);
+            }
+        }
+        Some(command)
+    }
+
+    pub fn recall(&mut self, older: bool) {
+        if self.history.is_empty() {
+            return;
+        }
+        let last = self.history.len() - 1;
+        let pos = match (self.history_pos, older) {
+            (None, true) => last,
+            (None, false) => return,
+            (Some(p), true) => p.saturating_sub(1),
+            (Some(p), false) if p >= last => {
+                self.history_pos = None;
+                self.input.reset();
+                return;
+            }
+            (Some(p), false) => p + 1,
+        };
+        self.history_pos = Some(pos);
+        self.input = Input::new(self.history[pos].clone());
+    }
+}
+
+/// One row of a writable layer drawn as a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRow {
+    pub depth: usize,
+    /// `/name` at the top level, `name` below it.
+    pub label: String,
+    /// `None` for a parent `docker diff` did not list itself.
+    pub kind: Option<ChangeKind>,
+    pub size: Option<u64>,
+}
+
+/// The changes as a tree: each entry under its parent directory, parents
+/// that `docker diff` left out filled in so nothing floats.
+pub fn tree_rows(changes: &[LabChange]) -> Vec<TreeRow> {
+    let mut sorted: Vec<&LabChange> = changes.iter().collect();
+    // Sorting by components, not by the raw string: "/a/b" before "/a-b".
+    sorted.sort_by(|a, b| {
+        a.path
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .cmp(b.path.split('/').filter(|p| !p.is_empty()))
+    });
+    let mut rows = Vec::new();
+    let mut open: Vec<String> = Vec::new();
+    for change in sorted {
+        let parts: Vec<&str> = change.path.split('/').filter(|p| !p.is_empty()).collect();
+        let Some((name, parents)) = parts.split_last() else {
+            continue;
+        };
+        let shared = open
+            .iter()
+            .zip(parents.iter())
+            .take_while(|(a, b)| a.as_str() == **b)
+            .count();
+        open.truncate(shared);
+        for (depth, parent) in parents.iter().enumerate().skip(shared) {
+            rows.push(TreeRow {
+                depth,
+                label: tree_label(depth, parent),
+                kind: None,
+                size: None,
+            });
+            open.push(parent.to_string());
+        }
+        rows.push(TreeRow {
+            depth: parents.len(),
+            label: tree_label(parents.len(), name),
+            kind: Some(change.kind),
+            size: change.size,
+        });
+        open.push(name.to_string());
+    }
+    rows
+}
+
+fn tree_label(depth: usize, name: &str) -> String {
+    if depth == 0 {
+        format!("/{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
+    let theme = app.theme;
+    let lang = app.lang;
+    let [top, output, input] = Layout::vertical([
+        Constraint::Min(6),
+        Constraint::Length(5),
+        Constraint::Length(3),
+    ])
+    .areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
+
+    // The image: read-only, and checked to be so after every change.
+    let mut lines = Vec::new();
+    match &lab.image {
+        None => lines.push(Line::from(Span::styled(
+            format!(
+                "{} {} {}",
+                crate::ui::SPINNER[app.spinner % crate::ui::SPINNER.len()],
+                t!("запускаю контейнеры из", "starting containers from").get(lang),
+                lab.reference
+            ),
+            theme.warn(),
+        ))),
+        Some(image) => {
+            lines.push(Line::from(vec![
+                Span::raw("id "),
+                Span::styled(short(&image.id).to_string(), theme.code()),
+            ]));
+            for (i, layer) in image.layers.iter().enumerate() {
+                let what = crate::layers::report::short_instruction(&layer.created_by, 40);
+                lines.push(Line::from(vec![
+                    Span::styled("🔒 ", theme.dim()),
+                    Span::raw(format!("{:>2} {} ", i + 1, short(&layer.digest))),
+                    Span::styled(what, theme.dim()),
+                ]));
+            }
+            lines.push(Line::raw(""));
+            lines.push(match &lab.verified {
+                None => Line::from(Span::styled(
+                    t!("образ: ещё не перепроверялся", "image: not re-checked yet").get(lang),
+                    theme.dim(),
+                )),
+                Some((true, _)) => Line::from(Span::styled(
+                    format!(
+                        "✔ {} ({}×)",
+                        t!(
+                            "образ не изменился: тот же id и те же слои",
+                            "image unchanged: same id, same layers"
+                        )
+                        .get(lang),
+                        lab.verifications
+                    ),
+                    theme.ok(),
+                )),
+                Some((false, id)) => Line::from(Span::styled(
+                    format!(
+                        "✘ {} {}",
+                        t!("образ изменился:", "image changed:").get(lang),
+                        short(id)
+                    ),
+                    theme.error(),
+                )),
+            });
+            if let Some(commit) = &lab.committed {
+                commit_lines(app, commit, &mut lines);
+            }
+        }
+    }
+    let mut image_title = format!(
+        " {} {} ",
+        t!("Образ (только чтение):", "Image (read-only):").get(lang),
+        lab.reference
+    );
+    if lab.show_storage {
+        lines = storage_lines(app, lab);
+        image_title = t!(" Где лежат слои (F8) ", " Where the layers live (F8) ")
+            .get(lang)
+            .to_string();
+    }
+    let image_title =
+        crate::ui::fit::fit(&image_title, left.width.saturating_sub(2) as usize).into_owned();
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::bordered()
+                .title(image_title)
+                .border_style(theme.border()),
+        )
+        .render(left, buf);
+
+    // The containers' writable layers, side by side.
+    let columns = Layout::vertical(vec![Constraint::Ratio(1, SLOTS as u32); SLOTS]).split(right);
+    for (i, column) in columns.iter().enumerate() {
+        let name = lab.slots.get(i).map(|s| s.name.as_str()).unwrap_or("…");
+        let running = lab.slots.get(i).is_some_and(|s| s.running);
+        let state = if running {
+            t!("работает", "running")
+        } else {
+            t!("остановлен", "stopped")
+        };
+        let changes = lab.changes.get(i).map(Vec::as_slice).unwrap_or(&[]);
+        let mut lines: Vec<Line> = tree_rows(changes)
+            .into_iter()
+            .map(|row| {
+                let (mark, style) = match row.kind {
+                    Some(kind) => (
+                        kind.mark(),
+                        match kind {
+                            ChangeKind::Added => theme.ok(),
+                            ChangeKind::Changed => theme.warn(),
+                            ChangeKind::Deleted => theme.error(),
+                        },
+                    ),
+                    None => (" ", theme.dim()),
+                };
+                let mut spans = vec![
+                    Span::raw("  ".repeat(row.depth)),
+                    Span::styled(format!("{mark} "), style),
+                    Span::raw(row.label),
+                ];
+                if let Some(size) = row.size {
+                    spans.push(Span::styled(format!("  {}", human_size(size)), theme.dim()));
+                }
+                Line::from(spans)
+            })
+            .collect();
+        if lines.is_empty() {
+            lines.push(Line::from(Span::styled(
+                t!("слой пуст: изменений нет", "empty layer: no changes").get(lang),
+                theme.dim(),
+            )));
+        }
+        if let Some(Sizes::Unavailable(why)) = lab.sizes.get(i).and_then(Option::as_ref) {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} ({why})",
+                    t!(
+                        "размеры недоступны: docker diff их не даёт",
+                        "sizes unavailable: docker diff gives none"
+                    )
+                    .get(lang)
+                ),
+                theme.dim(),
+            )));
+        }
+        if let Some((slot, removed)) = &lab.recreated
+            && *slot == i
+        {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} {} {}",
+                    t!("контейнер", "container").get(lang),
+                    short(removed),
+                    t!(
+                        "удалён вместе со своим слоем; это новый, чистый",
+                        "removed with its layer; this one is new and clean"
+                    )
+                    .get(lang)
+                ),
+                theme.warn(),
+            )));
+        }
+        let focused = i == lab.selected;
+        // The state matters more than the words around it: it goes first.
+        let title = format!(
+            " {} {} ({}) — {} ",
+            if focused { "▶" } else { " " },
+            name,
+            state.get(lang),
+            t!("слой для записи", "writable layer").get(lang),
+        );
+        let title =
+            crate::ui::fit::fit(&title, column.width.saturating_sub(2) as usize).into_owned();
+        let skip = lines
+            .len()
+            .saturating_sub(column.height.saturating_sub(2) as usize);
+        Paragraph::new(lines.split_off(skip))
+            .block(Block::bordered().title(title).border_style(if focused {
+                theme.border_focused()
+            } else {
+                theme.border()
+            }))
+            .render(*column, buf);
+    }
+
+    let (title, body, style) = match (&lab.error, lab.output.get(lab.selected).and_then(Option::as_ref)) {
+        (Some(error), _) => (t!(" Ошибка ", " Error ").get(lang).to_string(), error.clone(), theme.error()),
+        (None, Some((command, output, code))) => (format!(" $ {command} → exit {code} "), output.clone(), if *code == 0 { theme.ok() } else { theme.error() }),
+        (None, None) => (
+            t!(" Вывод ", " Output ").get(lang).to_string(),
+            t!(
+                "Наберите команду, например: echo hi > /hello.txt · Tab — другой контейнер · F5 стоп/старт · F6 удалить и создать заново · F7 commit · F8 каталоги overlay · Esc — выход",
+                "Type a command, e.g. echo hi > /hello.txt · Tab other container · F5 stop/start · F6 remove and recreate · F7 commit · F8 overlay dirs · Esc leave"
+            )
+            .get(lang)
+            .to_string(),
+            theme.dim(),
+        ),
+    };
+    let body_lines: Vec<Line> = body.lines().map(|l| Line::raw(l.to_string())).collect();
+    let skip = body_lines
+        .len()
+        .saturating_sub(output.height.saturating_sub(2) as usize);
+    Paragraph::new(body_lines[skip..].to_vec())
+        .block(
+            Block::bordered()
+                .title(Span::styled(title, style))
+                .border_style(theme.border()),
+        )
+        .render(output, buf);
+
+    let width = input.width.saturating_sub(4) as usize;
+    let scroll = lab.input.visual_scroll(width);
+    Paragraph::new(format!("$ {}", lab.input.value()))
+        .scroll((0, scroll as u16))
+        .block(
+            Block::bordered()
+                .title(format!(
+                    " sh -c … ({}) ",
+                    lab.slots
+                        .get(lab.selected)
+                        .map(|s| s.name.as_str())
+                        .unwrap_or("…")
+                ))
+                .border_style(theme.border_focused()),
+        )
+        .render(input, buf);
+}
+
+/// Where the terminal cursor goes while the lab has the keyboard.
+pub fn cursor(lab: &LabScreen, area: Rect) -> (u16, u16) {
+    let input_y = area.y + area.height.saturating_sub(2);
+    let width = area.width.saturating_sub(4) as usize;
+    let x = (lab
+        .input
+        .visual_cursor()
+        .saturating_sub(lab.input.visual_scroll(width))) as u16;
+    (area.x + 3 + x, input_y)
+}
+
+/// What a commit made: the new image, its extra layer and what is in it.
+fn commit_lines(app: &App, commit: &Commit, lines: &mut Vec<Line<'static>>) {
+    let (theme, lang) = (app.theme, app.lang);
+    lines.push(Line::from(Span::styled(
+        format!(
+            "commit → {} ({} {})",
+            commit.image.reference,
+            commit.image.layers.len(),
+            t!("слоёв", "layers").get(lang)
+        ),
+        theme.ok(),
+    )));
+    match &commit.extra_layer {
+        Some(layer) => lines.push(Line::from(vec![
+            Span::raw(format!("+ {} ", t!("новый слой", "new layer").get(lang))),
+            Span::styled(short(&layer.digest).to_string(), theme.code()),
+        ])),
+        None => lines.push(Line::from(Span::styled(
+            t!(
+                "новый образ не на один слой больше исходного",
+                "the new image is not exactly one layer taller"
+            )
+            .get(lang),
+            theme.warn(),
+        ))),
+    }
+    match &commit.paths {
+        Ok(paths) => {
+            for change in paths.iter().take(12) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {} ", change.kind.mark()), theme.dim()),
+                    Span::raw(change.path.clone()),
+                ]));
+            }
+            if paths.len() > 12 {
+                lines.push(Line::from(Span::styled(
+                    format!("  … +{}", paths.len() - 12),
+                    theme.dim(),
+                )));
+            }
+        }
+        Err(why) => lines.push(Line::from(Span::styled(
+            format!(
+                "{}: {why}",
+                t!("содержимое слоя не прочитано", "layer contents not read").get(lang)
+            ),
+            theme.dim(),
+        ))),
+    }
+}
+
+/// F8: how the selected container's filesystem is put together.
+fn storage_lines(app: &App, lab: &LabScreen) -> Vec<Line<'static>> {
+    let (theme, lang) = (app.theme, app.lang);
+    let mut lines = Vec::new();
+    let slot = lab.slots.get(lab.selected);
+    if let Some(ImageStore::ContainerdSnapshotter { snapshotter }) = &lab.store {
+        lines.push(Line::raw(format!(
+            "{} {snapshotter}",
+            t!(
+                "Хранилище образов containerd, snapshotter:",
+                "containerd image store, snapshotter:"
+            )
+            .get(lang)
+        )));
+        lines.push(Line::from(Span::styled(
+            t!(
+                "Слои — это снимки (snapshots) containerd; inspect не показывает LowerDir/UpperDir. Слой для записи — активный снимок контейнера.",
+                "Layers are containerd snapshots; inspect shows no LowerDir/UpperDir. The writable layer is the container's active snapshot."
+            )
+            .get(lang),
+            theme.dim(),
+        )));
+        return lines;
+    }
+    let Some(driver) = slot.and_then(|s| s.driver.as_ref()) else {
+        lines.push(Line::raw(
+            t!("драйвер хранения неизвестен", "storage driver unknown").get(lang),
+        ));
+        return lines;
+    };
+    lines.push(Line::from(vec![
+        Span::raw(t!("драйвер: ", "driver: ").get(lang)),
+        Span::styled(driver.name.clone(), theme.code()),
+        Span::raw(format!(
+            " · {}",
+            slot.map(|s| s.name.as_str()).unwrap_or("")
+        )),
+    ]));
+    let Some(upper) = driver.upper_dir() else {
+        for (key, value) in &driver.data {
+            lines.push(Line::raw(format!("{key}: {value}")));
+        }
+        return lines;
+    };
+    let dir = |label: UiLabel, path: &str, style| {
+        vec![
+            Line::from(Span::styled(label.get(lang).to_string(), theme.heading())),
+            Line::from(Span::styled(format!("  {path}"), style)),
+        ]
+    };
+    lines.extend(dir(
+        t!(
+            "merged — то, что видит контейнер",
+            "merged — what the container sees"
+        ),
+        driver.merged_dir().unwrap_or("?"),
+        theme.code(),
+    ));
+    lines.push(Line::from(Span::styled("      ▲ overlay", theme.dim())));
+    lines.extend(dir(
+        t!(
+            "upper — слой для записи (rw)",
+            "upper — the writable layer (rw)"
+        ),
+        upper,
+        theme.ok(),
+    ));
+    let lowers = driver.lower_dirs();
+    lines.push(Line::from(Span::styled(
+        format!(
+            "{} ({})",
+            t!(
+                "lower — только чтение, сверху вниз",
+                "lower — read-only, top first"
+            )
+            .get(lang),
+            lowers.len()
+        ),
+        theme.heading(),
+    )));
+    for lower in lowers {
+        let note = if lower.ends_with("-init/diff") {
+            t!(
+                "  (init: hostname, resolv.conf)",
+                "  (init: hostname, resolv.conf)"
+            )
+            .get(lang)
+        } else {
+            ""
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  🔒 {lower}"), theme.dim()),
+            Span::raw(note),
+        ]));
+    }
+    lines
+}
+
+type UiLabel = crate::i18n::UiText;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(path: &str, kind: ChangeKind) -> LabChange {
+        LabChange {
+            path: path.into(),
+            kind,
+            size: None,
+        }
+    }
+
+    #[test]
+    fn changes_become_a_tree_with_missing_parents_filled_in() {
+        let rows = tree_rows(&[
+            change("/var/log/nginx/access.log", ChangeKind::Changed),
+            change("/etc/motd", ChangeKind::Changed),
+            change("/etc", ChangeKind::Changed),
+            change("/lab-proof.txt", ChangeKind::Added),
+            change("/etc-old", ChangeKind::Deleted),
+        ]);
+        let shown: Vec<(usize, &str, Option<ChangeKind>)> = rows
+            .iter()
+            .map(|r| (r.depth, r.label.as_str(), r.kind))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                (0, "/etc", Some(ChangeKind::Changed)),
+                (1, "motd", Some(ChangeKind::Changed)),
+                (0, "/etc-old", Some(ChangeKind::Deleted)),
+                (0, "/lab-proof.txt", Some(ChangeKind::Added)),
+                (0, "/var", None),
+                (1, "log", None),
+                (2, "nginx", None),
+                (3, "access.log", Some(ChangeKind::Changed)),
+            ]
+        );
+    }
+
+    #[test]
+    fn sizes_read_like_ls_h() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(5 << 20), "5.0 MiB");
+    }
+}

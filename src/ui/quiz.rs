@@ -1,0 +1,475 @@
+//! The self-check quiz: one question at a time, the explanation after each
+//! answer (right or wrong), the score, and a retry of the wrong ones.
+
+use std::collections::BTreeSet;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use tui_input::Input;
+
+use crate::app::App;
+use crate::i18n::Lang;
+use crate::keys::Action;
+use crate::quiz::QuestionKind;
+use crate::quiz::score::{Answer, Score, Verdict};
+use crate::quiz::session::QuizSession;
+use crate::t;
+
+#[derive(Debug)]
+pub struct QuizScreen {
+    pub session: QuizSession,
+    pub index: usize,
+    /// The highlighted option or item (display order).
+    pub cursor: usize,
+    /// Multiple choice: the ticked options (display order).
+    pub picks: BTreeSet<usize>,
+    /// Ordering: the items as the learner has arranged them (display indices).
+    pub arrangement: Vec<usize>,
+    /// Ordering: an item is "held" and moves with the cursor.
+    pub holding: bool,
+    pub text: Input,
+    /// Set once the current question is answered: its score is shown.
+    pub result: Option<Score>,
+    /// Indices still to go in this round (all, or the wrong ones on retry).
+    pub queue: Vec<usize>,
+}
+
+impl QuizScreen {
+    pub fn new(session: QuizSession) -> QuizScreen {
+        let queue: Vec<usize> = (0..session.len()).collect();
+        let mut screen = QuizScreen {
+            session,
+            index: 0,
+            cursor: 0,
+            picks: BTreeSet::new(),
+            arrangement: Vec::new(),
+            holding: false,
+            text: Input::default(),
+            result: None,
+            queue,
+        };
+        let first = screen.session.next_unanswered().unwrap_or(0);
+        screen.go(first);
+        screen
+    }
+
+    fn option_count(&self) -> usize {
+        match self.session.item(self.index).map(|i| &i.question.answer) {
+            Some(QuestionKind::Single { options, .. })
+            | Some(QuestionKind::Multiple { options, .. }) => options.len(),
+            Some(QuestionKind::Order { items }) => items.len(),
+            _ => 0,
+        }
+    }
+
+    /// Show question `index`, with its earlier answer when there is one.
+    pub fn go(&mut self, index: usize) {
+        self.index = index.min(self.session.len().saturating_sub(1));
+        self.cursor = 0;
+        self.picks.clear();
+        self.holding = false;
+        self.text = Input::default();
+        self.arrangement = (0..self.option_count()).collect();
+        self.result = self.session.score(self.index);
+    }
+
+    /// Free-text questions take typed characters until answered.
+    pub fn wants_text(&self) -> bool {
+        self.result.is_none()
+            && matches!(
+                self.session.item(self.index).map(|i| &i.question.answer),
+                Some(QuestionKind::FreeText { .. })
+            )
+    }
+
+    pub fn finished(&self) -> bool {
+        self.session.is_finished()
+            && self.result.is_some()
+            && self.queue.last() == Some(&self.index)
+    }
+
+    pub fn handle(&mut self, action: Action) {
+        let count = self.option_count();
+        match action {
+            Action::Up if self.holding && self.cursor > 0 => {
+                self.arrangement.swap(self.cursor, self.cursor - 1);
+                self.cursor -= 1;
+            }
+            Action::Down if self.holding && self.cursor + 1 < count => {
+                self.arrangement.swap(self.cursor, self.cursor + 1);
+                self.cursor += 1;
+            }
+            Action::Up => self.cursor = self.cursor.saturating_sub(1),
+            Action::Down => self.cursor = (self.cursor + 1).min(count.saturating_sub(1)),
+            Action::Run => match self.session.item(self.index).map(|i| &i.question.answer) {
+                Some(QuestionKind::Multiple { .. }) if self.result.is_none() => {
+                    toggle(&mut self.picks, self.cursor)
+                }
+                Some(QuestionKind::Order { .. }) if self.result.is_none() => {
+                    self.holding = !self.holding
+                }
+                _ => {}
+            },
+            Action::Select if self.result.is_none() => self.submit(),
+            Action::Select | Action::NextStep => self.advance(),
+            Action::PrevStep => {
+                let pos = self
+                    .queue
+                    .iter()
+                    .position(|&i| i == self.index)
+                    .unwrap_or(0);
+                self.go(self.queue[pos.saturating_sub(1)]);
+            }
+            Action::ResetLesson if self.session.is_finished() => {
+                self.queue = self.session.retry_wrong();
+                if let Some(&first) = self.queue.first() {
+                    self.go(first);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A click on an option (display index): it becomes the highlighted
+    /// one, and a multiple-choice option is ticked or unticked.
+    pub fn click(&mut self, option: usize) {
+        if self.result.is_some() || self.holding || option >= self.option_count() {
+            return;
+        }
+        self.cursor = option;
+        if matches!(
+            self.session.item(self.index).map(|i| &i.question.answer),
+            Some(QuestionKind::Multiple { .. })
+        ) {
+            toggle(&mut self.picks, option);
+        }
+    }
+
+    fn submit(&mut self) {
+        let Some(item) = self.session.item(self.index) else {
+            return;
+        };
+        let shown = match &item.question.answer {
+            QuestionKind::Single { .. } => Answer::Single(self.cursor),
+            QuestionKind::Multiple { .. } => Answer::Multiple(self.picks.clone()),
+            QuestionKind::FreeText { .. } => Answer::FreeText(self.text.value().to_string()),
+            QuestionKind::Order { .. } => Answer::Order(self.arrangement.clone()),
+        };
+        self.result = self.session.answer_shown(self.index, shown);
+        self.holding = false;
+    }
+
+    fn advance(&mut self) {
+        let pos = self
+            .queue
+            .iter()
+            .position(|&i| i == self.index)
+            .unwrap_or(0);
+        if let Some(&next) = self.queue.get(pos + 1) {
+            self.go(next);
+        }
+    }
+}
+
+fn toggle(set: &mut BTreeSet<usize>, value: usize) {
+    if !set.remove(&value) {
+        set.insert(value);
+    }
+}
+
+fn verdict_text(score: &Score, lang: Lang) -> String {
+    let word = match score.verdict {
+        Verdict::Right => t!("Верно", "Right"),
+        Verdict::Partial => t!("Частично верно", "Partly right"),
+        Verdict::Wrong => t!("Неверно", "Wrong"),
+        Verdict::Empty => t!("Нет ответа", "No answer"),
+    };
+    format!("{} ({:.0}%)", word.get(lang), score.points * 100.0)
+}
+
+/// The question's lines, and which of them are the options (or order
+/// items), for drawing and for finding what a click hit.
+struct QuestionLines {
+    lines: Vec<Line<'static>>,
+    options: std::ops::Range<usize>,
+}
+
+fn question_lines(app: &App, quiz: &QuizScreen) -> Option<QuestionLines> {
+    let theme = app.theme;
+    let lang = app.lang;
+    let item = quiz.session.item(quiz.index)?;
+    let question = &item.question;
+    let shuffle = quiz.session.shuffle(quiz.index);
+    // Prompts and options use the lessons' markup (`code`, *emphasis*).
+    let mut lines: Vec<Line<'static>> = super::markup::render(question.prompt.get(lang), theme)
+        .into_iter()
+        .map(|line| line.patch_style(ratatui::style::Modifier::BOLD))
+        .collect();
+    lines.push(Line::raw(""));
+    let answered = quiz.result.is_some();
+    let given = quiz.session.given(quiz.index).cloned();
+    let shown_given = match (&given, &shuffle) {
+        (Some(answer), Some(shuffle)) => Some(shuffle.to_display(answer)),
+        _ => None,
+    };
+    let options_start = lines.len();
+    match &question.answer {
+        QuestionKind::Single { options, .. } | QuestionKind::Multiple { options, .. }
+            if !options.is_empty() =>
+        {
+            let correct_set: BTreeSet<usize> = match &question.answer {
+                QuestionKind::Single { correct, .. } => BTreeSet::from([*correct]),
+                QuestionKind::Multiple { correct, .. } => correct.iter().copied().collect(),
+                _ => BTreeSet::new(),
+            };
+            let multiple = matches!(question.answer, QuestionKind::Multiple { .. });
+            let order: Vec<usize> = match &shuffle {
+                Some(s) => (0..options.len())
+                    .map(|d| s.original(d).unwrap_or(d))
+                    .collect(),
+                None => (0..options.len()).collect(),
+            };
+            for (display, &original) in order.iter().enumerate() {
+                let ticked = if answered {
+                    match &shown_given {
+                        Some(Answer::Single(d)) => *d == display,
+                        Some(Answer::Multiple(ds)) => ds.contains(&display),
+                        _ => false,
+                    }
+                } else {
+                    (multiple && quiz.picks.contains(&display))
+                        || (!multiple && quiz.cursor == display)
+                };
+                let box_ = match (multiple, ticked) {
+                    (true, true) => "[x]",
+                    (true, false) => "[ ]",
+                    (false, true) => "(•)",
+                    (false, false) => "( )",
+                };
+                let mut style = if quiz.cursor == display && !answered {
+                    theme.selected()
+                } else {
+                    ratatui::style::Style::new()
+                };
+                if answered && correct_set.contains(&original) {
+                    style = theme.ok();
+                } else if answered && ticked {
+                    style = theme.error();
+                }
+                lines.push(option_line(
+                    format!("{box_} "),
+                    options[original].get(lang),
+                    style,
+                    theme,
+                ));
+            }
+        }
+        QuestionKind::Order { items } => {
+            let arrangement: Vec<usize> = match (&shown_given, answered) {
+                (Some(Answer::Order(a)), true) => a.clone(),
+                _ => quiz.arrangement.clone(),
+            };
+            for (row, &display) in arrangement.iter().enumerate() {
+                let original = shuffle
+                    .as_ref()
+                    .and_then(|s| s.original(display))
+                    .unwrap_or(display);
+                let held = quiz.holding && row == quiz.cursor;
+                let style = if row == quiz.cursor && !answered {
+                    theme.selected()
+                } else {
+                    ratatui::style::Style::new()
+                };
+                let marker = if held { "⇅" } else { " " };
+                let text = items.get(original).map(|t| t.get(lang)).unwrap_or("");
+                lines.push(option_line(
+                    format!("{marker}{}. ", row + 1),
+                    text,
+                    style,
+                    theme,
+                ));
+            }
+        }
+        _ => {
+            let value = match (&given, answered) {
+                (Some(Answer::FreeText(text)), true) => text.clone(),
+                _ => quiz.text.value().to_string(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled("> ", theme.key()),
+                Span::raw(value),
+            ]));
+        }
+    }
+    let options = options_start..lines.len();
+    lines.push(Line::raw(""));
+    if let Some(score) = &quiz.result {
+        let style = match score.verdict {
+            Verdict::Right => theme.ok(),
+            Verdict::Partial => theme.warn(),
+            _ => theme.error(),
+        };
+        lines.push(Line::from(Span::styled(verdict_text(score, lang), style)));
+        lines.extend(super::markup::render(question.explanation.get(lang), theme));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "→ {} {}",
+                t!("урок:", "lesson:").get(lang),
+                question.teaches
+            ),
+            theme.dim(),
+        )));
+    } else {
+        let hint = match question.answer {
+            QuestionKind::Single { .. } => {
+                t!("↑↓ выбрать, Enter — ответить", "↑↓ choose, Enter to answer")
+            }
+            QuestionKind::Multiple { .. } => t!(
+                "↑↓, Пробел — отметить, Enter — ответить",
+                "↑↓, Space to tick, Enter to answer"
+            ),
+            QuestionKind::FreeText { .. } => t!(
+                "Напишите ответ, Enter — отправить",
+                "Type your answer, Enter to send"
+            ),
+            QuestionKind::Order { .. } => t!(
+                "Пробел — взять/положить, ↑↓ — двигать, Enter — ответить",
+                "Space to pick up/put down, ↑↓ to move, Enter to answer"
+            ),
+        };
+        lines.push(Line::from(Span::styled(hint.get(lang), theme.dim())));
+    }
+    Some(QuestionLines { lines, options })
+}
+
+/// One option on one line: its box or number, then its text with markup.
+/// The line's style (selection, right, wrong) is the base the markup sits on.
+fn option_line(
+    prefix: String,
+    text: &str,
+    style: ratatui::style::Style,
+    theme: super::theme::Theme,
+) -> Line<'static> {
+    let mut spans = vec![Span::raw(prefix)];
+    for line in super::markup::render(text, theme) {
+        spans.extend(line.spans);
+    }
+    Line::from(spans).style(style)
+}
+
+/// The question box and the score line under it.
+fn layout(area: Rect) -> [Rect; 2] {
+    Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area)
+}
+
+/// Rows each line takes once wrapped to `width`, as the drawn paragraph wraps them.
+fn wrapped_rows(line: &Line<'static>, width: u16) -> u16 {
+    let rows = Paragraph::new(line.clone())
+        .wrap(Wrap { trim: false })
+        .line_count(width);
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
+
+/// A question taller than the box scrolls: once answered to its end (the
+/// verdict and the explanation), before that just enough to keep the
+/// highlighted option and the hint under it in view.
+fn scroll(
+    quiz: &QuizScreen,
+    lines: &[Line<'static>],
+    options: &std::ops::Range<usize>,
+    inner: Rect,
+) -> u16 {
+    let rows: Vec<u16> = lines.iter().map(|l| wrapped_rows(l, inner.width)).collect();
+    let total: u16 = rows.iter().fold(0u16, |sum, r| sum.saturating_add(*r));
+    if total <= inner.height {
+        return 0;
+    }
+    let most = total - inner.height;
+    if quiz.result.is_some() {
+        return most;
+    }
+    let focus = (options.start + quiz.cursor).min(lines.len().saturating_sub(1));
+    // The highlighted option's last row, plus the blank and the hint.
+    let focus_bottom = rows[..=focus]
+        .iter()
+        .fold(0u16, |sum, r| sum.saturating_add(*r))
+        .saturating_add(2);
+    focus_bottom.saturating_sub(inner.height).min(most)
+}
+
+/// The option (display index) drawn at (`column`, `row`) of the quiz body `area`.
+pub fn option_at(app: &App, quiz: &QuizScreen, area: Rect, column: u16, row: u16) -> Option<usize> {
+    let QuestionLines { lines, options } = question_lines(app, quiz)?;
+    let [body, _] = layout(area);
+    let inner = body.inner(ratatui::layout::Margin::new(1, 1));
+    if !inner.contains(ratatui::layout::Position::new(column, row)) {
+        return None;
+    }
+    let mut top = inner.y;
+    let scrolled = scroll(quiz, &lines, &options, inner);
+    let row = row.saturating_add(scrolled);
+    for (index, line) in lines.iter().enumerate().take(options.end) {
+        let bottom = top.saturating_add(wrapped_rows(line, inner.width));
+        if (top..bottom).contains(&row) {
+            return options.contains(&index).then(|| index - options.start);
+        }
+        top = bottom;
+    }
+    None
+}
+
+pub fn draw(app: &App, quiz: &QuizScreen, area: Rect, buf: &mut Buffer) {
+    let lang = app.lang;
+    let theme = app.theme;
+    let total = quiz.session.total();
+    let Some(QuestionLines { lines, options }) = question_lines(app, quiz) else {
+        Paragraph::new(t!("В наборе нет вопросов", "The pack has no questions").get(lang))
+            .render(area, buf);
+        return;
+    };
+    let [body, footer] = layout(area);
+    let scrolled = scroll(
+        quiz,
+        &lines,
+        &options,
+        body.inner(ratatui::layout::Margin::new(1, 1)),
+    );
+    let position = quiz
+        .queue
+        .iter()
+        .position(|&i| i == quiz.index)
+        .unwrap_or(0)
+        + 1;
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scrolled, 0))
+        .block(
+            Block::bordered()
+                .title(Span::styled(
+                    format!(
+                        " {} {position}/{} ",
+                        t!("Вопрос", "Question").get(lang),
+                        quiz.queue.len()
+                    ),
+                    theme.title(),
+                ))
+                .border_style(theme.border_focused()),
+        )
+        .render(body, buf);
+    let mut score_line = format!(
+        " {}: {:.1}/{} · ✔ {} · ½ {} · ✘ {} ",
+        t!("Счёт", "Score").get(lang),
+        total.points,
+        total.questions,
+        total.right,
+        total.partial,
+        total.wrong + total.empty
+    );
+    if quiz.session.is_finished() {
+        score_line
+            .push_str(t!("· r — пересдать неверные", "· r to retry the wrong ones").get(lang));
+    }
+    Line::from(Span::styled(score_line, theme.dim())).render(footer, buf);
+}
