@@ -125,7 +125,7 @@ impl App {
     pub fn is_busy(&self) -> bool {
         self.running.is_some()
             || matches!(self.daemon, DaemonState::Connecting { .. })
-            || matches!(&self.screen, Screen::Lab(lab) if lab.image.is_none() && lab.error.is_none())
+            || matches!(&self.screen, Screen::Lab(lab) if (lab.image.is_none() && lab.error.is_none()) || lab.is_running())
             || matches!(&self.screen, Screen::Explorer(x) if x.analysis.is_none() && x.error.is_none())
     }
 

@@ -526,6 +526,34 @@ fn lab_ready_with_changes_in_both_containers() {
 }
 
 #[test]
+fn a_command_in_flight_shows_a_spinner_until_its_exit_code_arrives() {
+    let mut h = lab_ready();
+    h.typed("sleep 3; echo done");
+    h.key(KeyCode::Enter);
+    let running = h.text((120, 30));
+    assert!(
+        running.contains("sleep 3; echo done") && running.contains("running…"),
+        "the sent command is shown as running:\n{running}"
+    );
+    assert!(
+        h.app.is_busy(),
+        "a running command keeps the spinner ticking"
+    );
+    snap(&h, "lab_command_running");
+    h.worker(WorkerEvent::Lab(LabEvent::ExecDone {
+        slot: 0,
+        command: "sleep 3; echo done".to_string(),
+        output: "done\n".to_string(),
+        exit_code: 0,
+        finished: std::time::Instant::now(),
+    }));
+    let done = h.text((120, 30));
+    assert!(!done.contains("running…"), "{done}");
+    assert!(done.contains("exit 0"), "{done}");
+    assert!(!h.app.is_busy(), "nothing left to animate: idle again");
+}
+
+#[test]
 fn lab_after_a_commit() {
     let mut h = lab_ready();
     let mut committed = lab_image();

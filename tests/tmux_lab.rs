@@ -5,61 +5,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Cleanup, busybox_image, docker_or_skip, missing, unique_name};
+use common::tmux::{Tmux, shell_quote};
+use common::{Cleanup, busybox_image, docker_or_skip};
 use layerlab::docker::Docker;
 use layerlab::docker::lab::LAB_LABEL;
-
-/// A tmux server of our own (`-L SOCKET`), killed on drop, also on panic:
-/// nothing of anyone else's tmux is touched.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "lab"]).stdout).into_owned()
-    }
-
-    /// Bounded polling of the screen until `want` holds.
-    fn wait_for(&self, what: &str, timeout: Duration, want: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if want(&screen) {
-                return screen;
-            }
-            if Instant::now() >= deadline {
-                panic!("{what}: not on screen within {timeout:?}; the screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-fn tmux_present() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 /// Lab containers of the process `pid` (session ids start with the pid).
 async fn lab_containers_of(docker: &Docker, pid: u32) -> Vec<String> {
@@ -80,8 +31,7 @@ async fn lab_containers_of(docker: &Docker, pid: u32) -> Vec<String> {
 
 #[tokio::test]
 async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containers() {
-    if !tmux_present() {
-        missing("tmux", "install it: apt-get install -y tmux");
+    if !common::tmux::available() {
         return;
     }
     let Some(docker) = docker_or_skip().await else {
@@ -89,46 +39,24 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
     };
     let image = busybox_image(&docker).await;
     let data = tempfile::tempdir().expect("tempdir");
-    let tmux = Tmux {
-        socket: unique_name("layerlab-tmux-lab"),
-    };
-    let binary = env!("CARGO_BIN_EXE_layerlab");
-    let command = format!(
+    let script = format!(
         "exec env LAYERLAB_DATA_DIR={} TERM=xterm-256color {} --lang en lab {}",
-        shell_quote(data.path()),
-        binary,
-        image
+        shell_quote(&data.path().display().to_string()),
+        shell_quote(env!("CARGO_BIN_EXE_layerlab")),
+        shell_quote(&image)
     );
-    let started = tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "lab",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        &command,
-    ]);
-    assert!(
-        started.status.success(),
-        "tmux new-session: {}",
-        String::from_utf8_lossy(&started.stderr)
-    );
-    let pid: u32 = String::from_utf8_lossy(
-        &tmux
-            .run(&["display", "-p", "-t", "lab", "#{pane_pid}"])
-            .stdout,
-    )
-    .trim()
-    .parse()
-    .expect("the pane's pid");
+    let tmux = Tmux::start(data.path(), &script, 160, 45);
+    let pid: u32 = tmux
+        .pane_format("#{pane_pid}")
+        .parse()
+        .expect("the pane's pid");
 
     // The containers' names (layerlab-lab-<pid>-…) appear once they run.
     let named = format!("layerlab-lab-{pid}-");
-    tmux.wait_for("the lab ready", Duration::from_secs(60), |s| {
+    tmux.wait_for(Duration::from_secs(60), |s| {
         s.contains(&named) && s.contains("empty layer: no changes")
-    });
+    })
+    .unwrap_or_else(|screen| panic!("the lab not ready within 60 s; the screen:\n{screen}"));
     let started = lab_containers_of(&docker, pid).await;
     let mut cleanup = Cleanup::new();
     for id in &started {
@@ -136,25 +64,30 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
     }
     assert_eq!(started.len(), 2);
 
-    tmux.run(&["send-keys", "-t", "lab", "-l", "echo hi > /lab-proof.txt"]);
-    tmux.run(&["send-keys", "-t", "lab", "Enter"]);
+    tmux.keys(&["-l", "echo hi > /lab-proof.txt"]);
+    tmux.keys(&["Enter"]);
+    // Three facts arrive as separate events, in no fixed order: the change
+    // (the upper-directory scan can see the file before `exec` reports), the
+    // command's exit code, and the image re-checked after the change.
     // "A /lab-proof.txt" is the change list's line; the command itself
     // (echoed in the output pane's title) reads "> /lab-proof.txt".
-    let screen = tmux.wait_for(
-        "the new file in the writable layer",
-        Duration::from_secs(10),
-        |s| s.contains("A /lab-proof.txt"),
-    );
-    assert!(
-        screen.contains("exit 0"),
-        "the command's exit code is shown:\n{screen}"
-    );
-    assert!(
-        screen.contains("image unchanged"),
-        "the image is re-checked after the change:\n{screen}"
-    );
+    let facts = [
+        ("the new file in the writable layer", "A /lab-proof.txt"),
+        ("the command's exit code", "exit 0"),
+        ("the image re-checked after the change", "image unchanged"),
+    ];
+    if let Err(screen) = tmux.wait_for(Duration::from_secs(15), |s| {
+        facts.iter().all(|(_, text)| s.contains(text))
+    }) {
+        let missing: Vec<&str> = facts
+            .iter()
+            .filter(|(_, text)| !screen.contains(text))
+            .map(|(what, _)| *what)
+            .collect();
+        panic!("not on screen within 15 s: {missing:?}; the screen:\n{screen}");
+    }
 
-    tmux.run(&["send-keys", "-t", "lab", "Escape"]);
+    tmux.keys(&["Escape"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let left = lab_containers_of(&docker, pid).await;
@@ -168,8 +101,4 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }

@@ -37,6 +37,9 @@ pub struct LabScreen {
     pub history_pos: Option<usize>,
     /// The last command's output, per container.
     pub output: Vec<Option<(String, String, i64)>>,
+    /// A command sent and not finished yet, per container: shown with a
+    /// spinner so a slow `exec` never looks like a lost keystroke.
+    pub running: Vec<Option<String>>,
     /// Result of the last re-inspection of the image after a change.
     pub verified: Option<(bool, String)>,
     pub verifications: u32,
@@ -55,6 +58,7 @@ impl LabScreen {
             changes: vec![Vec::new(); SLOTS],
             sizes: vec![None; SLOTS],
             output: vec![None; SLOTS],
+            running: vec![None; SLOTS],
             ..LabScreen::default()
         }
     }
@@ -98,6 +102,9 @@ impl LabScreen {
                 ..
             } => {
                 self.error = None;
+                if let Some(r) = self.running.get_mut(slot) {
+                    *r = None;
+                }
                 if let Some(o) = self.output.get_mut(slot) {
                     *o = Some((command, output, exit_code));
                 }
@@ -111,11 +118,24 @@ impl LabScreen {
                 if let Some(list) = self.changes.get_mut(slot) {
                     list.clear();
                 }
+                if let Some(r) = self.running.get_mut(slot) {
+                    *r = None;
+                }
                 self.recreated = Some((slot, removed));
             }
             LabEvent::Committed { commit, .. } => self.committed = Some(commit),
-            LabEvent::Error(message) => self.error = Some(message),
+            LabEvent::Error(message) => {
+                // The error may be the running command's: nothing is left
+                // spinning for a command that will never report.
+                self.running.iter_mut().for_each(|r| *r = None);
+                self.error = Some(message);
+            }
         }
+    }
+
+    /// Whether a command is still running in some container.
+    pub fn is_running(&self) -> bool {
+        self.running.iter().any(Option::is_some)
     }
 
     /// Take the typed command, remembering it for ↑ recall.
@@ -131,6 +151,9 @@ impl LabScreen {
             if self.history.len() > HISTORY {
                 self.history.remove(0);
             }
+        }
+        if let Some(r) = self.running.get_mut(self.selected) {
+            *r = Some(command.clone());
         }
         Some(command)
     }
@@ -405,8 +428,24 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
             .render(*column, buf);
     }
 
+    let running = lab.running.get(lab.selected).and_then(Option::as_ref);
     let (title, body, style) = match (&lab.error, lab.output.get(lab.selected).and_then(Option::as_ref)) {
         (Some(error), _) => (t!(" Ошибка ", " Error ").get(lang).to_string(), error.clone(), theme.error()),
+        (None, _) if running.is_some() => (
+            format!(
+                " $ {} {} {} ",
+                running.map(String::as_str).unwrap_or_default(),
+                crate::ui::SPINNER[app.spinner % crate::ui::SPINNER.len()],
+                t!("выполняется…", "running…").get(lang)
+            ),
+            // The previous output stays readable until the new one arrives.
+            lab.output
+                .get(lab.selected)
+                .and_then(Option::as_ref)
+                .map(|(_, output, _)| output.clone())
+                .unwrap_or_default(),
+            theme.warn(),
+        ),
         (None, Some((command, output, code))) => (format!(" $ {command} → exit {code} "), output.clone(), if *code == 0 { theme.ok() } else { theme.error() }),
         (None, None) => (
             t!(" Вывод ", " Output ").get(lang).to_string(),
