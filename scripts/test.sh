@@ -2,7 +2,7 @@
 # scripts/test.sh: THE one command that tests layerlab, locally and in CI
 # (.ci/run execs it). On a fresh Debian machine of the project's kind it:
 #   1. installs what is missing (one apt-get update, then docker-registry,
-#      apache2-utils for htpasswd, curl, tmux, time);
+#      apache2-utils for htpasswd, curl, tmux, time, busybox-static);
 #   2. checks the Docker daemon (CI=true: unreachable is a failure; otherwise
 #      Docker tests skip loudly);
 #   3. builds the offline stand-in for alpine:3.22 (scripts/standin-base.sh);
@@ -68,6 +68,11 @@ missing_packages=()
 for tool in "${!package_for[@]}"; do
 	command -v "$tool" >/dev/null || missing_packages+=("${package_for[$tool]}")
 done
+# The Docker tests put the host's /bin/busybox into their tiny test image, so
+# it must be the statically linked one (Debian's `busybox` is dynamic).
+if ! { [[ -x /bin/busybox ]] && LC_ALL=C ldd /bin/busybox 2>&1 | grep -q 'not a dynamic executable'; }; then
+	missing_packages+=(busybox-static)
+fi
 if ((${#missing_packages[@]})); then
 	note "installing: ${missing_packages[*]}"
 	export DEBIAN_FRONTEND=noninteractive
