@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench-lab.sh: the live lab's two promises, measured on the real daemon.
 #   1. change-to-screen latency (p50/p95, >= 50 changes per kind): the ignored
-#      test `bench_change_latency` in tests/lab.rs, release build;
+#      test `bench_change_latency` in tests/it/lab.rs, release build;
 #   2. idle CPU of the real TUI (`layerlab lab IMAGE` in a private tmux server):
 #      utime+stime from /proc/PID/stat over IDLE_SECONDS once the lab has been
 #      idle longer than its fast-poll window; dockerd's share over the same
@@ -21,10 +21,10 @@ cargo_profile=(--release)
 if [[ "$profile" == debug ]]; then cargo_profile=(); fi
 echo "== build ($profile)"
 cargo build "${cargo_profile[@]}" --locked --bin layerlab
-cargo test "${cargo_profile[@]}" --locked --test lab --no-run 2>&1 | tail -n1
+cargo test "${cargo_profile[@]}" --locked --test it --no-run 2>&1 | tail -n1
 
 echo "== change-to-screen latency"
-cargo test "${cargo_profile[@]}" --locked --test lab -- --ignored --exact bench_change_latency --nocapture 2>&1 |
+cargo test "${cargo_profile[@]}" --locked --test it -- --ignored --exact lab::bench_change_latency --nocapture 2>&1 |
 	grep -E '^BENCH|SKIPPED|panicked|test result'
 
 echo "== idle CPU of the TUI: layerlab lab $image"

@@ -1,0 +1,130 @@
+//! Shared by `tests/it/grader.rs` and `tests/it/report.rs`: build homework images on
+//! the offline stand-in with unique tags, push them to the test registry, and
+//! run the `layerlab` binary with its own data dir.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use layerlab::docker::Docker;
+use layerlab::docker::model::BuildSpec;
+use tokio_util::sync::CancellationToken;
+
+use crate::common::{self, Cleanup};
+use crate::support;
+
+pub struct Lab {
+    pub docker: Docker,
+    /// The stand-in for alpine:3.22.
+    pub base: String,
+    /// `127.0.0.1:PORT` of the plain test registry.
+    pub registry: String,
+}
+
+/// Everything these tests need, or `None` after a loud SKIPPED (a panic with CI=true).
+pub async fn lab() -> Option<Lab> {
+    let docker = common::docker_or_skip().await?;
+    let base = support::standin_base()?;
+    let registry = support::test_registry()?;
+    Some(Lab {
+        docker,
+        base,
+        registry,
+    })
+}
+
+pub fn assets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/nginx-alpine")
+}
+
+/// Build `dockerfile` in `context` FROM the stand-in under a unique tag
+/// (registered for cleanup before the build starts). Returns the tag.
+pub async fn build(
+    lab: &Lab,
+    cleanup: &mut Cleanup,
+    context: &Path,
+    dockerfile: &str,
+    name: &str,
+) -> String {
+    let tag = format!("layerlab-test/{}:latest", common::unique_name(name));
+    cleanup.image(&tag);
+    let spec = BuildSpec {
+        context_dir: context.to_path_buf(),
+        dockerfile: Some(dockerfile.to_string()),
+        tag: tag.clone(),
+        build_args: BTreeMap::from([("BASE_IMAGE".to_string(), lab.base.clone())]),
+        labels: BTreeMap::from([(common::TEST_LABEL.to_string(), "grader".to_string())]),
+        ..Default::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let built = tokio::time::timeout(
+        Duration::from_secs(240),
+        lab.docker
+            .build_image(&spec, &tx, &CancellationToken::new()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("building {tag}: no result within 240 s"))
+    .unwrap_or_else(|e| panic!("building {tag}: {e}"));
+    drop(tx);
+    let _ = drain.await;
+    assert!(!built.id.is_empty());
+    tag
+}
+
+/// Tag `image` as `REGISTRY/<unique>/nginx-alpine:1.0` and push it. Returns
+/// (the reference, the digest the registry reported).
+pub async fn push(
+    lab: &Lab,
+    cleanup: &mut Cleanup,
+    image: &str,
+    reference: Option<&str>,
+) -> (String, Option<String>) {
+    let reference = reference.map(str::to_string).unwrap_or_else(|| {
+        format!(
+            "{}/{}/nginx-alpine:1.0",
+            lab.registry,
+            common::unique_name("grader")
+        )
+    });
+    lab.docker
+        .tag_image(image, &reference)
+        .await
+        .unwrap_or_else(|e| panic!("tag {image} {reference}: {e}"));
+    cleanup.image(&reference);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let pushed = tokio::time::timeout(
+        Duration::from_secs(120),
+        lab.docker
+            .push_image(&reference, None, &tx, &CancellationToken::new()),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("pushing {reference}: no result within 120 s"))
+    .unwrap_or_else(|e| panic!("pushing {reference}: {e}"));
+    drop(tx);
+    let _ = drain.await;
+    (reference, pushed.digest)
+}
+
+/// `layerlab --lang en ARGS` with `data_dir` as its data dir: (exit code, stdout, stderr).
+pub fn layerlab(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
+    layerlab_in(data_dir, "en", args)
+}
+
+pub fn layerlab_in(data_dir: &Path, lang: &str, args: &[&str]) -> (i32, String, String) {
+    let output = assert_cmd::Command::cargo_bin("layerlab")
+        .expect("the layerlab binary")
+        .arg("--lang")
+        .arg(lang)
+        .args(args)
+        .env("LAYERLAB_DATA_DIR", data_dir)
+        .timeout(Duration::from_secs(400))
+        .output()
+        .expect("layerlab runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

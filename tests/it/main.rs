@@ -1,0 +1,36 @@
+//! The integration tests, one binary: 23 binaries each linking the whole
+//! crate and its dependencies cost CI more time to link than to run.
+//! nextest still runs every test in its own process, so tests stay as
+//! isolated as they were. Filter by module: `cargo nextest run tmux_lab::`.
+
+// Shared helpers.
+mod common;
+mod homework;
+mod layers_support;
+mod support;
+mod walkthrough;
+
+// The tests, a module per area.
+mod docker_client;
+mod fuzz_inputs;
+mod grader;
+mod harness_registry;
+mod lab;
+mod layers_archive;
+mod layers_cli;
+mod layers_daemon;
+mod layers_malformed;
+mod lesson_fixtures;
+mod lesson_pack_content;
+mod nginx_lesson_image;
+mod quiz_cli;
+mod report;
+mod snapshots;
+mod standin_base;
+mod tmux_explorer;
+mod tmux_lab;
+mod tmux_lost_daemon;
+mod tmux_terminal;
+mod tmux_walkthrough;
+mod walkthrough_errors;
+mod walkthrough_run_all;

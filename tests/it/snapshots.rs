@@ -1,0 +1,1147 @@
+//! Every screen drawn into ratatui's `TestBackend` at 80×24 and 160×48 and
+//! compared with a reviewed snapshot (`tests/it/snapshots/`), plus cell checks
+//! where colour carries meaning, mouse handling, and a sweep of sizes from
+//! 20×5 to 200×60 that must never panic.
+//!
+//! The app is built without a terminal or a daemon: the embedded lesson pack,
+//! a progress file in a tempdir, a fixed language and theme, and driven only
+//! through `App::update` with the events the terminal and the worker send.
+
+use crate::layers_support;
+
+use crossterm::event::{
+    Event as TermEvent, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use layerlab::app::{App, Screen};
+use layerlab::docker::lab::{Commit, LabChange, LabEvent, LabImage, LabLayer, LabSlot, Sizes};
+use layerlab::docker::model::{Change, ChangeKind};
+use layerlab::docker::worker::{DaemonState, JobKind, ProgressLine, StepOutcome, WorkerEvent};
+use layerlab::event::Event;
+use layerlab::i18n::Lang;
+use layerlab::lesson::loader::Pack;
+use layerlab::progress::Progress;
+use layerlab::quiz::session::SessionState;
+use layerlab::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use unicode_width::UnicodeWidthStr;
+
+const SMALL: (u16, u16) = (80, 24);
+const LARGE: (u16, u16) = (160, 48);
+
+/// Lesson indices in the embedded pack, in its order.
+const DOCKERFILE: usize = 2;
+const PUSH: usize = 6;
+
+struct Harness {
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    fn new(lang: Lang) -> Harness {
+        let pack = Pack::embedded().expect("the embedded pack is valid");
+        let dir = tempfile::tempdir().expect("a tempdir");
+        let opened = Progress::open(&dir.path().join("progress.json")).expect("empty progress");
+        let mut app = App::new(
+            lang,
+            pack.manifest.title.clone(),
+            pack.lessons.clone(),
+            opened.progress,
+            "layerlab/nginx-alpine:latest".to_string(),
+        );
+        // Not from the environment: the snapshots must not depend on NO_COLOR.
+        app.theme = Theme { color: true };
+        // What `prepare` would find, minus the workspace's real path.
+        app.vars = [
+            ("base_image", "alpine:3.22"),
+            ("image", "layerlab/nginx-alpine:latest"),
+            ("registry", "127.0.0.1:5000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Harness { app, _dir: dir }
+    }
+
+    fn send(&mut self, event: Event) -> &mut Harness {
+        self.app.update(event);
+        self
+    }
+
+    fn key(&mut self, code: KeyCode) -> &mut Harness {
+        self.send(Event::Terminal(TermEvent::Key(KeyEvent::new(
+            code,
+            KeyModifiers::NONE,
+        ))))
+    }
+
+    fn keys(&mut self, code: KeyCode, times: usize) -> &mut Harness {
+        for _ in 0..times {
+            self.key(code);
+        }
+        self
+    }
+
+    fn typed(&mut self, text: &str) -> &mut Harness {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+        self
+    }
+
+    fn worker(&mut self, event: WorkerEvent) -> &mut Harness {
+        self.send(Event::Worker(event))
+    }
+
+    fn progress(&mut self, line: ProgressLine) -> &mut Harness {
+        self.worker(WorkerEvent::Progress {
+            kind: JobKind::Step,
+            line,
+        })
+    }
+
+    fn connected(&mut self) -> &mut Harness {
+        self.worker(WorkerEvent::Daemon(DaemonState::Connected {
+            endpoint: "unix:///var/run/docker.sock".to_string(),
+            version: "20.10.24".to_string(),
+            api: "1.41".to_string(),
+        }))
+    }
+
+    fn click(&mut self, column: u16, row: u16) -> &mut Harness {
+        self.mouse(MouseEventKind::Down(MouseButton::Left), column, row)
+    }
+
+    fn mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> &mut Harness {
+        self.send(Event::Terminal(TermEvent::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })))
+    }
+
+    /// Open lesson `index` from the home screen and go to step `step`.
+    fn open_lesson(&mut self, index: usize, step: usize) -> &mut Harness {
+        self.keys(KeyCode::Down, index)
+            .key(KeyCode::Enter)
+            .keys(KeyCode::Char('n'), step)
+    }
+
+    /// The quiz with a fixed shuffle (a saved session with a known seed is
+    /// resumed rather than seeded from the clock).
+    fn open_quiz(&mut self) -> &mut Harness {
+        let state = SessionState {
+            seed: 7,
+            round: 0,
+            answers: Vec::new(),
+        };
+        self.app
+            .progress
+            .save_quiz_session(&state)
+            .expect("saving the quiz session");
+        self.key(KeyCode::Char('z'))
+    }
+
+    fn buffer(&self, (width, height): (u16, u16)) -> Buffer {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+        terminal
+            .draw(|frame| frame.render_widget(&self.app, frame.area()))
+            .expect("drawing");
+        terminal.backend().buffer().clone()
+    }
+
+    fn text(&self, size: (u16, u16)) -> String {
+        text(&self.buffer(size))
+    }
+}
+
+/// The buffer as lines of text (wide characters once, trailing spaces kept
+/// off so the snapshots stay readable; the borders show the width anyway).
+fn text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..area.width {
+            let symbol = buffer[(x, y)].symbol();
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            skip = symbol.width().saturating_sub(1);
+            line.push_str(symbol);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Snapshot `harness` at both sizes as `<name>@80x24` and `<name>@160x48`.
+fn snap(harness: &Harness, name: &str) {
+    for size in [SMALL, LARGE] {
+        let screen = harness.text(size);
+        insta::assert_snapshot!(format!("{name}@{}x{}", size.0, size.1), screen);
+    }
+}
+
+fn outcome(ok: bool, message: &str, output: &[&str]) -> StepOutcome {
+    StepOutcome {
+        ok,
+        message: message.to_string(),
+        output: output.iter().map(|l| l.to_string()).collect(),
+        vars: Default::default(),
+        auth_refused: None,
+    }
+}
+
+fn finish(h: &mut Harness, lesson: &str, step: &str, outcome: StepOutcome) {
+    h.worker(WorkerEvent::StepFinished {
+        lesson: lesson.to_string(),
+        step: step.to_string(),
+        outcome,
+    });
+}
+
+fn screen_name(app: &App) -> &'static str {
+    match app.screen {
+        Screen::Lessons => "lessons",
+        Screen::Lesson(_) => "lesson",
+        Screen::Quiz(_) => "quiz",
+        Screen::Lab(_) => "lab",
+        Screen::Explorer(_) => "explorer",
+    }
+}
+
+// ---------------------------------------------------------------- lessons
+
+#[test]
+fn lessons_screen_in_english_and_russian() {
+    let mut h = Harness::new(Lang::En);
+    h.connected();
+    snap(&h, "lessons_en");
+    let mut h = Harness::new(Lang::Ru);
+    h.connected().key(KeyCode::Down);
+    snap(&h, "lessons_ru");
+}
+
+#[test]
+fn f2_switches_the_language_of_the_whole_screen() {
+    let mut h = Harness::new(Lang::En);
+    h.connected();
+    let english = h.text(SMALL);
+    h.key(KeyCode::F(2));
+    let russian = h.text(SMALL);
+    assert!(english.contains("Image and container"), "{english}");
+    assert!(russian.contains("Образ и контейнер"), "{russian}");
+    assert!(russian.contains("справка"), "{russian}");
+}
+
+// ---------------------------------------------------------------- lesson
+
+#[test]
+fn lesson_prose_step() {
+    let mut h = Harness::new(Lang::En);
+    h.connected().open_lesson(DOCKERFILE, 0);
+    snap(&h, "lesson_prose");
+}
+
+#[test]
+fn lesson_step_in_russian() {
+    let mut h = Harness::new(Lang::Ru);
+    h.connected().open_lesson(DOCKERFILE, 9);
+    snap(&h, "lesson_ru");
+}
+
+#[test]
+fn lesson_file_step() {
+    let mut h = Harness::new(Lang::En);
+    h.connected().open_lesson(DOCKERFILE, 2);
+    snap(&h, "lesson_file");
+}
+
+/// The build step: Enter asks the worker to run it; the log and the
+/// builder's "Step N/M" arrive as progress.
+fn building() -> Harness {
+    let mut h = Harness::new(Lang::En);
+    h.connected().open_lesson(DOCKERFILE, 9).key(KeyCode::Enter);
+    h.progress(ProgressLine::Counter {
+        current: 3,
+        total: 7,
+    });
+    for line in [
+        "Step 1/7 : ARG BASE_IMAGE=alpine:3.22",
+        "Step 2/7 : FROM ${BASE_IMAGE}",
+        " ---> 3f57d9401f8d",
+        "Step 3/7 : RUN apk add --no-cache nginx && mkdir -p /run/nginx",
+        " ---> Running in 6e1f0c3d2a7b",
+        "(1/2) Installing pcre (8.45-r3)",
+        "(2/2) Installing nginx (1.26.3-r0)",
+    ] {
+        h.progress(ProgressLine::Log(line.to_string()));
+    }
+    h
+}
+
+#[test]
+fn action_step_running_with_log_and_counter() {
+    let h = building();
+    assert!(h.app.running.is_some(), "Enter started the step");
+    let screen = h.text(SMALL);
+    assert!(screen.contains("running 3/7"), "{screen}");
+    snap(&h, "action_running");
+}
+
+#[test]
+fn action_step_after_success_and_failure() {
+    let mut h = building();
+    finish(
+        &mut h,
+        "dockerfile",
+        "build",
+        outcome(
+            true,
+            "built layerlab/nginx-alpine:latest (3 layers)",
+            &["Successfully built 9c2e4a1b7d3f"],
+        ),
+    );
+    assert!(h.app.progress.is_done("dockerfile", "build"));
+    snap(&h, "action_succeeded");
+
+    let mut h = building();
+    finish(
+        &mut h,
+        "dockerfile",
+        "build",
+        outcome(
+            false,
+            "RUN failed (exit 1): apk could not reach the repository; use the offline base (lesson 1)",
+            &[],
+        ),
+    );
+    assert!(!h.app.progress.is_done("dockerfile", "build"));
+    snap(&h, "action_failed");
+}
+
+#[test]
+fn push_step_with_progress_bars() {
+    let mut h = Harness::new(Lang::En);
+    h.connected().open_lesson(PUSH, 6).key(KeyCode::Enter);
+    for (id, current, total, status) in [
+        ("a1b2c3d4e5f6a7b8", 3_145_728, 3_145_728, "Pushed"),
+        ("b2c3d4e5f6a7b8c9", 1_048_576, 4_194_304, "Pushing"),
+        ("c3d4e5f6a7b8c9d0", 0, 0, "Layer already exists"),
+    ] {
+        h.progress(ProgressLine::Bar {
+            id: id.to_string(),
+            current,
+            total,
+            status: status.to_string(),
+        });
+    }
+    h.progress(ProgressLine::Log(
+        "The push refers to repository [127.0.0.1:5000/nginx-alpine]".to_string(),
+    ));
+    snap(&h, "push_running");
+}
+
+// ---------------------------------------------------------------- quiz
+
+/// Quiz positions of each kind of question in the embedded pack.
+const SINGLE: usize = 0;
+const ORDER: usize = 2;
+const MULTIPLE: usize = 4;
+const FREE_TEXT: usize = 9;
+
+fn quiz_at(index: usize) -> Harness {
+    let mut h = Harness::new(Lang::En);
+    h.connected().open_quiz().keys(KeyCode::Char('n'), index);
+    h
+}
+
+#[test]
+fn quiz_single_choice_before_and_after_answering() {
+    let mut h = quiz_at(SINGLE);
+    h.key(KeyCode::Down);
+    snap(&h, "quiz_single");
+    h.key(KeyCode::Enter);
+    snap(&h, "quiz_single_answered");
+}
+
+#[test]
+fn quiz_multiple_choice() {
+    let mut h = quiz_at(MULTIPLE);
+    h.key(KeyCode::Char(' '))
+        .keys(KeyCode::Down, 2)
+        .key(KeyCode::Char(' '));
+    snap(&h, "quiz_multiple");
+}
+
+#[test]
+fn quiz_free_text() {
+    let mut h = quiz_at(FREE_TEXT);
+    // Typed text goes into the answer, even letters that are keys elsewhere.
+    h.typed("one layer, qn");
+    snap(&h, "quiz_free_text");
+}
+
+#[test]
+fn quiz_ordering() {
+    let mut h = quiz_at(ORDER);
+    h.key(KeyCode::Char(' ')).key(KeyCode::Down);
+    snap(&h, "quiz_ordering");
+}
+
+#[test]
+fn quiz_final_score() {
+    let mut h = quiz_at(0);
+    let Screen::Quiz(quiz) = &h.app.screen else {
+        panic!("z opens the quiz");
+    };
+    let questions = quiz.session.len();
+    // Answer everything with the first option / as arranged / empty.
+    for _ in 0..questions {
+        h.key(KeyCode::Enter).key(KeyCode::Enter);
+    }
+    let Screen::Quiz(quiz) = &h.app.screen else {
+        panic!("still in the quiz");
+    };
+    assert!(quiz.finished(), "every question answered");
+    snap(&h, "quiz_final");
+}
+
+// ---------------------------------------------------------------- lab
+
+fn lab_image() -> LabImage {
+    LabImage {
+        reference: "layerlab/nginx-alpine:latest".to_string(),
+        id: "sha256:9c2e4a1b7d3f5e6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a".to_string(),
+        layers: vec![
+            LabLayer {
+                digest: "sha256:08000c18d16dadf9553d747a58cf44023423a9ab010aab96cf263d2216b8b350"
+                    .to_string(),
+                created_by: "/bin/sh -c #(nop) ADD file:4b03b5f551e3fbdf47ec609712007327828f7530cc3455c43bbcdcaf449a75a9 in / ".to_string(),
+                size: 7_800_000,
+            },
+            LabLayer {
+                digest: "sha256:1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c"
+                    .to_string(),
+                created_by: "/bin/sh -c apk add --no-cache nginx && mkdir -p /run/nginx"
+                    .to_string(),
+                size: 2_100_000,
+            },
+            LabLayer {
+                digest: "sha256:2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d"
+                    .to_string(),
+                created_by: "/bin/sh -c #(nop) COPY multi:5e3d2c1b in /etc/nginx/http.d/ "
+                    .to_string(),
+                size: 4_096,
+            },
+        ],
+        size: 9_904_096,
+    }
+}
+
+fn lab_slot(name: &str) -> LabSlot {
+    LabSlot {
+        name: name.to_string(),
+        id: format!("{name}-0123456789ab"),
+        running: true,
+        driver: None,
+    }
+}
+
+fn lab_ready() -> Harness {
+    let mut h = Harness::new(Lang::En);
+    h.connected().key(KeyCode::Char('b'));
+    h.worker(WorkerEvent::Lab(LabEvent::Ready {
+        session: "snapshot".to_string(),
+        image: lab_image(),
+        slots: vec![lab_slot("layerlab-lab-a"), lab_slot("layerlab-lab-b")],
+        store: None,
+    }));
+    for (slot, changes) in [
+        (
+            0,
+            vec![
+                ("/hello.txt", ChangeKind::Added),
+                ("/etc", ChangeKind::Changed),
+                ("/etc/motd", ChangeKind::Deleted),
+            ],
+        ),
+        (1, vec![("/tmp/note", ChangeKind::Added)]),
+    ] {
+        h.worker(WorkerEvent::Lab(LabEvent::Changes {
+            slot,
+            changes: changes
+                .into_iter()
+                .map(|(path, kind)| LabChange {
+                    path: path.to_string(),
+                    kind,
+                    size: (kind == ChangeKind::Added).then_some(3),
+                })
+                .collect(),
+            sizes: Sizes::Unavailable("docker diff gives no sizes".to_string()),
+            noticed: std::time::Instant::now(),
+        }));
+    }
+    h.worker(WorkerEvent::Lab(LabEvent::ImageVerified {
+        unchanged: true,
+        id: lab_image().id,
+        digests: lab_image()
+            .layers
+            .iter()
+            .map(|l| l.digest.clone())
+            .collect(),
+        checked_at: std::time::Instant::now(),
+    }));
+    h.worker(WorkerEvent::Lab(LabEvent::ExecDone {
+        slot: 0,
+        command: "echo hi > /hello.txt".to_string(),
+        output: String::new(),
+        exit_code: 0,
+        finished: std::time::Instant::now(),
+    }));
+    h
+}
+
+#[test]
+fn lab_before_ready() {
+    let mut h = Harness::new(Lang::En);
+    h.connected().key(KeyCode::Char('b'));
+    assert_eq!(screen_name(&h.app), "lab");
+    snap(&h, "lab_starting");
+}
+
+#[test]
+fn lab_ready_with_changes_in_both_containers() {
+    let mut h = lab_ready();
+    h.typed("cat /hello.txt");
+    snap(&h, "lab_ready");
+}
+
+#[test]
+fn a_command_in_flight_shows_a_spinner_until_its_exit_code_arrives() {
+    let mut h = lab_ready();
+    h.typed("sleep 3; echo done");
+    h.key(KeyCode::Enter);
+    let running = h.text((120, 30));
+    assert!(
+        running.contains("sleep 3; echo done") && running.contains("running…"),
+        "the sent command is shown as running:\n{running}"
+    );
+    assert!(
+        h.app.is_busy(),
+        "a running command keeps the spinner ticking"
+    );
+    snap(&h, "lab_command_running");
+    h.worker(WorkerEvent::Lab(LabEvent::ExecDone {
+        slot: 0,
+        command: "sleep 3; echo done".to_string(),
+        output: "done\n".to_string(),
+        exit_code: 0,
+        finished: std::time::Instant::now(),
+    }));
+    let done = h.text((120, 30));
+    assert!(!done.contains("running…"), "{done}");
+    assert!(done.contains("exit 0"), "{done}");
+    assert!(!h.app.is_busy(), "nothing left to animate: idle again");
+}
+
+#[test]
+fn lab_after_a_commit() {
+    let mut h = lab_ready();
+    let mut committed = lab_image();
+    committed.reference = "layerlab/lab-commit:1".to_string();
+    committed.id =
+        "sha256:5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e".to_string();
+    committed.layers.push(LabLayer {
+        digest: "sha256:3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e"
+            .to_string(),
+        created_by: "/bin/sh".to_string(),
+        size: 120,
+    });
+    let extra_layer = committed.layers.last().cloned();
+    h.worker(WorkerEvent::Lab(LabEvent::Committed {
+        slot: 0,
+        commit: Commit {
+            image: committed,
+            extra_layer,
+            paths: Ok(vec![Change {
+                path: "/hello.txt".to_string(),
+                kind: ChangeKind::Added,
+            }]),
+        },
+    }));
+    snap(&h, "lab_committed");
+}
+
+// ---------------------------------------------------------------- help
+
+#[test]
+fn help_overlay_on_every_screen() {
+    type Go = fn(&mut Harness);
+    let cases: [(&str, Go); 4] = [
+        ("lessons", |_| {}),
+        ("lesson", |h| {
+            h.open_lesson(DOCKERFILE, 0);
+        }),
+        ("quiz", |h| {
+            h.open_quiz();
+        }),
+        ("lab", |h| {
+            h.key(KeyCode::Char('b'));
+        }),
+    ];
+    for (name, go) in cases {
+        let mut h = Harness::new(Lang::En);
+        h.connected();
+        go(&mut h);
+        assert_eq!(screen_name(&h.app), name);
+        // The lab's command line takes `?` as text; F1 is help there too.
+        h.key(if name == "lab" {
+            KeyCode::F(1)
+        } else {
+            KeyCode::Char('?')
+        });
+        assert!(h.app.help_open, "? / F1 opens the help on {name}");
+        snap(&h, &format!("help_{name}"));
+        h.key(KeyCode::Esc);
+        assert!(!h.app.help_open, "Esc closes the help on {name}");
+        assert_eq!(screen_name(&h.app), name, "Esc on the help stays on {name}");
+    }
+}
+
+#[test]
+fn help_overlay_scrolls_when_the_screen_is_low() {
+    let mut h = Harness::new(Lang::En);
+    h.connected().key(KeyCode::Char('?'));
+    let low = (60, 12);
+    let top = h.text(low);
+    assert!(top.contains("open the lesson"), "{top}");
+    assert!(top.contains('↓'), "a mark says there is more: {top}");
+    h.keys(KeyCode::Down, 40);
+    let bottom = h.text(low);
+    assert!(
+        bottom.contains("English / русский"),
+        "the last key: {bottom}"
+    );
+    assert!(
+        !bottom.contains("open the lesson"),
+        "scrolled past the first key: {bottom}"
+    );
+    insta::assert_snapshot!("help_low_scrolled@60x12", bottom);
+    h.key(KeyCode::Home);
+    assert_eq!(h.text(low), top, "Home scrolls back to the top");
+}
+
+// ---------------------------------------------------------------- status bar
+
+#[test]
+fn status_bar_connecting_connected_lost() {
+    let mut h = Harness::new(Lang::En);
+    h.open_lesson(DOCKERFILE, 0);
+    let mut out = String::new();
+    let states = [
+        ("connecting", None),
+        (
+            "connected",
+            Some(DaemonState::Connected {
+                endpoint: "unix:///var/run/docker.sock".to_string(),
+                version: "20.10.24".to_string(),
+                api: "1.41".to_string(),
+            }),
+        ),
+        (
+            "lost",
+            Some(DaemonState::Lost {
+                endpoint: "unix:///var/run/docker.sock".to_string(),
+                error: "connection refused".to_string(),
+            }),
+        ),
+    ];
+    for (name, state) in states {
+        if let Some(state) = state {
+            h.worker(WorkerEvent::Daemon(state));
+        }
+        for width in [20, 40, 60, 80, 160] {
+            let screen = h.text((width, 6));
+            let last = screen.lines().last().unwrap_or_default();
+            out.push_str(&format!("{name:>10} {width:>3} |{last}\n"));
+        }
+    }
+    insta::assert_snapshot!("status_bar", out);
+}
+
+#[test]
+fn a_lost_daemon_fails_the_running_step() {
+    let mut h = building();
+    h.worker(WorkerEvent::Daemon(DaemonState::Lost {
+        endpoint: "unix:///var/run/docker.sock".to_string(),
+        error: "connection refused".to_string(),
+    }));
+    assert!(h.app.running.is_none());
+    let screen = h.text(SMALL);
+    assert!(screen.contains("✘ Docker went away"), "{screen}");
+    assert!(screen.contains("✘ Docker unreachable"), "{screen}");
+}
+
+#[test]
+fn a_notice_shows_in_the_status_bar() {
+    let mut h = Harness::new(Lang::En);
+    h.connected();
+    h.app.notice = Some("could not save progress: disk full".to_string());
+    let screen = h.text(SMALL);
+    let last = screen.lines().last().unwrap_or_default();
+    assert!(last.contains("could not save progress"), "{last}");
+}
+
+// ---------------------------------------------------------------- colour
+
+/// Where `needle` (no wide characters) starts in the buffer.
+fn find(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let area = buffer.area;
+    let chars: Vec<char> = needle.chars().collect();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            let hit = chars.iter().enumerate().all(|(i, c)| {
+                let column = x + i as u16;
+                column < area.width && buffer[(column, y)].symbol() == c.to_string()
+            });
+            if hit {
+                return Some((x, y));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn done_is_green_failure_red_and_selection_reversed() {
+    let mut h = building();
+    finish(&mut h, "dockerfile", "build", outcome(true, "built", &[]));
+    let buffer = h.buffer(LARGE);
+    let (x, y) = find(&buffer, "✔ built").expect("the success line");
+    assert_eq!(buffer[(x, y)].fg, Color::Green);
+    // The step list marks the step done, in green too.
+    let (x, y) = find(&buffer, "✔ Building the image").expect("the step list");
+    assert_eq!(buffer[(x, y)].fg, Color::Green);
+
+    let mut h = building();
+    finish(&mut h, "dockerfile", "build", outcome(false, "failed", &[]));
+    let buffer = h.buffer(SMALL);
+    let (x, y) = find(&buffer, "✘ failed").expect("the failure line");
+    assert_eq!(buffer[(x, y)].fg, Color::Red);
+
+    let mut h = Harness::new(Lang::En);
+    h.connected().key(KeyCode::Down);
+    let buffer = h.buffer(SMALL);
+    let (x, y) = find(&buffer, "2. Image and container").expect("lesson 2");
+    assert!(buffer[(x, y)].modifier.contains(Modifier::REVERSED));
+    let (x, y) = find(&buffer, "1. Your environment").expect("lesson 1");
+    assert!(!buffer[(x, y)].modifier.contains(Modifier::REVERSED));
+
+    let mut h = quiz_at(SINGLE);
+    h.key(KeyCode::Down);
+    let buffer = h.buffer(SMALL);
+    let (x, y) = find(&buffer, "(•) One image and three").expect("the picked option");
+    assert!(buffer[(x, y)].modifier.contains(Modifier::REVERSED));
+    h.key(KeyCode::Enter);
+    let buffer = h.buffer(SMALL);
+    let (x, y) = find(&buffer, "(•) One image and three").expect("the answer");
+    assert_eq!(buffer[(x, y)].fg, Color::Green, "the right answer is green");
+    let (x, y) = find(&buffer, "Right (100%)").expect("the verdict");
+    assert_eq!(buffer[(x, y)].fg, Color::Green);
+
+    let mut h = quiz_at(SINGLE);
+    h.key(KeyCode::Enter);
+    let buffer = h.buffer(SMALL);
+    let (x, y) = find(&buffer, "(•) One image and one").expect("the wrong pick");
+    assert_eq!(buffer[(x, y)].fg, Color::Red, "a wrong pick is red");
+}
+
+#[test]
+fn status_bar_colours_follow_the_daemon() {
+    let mut h = Harness::new(Lang::En);
+    let buffer = h.buffer(SMALL);
+    assert_eq!(buffer[(2, 23)].fg, Color::Yellow, "connecting");
+    h.connected();
+    assert_eq!(h.buffer(SMALL)[(0, 23)].fg, Color::Green, "connected");
+    h.worker(WorkerEvent::Daemon(DaemonState::Lost {
+        endpoint: "unix:///var/run/docker.sock".to_string(),
+        error: "connection refused".to_string(),
+    }));
+    assert_eq!(h.buffer(SMALL)[(0, 23)].fg, Color::Red, "lost");
+}
+
+/// Every screen worth checking, built fresh; `theme` applied before drawing.
+fn every_screen() -> Vec<(&'static str, Harness)> {
+    let mut screens = Vec::new();
+    let mut h = Harness::new(Lang::En);
+    h.connected().key(KeyCode::Down);
+    screens.push(("lessons", h));
+    let mut h = Harness::new(Lang::Ru);
+    h.connected();
+    screens.push(("lessons ru", h));
+    let mut h = building();
+    finish(
+        &mut h,
+        "dockerfile",
+        "build",
+        outcome(true, "built", &["ok"]),
+    );
+    screens.push(("lesson done", h));
+    let mut h = building();
+    finish(
+        &mut h,
+        "dockerfile",
+        "build",
+        outcome(false, "RUN failed", &[]),
+    );
+    screens.push(("lesson failed", h));
+    screens.push(("lesson running", building()));
+    let mut h = Harness::new(Lang::En);
+    h.connected().open_lesson(PUSH, 6).key(KeyCode::Enter);
+    h.progress(ProgressLine::Bar {
+        id: "a1b2c3d4e5f6a7b8".to_string(),
+        current: 5,
+        total: 10,
+        status: "Pushing".to_string(),
+    });
+    screens.push(("push", h));
+    let mut h = quiz_at(SINGLE);
+    h.key(KeyCode::Enter);
+    screens.push(("quiz answered", h));
+    let mut h = quiz_at(ORDER);
+    h.key(KeyCode::Char(' '));
+    screens.push(("quiz order", h));
+    let mut h = quiz_at(FREE_TEXT);
+    h.typed("1");
+    screens.push(("quiz text", h));
+    let mut h = Harness::new(Lang::En);
+    h.connected().key(KeyCode::Char('b'));
+    screens.push(("lab starting", h));
+    screens.push(("lab", lab_ready()));
+    let mut h = Harness::new(Lang::En);
+    h.worker(WorkerEvent::Daemon(DaemonState::Lost {
+        endpoint: "unix:///var/run/docker.sock".to_string(),
+        error: "connection refused".to_string(),
+    }))
+    .key(KeyCode::Char('?'));
+    screens.push(("help, daemon lost", h));
+    let mut h = Harness::new(Lang::En);
+    h.connected()
+        .open_lesson(DOCKERFILE, 0)
+        .key(KeyCode::Char('?'));
+    screens.push(("lesson help", h));
+    screens
+}
+
+#[test]
+fn no_color_means_no_colour_at_all() {
+    for (name, mut h) in every_screen() {
+        h.app.theme = Theme { color: false };
+        for size in [SMALL, LARGE] {
+            let buffer = h.buffer(size);
+            for cell in buffer.content() {
+                assert_eq!(cell.fg, Color::Reset, "{name} {size:?}: {cell:?}");
+                assert_eq!(cell.bg, Color::Reset, "{name} {size:?}: {cell:?}");
+            }
+        }
+        // The meaning survives in modifiers: something is still marked.
+        let buffer = h.buffer(SMALL);
+        assert!(
+            buffer.content().iter().any(|c| !c.modifier.is_empty()),
+            "{name}: without colour, bold/reverse/dim still carry meaning"
+        );
+    }
+}
+
+#[test]
+fn only_base_ansi_colours_and_no_background_but_the_selection() {
+    for (name, h) in every_screen() {
+        for size in [SMALL, LARGE] {
+            for cell in h.buffer(size).content() {
+                assert!(
+                    !matches!(cell.fg, Color::Rgb(..) | Color::Indexed(_)),
+                    "{name}: {cell:?} is outside the 16 colours"
+                );
+                // Gauges fill with the foreground; a background would be
+                // unreadable on one of light or dark terminals.
+                assert!(
+                    matches!(cell.bg, Color::Reset | Color::Green),
+                    "{name}: {cell:?} sets a background"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- sizes
+
+#[test]
+fn every_screen_draws_at_every_size_without_panicking() {
+    let mut sizes = Vec::new();
+    for width in (20..=200).step_by(9) {
+        for height in (5..=60).step_by(5) {
+            sizes.push((width, height));
+        }
+    }
+    sizes.extend([(20, 5), (80, 24), (200, 60), (1, 1), (300, 3)]);
+    for (name, h) in every_screen() {
+        for &size in &sizes {
+            let screen = h.text(size);
+            assert_eq!(
+                screen.lines().count(),
+                usize::from(size.1),
+                "{name} {size:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn resizing_keeps_the_state_and_redraws_to_fit() {
+    let mut h = Harness::new(Lang::En);
+    h.connected().key(KeyCode::Down);
+    let wide = h.text(LARGE);
+    h.send(Event::Terminal(TermEvent::Resize(30, 12)));
+    let narrow = h.text((30, 12));
+    assert!(wide.contains("▶  2. Image and container"), "{wide}");
+    assert!(narrow.contains("▶  2. Image and…"), "{narrow}");
+    assert_eq!(h.app.home.selected, 1);
+}
+
+#[test]
+fn every_quiz_explanation_is_visible_at_80x24() {
+    let mut h = quiz_at(0);
+    let Screen::Quiz(quiz) = &h.app.screen else {
+        panic!("the quiz");
+    };
+    for index in 0..quiz.session.len() {
+        h.key(KeyCode::Enter);
+        let screen = h.text(SMALL);
+        assert!(
+            screen.contains("→ lesson:"),
+            "question {} cuts its explanation at 80×24:\n{screen}",
+            index + 1
+        );
+        h.key(KeyCode::Enter);
+    }
+}
+
+// ---------------------------------------------------------------- mouse
+
+#[test]
+fn click_selects_a_lesson_and_a_second_click_opens_it() {
+    for size in [SMALL, LARGE] {
+        let mut h = Harness::new(Lang::En);
+        h.connected();
+        let buffer = h.buffer(size);
+        let (x, y) = find(&buffer, "3. Dockerfile").expect("lesson 3 on screen");
+        h.click(x, y);
+        assert_eq!(h.app.home.selected, 2, "{size:?}");
+        assert_eq!(screen_name(&h.app), "lessons");
+        h.text(size);
+        h.click(x + 5, y);
+        assert_eq!(screen_name(&h.app), "lesson", "{size:?}");
+        let Screen::Lesson(view) = &h.app.screen else {
+            unreachable!()
+        };
+        assert_eq!(view.lesson, 2);
+    }
+}
+
+#[test]
+fn clicks_outside_the_list_and_on_empty_rows_do_nothing() {
+    let mut h = Harness::new(Lang::En);
+    h.connected();
+    let buffer = h.buffer(SMALL);
+    let (_, y) = find(&buffer, "8. Check yourself").expect("the last lesson");
+    h.click(0, y); // the border
+    h.click(10, y + 1); // below the last lesson: the list's border
+    h.click(10, 20); // the summary
+    h.click(10, 23); // the status bar
+    assert_eq!(h.app.home.selected, 0);
+    assert_eq!(screen_name(&h.app), "lessons");
+}
+
+#[test]
+fn click_maps_through_a_scrolled_list() {
+    let size = (60, 10);
+    let mut h = Harness::new(Lang::En);
+    h.connected().keys(KeyCode::Down, 6);
+    let buffer = h.buffer(size);
+    let (x, y) = find(&buffer, "6. Can a kernel").expect("lesson 6 scrolled into view");
+    h.click(x, y);
+    assert_eq!(h.app.home.selected, 5);
+}
+
+#[test]
+fn wheel_scrolls_the_selection() {
+    let mut h = Harness::new(Lang::En);
+    h.connected();
+    h.text(SMALL);
+    h.mouse(MouseEventKind::ScrollDown, 10, 5)
+        .mouse(MouseEventKind::ScrollDown, 10, 5);
+    assert_eq!(h.app.home.selected, 2);
+    h.mouse(MouseEventKind::ScrollUp, 10, 5);
+    assert_eq!(h.app.home.selected, 1);
+}
+
+#[test]
+fn click_picks_a_quiz_option() {
+    for size in [SMALL, LARGE, (40, 20)] {
+        let mut h = quiz_at(SINGLE);
+        let buffer = h.buffer(size);
+        let (x, y) = find(&buffer, "( ) Three images and three").expect("option 3");
+        h.click(x + 4, y);
+        let Screen::Quiz(quiz) = &h.app.screen else {
+            panic!("the quiz")
+        };
+        assert_eq!(quiz.cursor, 2, "{size:?}");
+        let screen = h.text(size);
+        assert!(screen.contains("(•) Three images and three"), "{screen}");
+        // A click on the prompt picks nothing.
+        h.click(2, 1);
+        let Screen::Quiz(quiz) = &h.app.screen else {
+            panic!("the quiz")
+        };
+        assert_eq!(quiz.cursor, 2);
+    }
+
+    let mut h = quiz_at(MULTIPLE);
+    let buffer = h.buffer(SMALL);
+    let (x, y) = find(&buffer, "[ ] The file's bytes").expect("an option");
+    h.click(x, y);
+    assert!(h.text(SMALL).contains("[x] The file's bytes"));
+    h.click(x, y);
+    assert!(
+        h.text(SMALL).contains("[ ] The file's bytes"),
+        "a second click unticks"
+    );
+}
+
+// ---------------------------------------------------------------- keys
+
+#[test]
+fn keys_are_consistent_across_screens() {
+    use layerlab::keys::{Action, Context, action_for, bindings_for};
+    let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    for context in [
+        Context::Lessons,
+        Context::Lesson,
+        Context::Quiz,
+        Context::Explorer,
+    ] {
+        assert_eq!(
+            action_for(context, &key(KeyCode::Char('q'))),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            action_for(context, &key(KeyCode::Esc)),
+            Some(Action::Cancel)
+        );
+        for (arrow, letter) in [
+            (KeyCode::Up, 'k'),
+            (KeyCode::Down, 'j'),
+            (KeyCode::Left, 'h'),
+            (KeyCode::Right, 'l'),
+        ] {
+            assert_eq!(
+                action_for(context, &key(arrow)),
+                action_for(context, &key(KeyCode::Char(letter))),
+                "{arrow:?} and {letter} differ in {context:?}"
+            );
+        }
+        assert!(
+            action_for(context, &key(KeyCode::Enter)).is_some(),
+            "{context:?}"
+        );
+        // Tab means "next pane", and only where there are panes to switch.
+        let tab = action_for(context, &key(KeyCode::Tab));
+        assert_eq!(tab.is_some(), context == Context::Explorer, "{context:?}");
+        // What `?` lists is what works: each listed key maps back to its action.
+        for binding in bindings_for(context) {
+            for code in binding.keys {
+                assert_eq!(
+                    action_for(context, &key(*code)),
+                    Some(binding.action),
+                    "{code:?} in {context:?} is listed for {:?}",
+                    binding.action
+                );
+            }
+        }
+    }
+    assert_eq!(
+        action_for(Context::Explorer, &key(KeyCode::Char('/'))),
+        Some(Action::Filter)
+    );
+}
+
+// ---------------------------------------------------------------- explorer
+
+/// A three-layer image: a base, a layer that rewrites and deletes, and a
+/// small one, so every mark and the wasted-space line appear.
+fn explorer_analysis() -> std::sync::Arc<layerlab::layers::Analysis> {
+    use layers_support::*;
+    let layers = vec![
+        Layer::new(
+            "ADD file:base in /",
+            vec![
+                dir("etc"),
+                file("etc/os-release", "ID=alpine"),
+                file_n("bin/busybox", 900_000),
+                dir("var/cache/apk"),
+            ],
+        ),
+        Layer::new(
+            "RUN /bin/sh -c apk add nginx",
+            vec![
+                file_n("usr/sbin/nginx", 1_200_000),
+                file_n("var/cache/apk/index.tar.gz", 300_000),
+                file("etc/os-release", "ID=alpine\n"),
+            ],
+        ),
+        Layer::new(
+            "RUN /bin/sh -c rm -rf /var/cache/apk/*",
+            vec![whiteout("var/cache/apk/index.tar.gz")],
+        ),
+    ];
+    let bytes = archive(&ArchiveSpec::new(Shape::Legacy, layers));
+    std::sync::Arc::new(
+        layerlab::layers::analyze_archive(&bytes[..], "test.tar")
+            .expect("the test archive is valid"),
+    )
+}
+
+#[test]
+fn explorer_whole_image_a_layer_and_a_filter() {
+    let mut h = Harness::new(Lang::En);
+    h.connected();
+    let effects = h
+        .app
+        .open_explorer("layerlab/nginx-alpine:latest".into(), None);
+    assert_eq!(effects.len(), 1, "one analysis is asked of the worker");
+    snap(&h, "explorer_loading");
+    h.worker(WorkerEvent::Analysis {
+        image: "layerlab/nginx-alpine:latest".into(),
+        result: Ok(explorer_analysis()),
+    });
+    snap(&h, "explorer_whole_image");
+    h.key(KeyCode::Down).key(KeyCode::Down).key(KeyCode::Down);
+    snap(&h, "explorer_layer_3_changes_only");
+    h.key(KeyCode::Up).key(KeyCode::Tab).key(KeyCode::Char('E'));
+    snap(&h, "explorer_layer_2_unfolded");
+    h.key(KeyCode::Char('c'))
+        .key(KeyCode::Char('/'))
+        .typed("nginx")
+        .key(KeyCode::Enter);
+    snap(&h, "explorer_layer_2_filtered");
+}

@@ -1,0 +1,244 @@
+//! Helpers shared by the integration tests that need a Docker daemon or the
+//! services `scripts/test.sh` starts (stand-in base image, local registries).
+//!
+//! Rule for every helper here: with `CI=true` a missing daemon or service is a
+//! test FAILURE (panic with the fix); elsewhere the test is skipped LOUDLY on
+//! stderr, so a laptop without Docker still runs the rest of the suite.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::Docker;
+
+pub const MANAGED_LABEL: &str = "layerlab.managed";
+
+/// Labels every container and image a test creates must carry, so a cleanup
+/// can never touch anything that is not ours.
+pub fn managed_labels() -> HashMap<String, String> {
+    HashMap::from([(MANAGED_LABEL.to_string(), "true".to_string())])
+}
+
+// The skip rule lives in `common/skip.rs`, one rule for both modules.
+use crate::common::skip;
+pub use skip::in_ci;
+
+/// `skip::missing` with the fix spelled out.
+fn missing(what: &str, why: &str, fix: &str) {
+    skip::missing(what, &format!("{why} (fix: {fix})"));
+}
+
+/// A connection to the local daemon with the API version negotiated (the engine
+/// here speaks 1.41, bollard defaults to 1.53), or `None` when no daemon answers.
+pub async fn docker_or_skip() -> Option<Docker> {
+    const FIX: &str =
+        "start the Docker daemon, or check DOCKER_HOST and the permissions on /var/run/docker.sock";
+    let docker = match Docker::connect_with_local_defaults() {
+        Ok(docker) => docker,
+        Err(error) => {
+            missing("no Docker daemon", &error.to_string(), FIX);
+            return None;
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(15), docker.negotiate_version()).await {
+        Ok(Ok(docker)) => Some(docker),
+        Ok(Err(error)) => {
+            missing("no Docker daemon", &error.to_string(), FIX);
+            None
+        }
+        Err(_) => {
+            missing("no Docker daemon", "no answer to /version within 15 s", FIX);
+            None
+        }
+    }
+}
+
+fn env_or_skip(name: &str, what: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Some(value),
+        _ => {
+            missing(
+                what,
+                &format!("{name} is not set"),
+                "run the suite through scripts/test.sh, which provides it",
+            );
+            None
+        }
+    }
+}
+
+/// The local base image that stands in for alpine:3.22 (built by
+/// `scripts/standin-base.sh`; no registry is reachable to pull the real one).
+pub fn standin_base() -> Option<String> {
+    env_or_skip("LAYERLAB_TEST_BASE_IMAGE", "no stand-in base image")
+}
+
+/// `127.0.0.1:PORT` of a throwaway registry without authentication.
+pub fn test_registry() -> Option<String> {
+    env_or_skip("LAYERLAB_TEST_REGISTRY", "no test registry")
+}
+
+/// A throwaway registry that requires basic auth, and its test-only account.
+pub struct AuthRegistry {
+    pub address: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for AuthRegistry {
+    // The password never reaches a log, even a test's.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthRegistry")
+            .field("address", &self.address)
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+pub fn auth_registry() -> Option<AuthRegistry> {
+    Some(AuthRegistry {
+        address: env_or_skip("LAYERLAB_TEST_AUTH_REGISTRY", "no auth test registry")?,
+        user: env_or_skip("LAYERLAB_TEST_AUTH_USER", "no auth test registry")?,
+        password: env_or_skip("LAYERLAB_TEST_AUTH_PASSWORD", "no auth test registry")?,
+    })
+}
+
+/// One plain HTTP/1.0 GET to `address` (always a 127.0.0.1 port here), bounded
+/// by 5 s: (status, whole response with headers).
+pub async fn http_get(
+    address: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        let mut request =
+            format!("GET {path} HTTP/1.0\r\nHost: {address}\r\nUser-Agent: layerlab-test\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&response).into_owned())
+    };
+    let response = tokio::time::timeout(Duration::from_secs(5), exchange)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in 5 s"))??;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not an HTTP response: {response:?}"),
+            )
+        })?;
+    Ok((status, response))
+}
+
+/// A name no other test (or concurrent run on the same daemon) will pick.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let sequence = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.subsec_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{}-{sequence}-{nanos:08x}", std::process::id())
+}
+
+/// Removes, when dropped (also when the test panics), the containers and image
+/// tags a test registered. Containers go by id, forced. Images go by the
+/// unique tag the test gave them, NOT by id with force: an identical build from
+/// the builder cache shares its id with images of other tests or runs, and
+/// removing our tag deletes the image only when nothing else refers to it.
+#[derive(Default)]
+pub struct Cleanup {
+    containers: Vec<String>,
+    image_tags: Vec<String>,
+}
+
+impl Cleanup {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn container(&mut self, id: &str) {
+        self.containers.push(id.to_string());
+    }
+
+    pub fn image_tag(&mut self, tag: &str) {
+        self.image_tags.push(tag.to_string());
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if self.containers.is_empty() && self.image_tags.is_empty() {
+            return;
+        }
+        let containers = std::mem::take(&mut self.containers);
+        let image_tags = std::mem::take(&mut self.image_tags);
+        // Drop runs inside the test's tokio runtime, where blocking on a future
+        // is not allowed; a separate thread with its own runtime and its own
+        // connection does the removal while this one waits.
+        let worker = std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("cleanup: cannot start a runtime: {error}");
+                    return;
+                }
+            };
+            runtime.block_on(remove_all(containers, image_tags));
+        });
+        if worker.join().is_err() {
+            eprintln!("cleanup: the removal thread panicked");
+        }
+    }
+}
+
+async fn remove_all(containers: Vec<String>, image_tags: Vec<String>) {
+    use bollard::query_parameters::{RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder};
+    let docker = match Docker::connect_with_local_defaults() {
+        Ok(docker) => docker,
+        Err(error) => {
+            eprintln!("cleanup: cannot connect to Docker: {error}");
+            return;
+        }
+    };
+    let docker =
+        match tokio::time::timeout(Duration::from_secs(15), docker.negotiate_version()).await {
+            Ok(Ok(docker)) => docker,
+            Ok(Err(error)) => {
+                eprintln!("cleanup: cannot reach Docker: {error}");
+                return;
+            }
+            Err(_) => {
+                eprintln!("cleanup: Docker did not answer within 15 s");
+                return;
+            }
+        };
+    for id in containers.iter().rev() {
+        let options = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        if let Err(error) = docker.remove_container(id, Some(options)).await {
+            eprintln!("cleanup: could not remove container {id}: {error}");
+        }
+    }
+    for tag in image_tags.iter().rev() {
+        let options = RemoveImageOptionsBuilder::default().build();
+        if let Err(error) = docker.remove_image(tag, Some(options), None).await {
+            eprintln!("cleanup: could not remove image {tag}: {error}");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The layer explorer as a person uses it: the real TUI in tmux opens an
+//! image, moves through its layers, unfolds the tree and filters it by path.
+
+use crate::support;
+
+
+use std::time::Duration;
+
+use crate::common::tmux::{self, Tmux, env_command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
+
+#[test]
+fn open_an_image_move_through_layers_and_filter_the_tree() {
+    if !tmux::available() {
+        return;
+    }
+    // The stand-in base: a real image on this daemon with a real file tree.
+    let Some(image) = support::standin_base() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let data_text = data.to_string_lossy();
+    let app = env_command(
+        &[
+            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
+            ("TERM", "xterm-256color"),
+        ],
+        BIN,
+        &["--lang", "en", "layers", &image],
+    );
+    let tmux = Tmux::start(dir.path(), &app, 120, 32);
+    let wait = |what: &str, done: &dyn Fn(&str) -> bool| {
+        tmux.wait_for(Duration::from_secs(30), done)
+            .unwrap_or_else(|screen| panic!("{what}:\n{screen}"))
+    };
+    wait("the explorer never showed the image", &|s| {
+        s.contains("all: what a container sees") && s.contains("bin/")
+    });
+    assert!(
+        tmux.capture().contains("the whole file system"),
+        "starts on the whole image"
+    );
+
+    // Down: the first layer, its own changes.
+    tmux.keys(&["Down"]);
+    wait("layer 1 was not selected", &|s| {
+        s.contains("layer 1 · changes only")
+    });
+
+    // Into the tree: fold all, unfold all, then filter by a path everyone has.
+    tmux.keys(&["Tab", "C"]);
+    wait("the tree did not fold", &|s| {
+        s.contains("▸ bin/") && !s.contains("busybox")
+    });
+    tmux.keys(&["E"]);
+    wait("the tree did not unfold", &|s| {
+        s.contains("busybox") && s.contains("▾ bin/")
+    });
+    tmux.keys(&["/", "o", "s", "-", "r", "e", "l", "Enter"]);
+    let screen = tmux.capture();
+    wait("the filter was not applied", &|s| {
+        s.contains("/ os-rel") && s.contains("os-release")
+    });
+    assert!(
+        !tmux.capture().contains("bin/"),
+        "the filter hides what does not match:\n{screen}"
+    );
+
+    // q leaves (the explorer was opened on its own, so the app ends).
+    tmux.keys(&["q"]);
+    wait("q did not leave", &|s| {
+        !s.contains("all: what a container sees")
+    });
+}

@@ -1,0 +1,105 @@
+//! The real TUI in a terminal: `layerlab lab IMAGE` in a detached tmux
+//! session (its own tmux server, fixed size), a command typed into the lab's
+//! command line, its change seen on screen, Esc, and no container left.
+
+use crate::common;
+
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::common::tmux::{Tmux, shell_quote};
+use crate::common::{Cleanup, busybox_image, docker_or_skip};
+use layerlab::docker::Docker;
+use layerlab::docker::lab::LAB_LABEL;
+
+/// Lab containers of the process `pid` (session ids start with the pid).
+async fn lab_containers_of(docker: &Docker, pid: u32) -> Vec<String> {
+    let prefix = format!("{pid}-");
+    docker
+        .list_managed_containers()
+        .await
+        .expect("list containers")
+        .into_iter()
+        .filter(|c| {
+            c.labels
+                .get(LAB_LABEL)
+                .is_some_and(|s| s.starts_with(&prefix))
+        })
+        .map(|c| c.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containers() {
+    if !common::tmux::available() {
+        return;
+    }
+    let Some(docker) = docker_or_skip().await else {
+        return;
+    };
+    let image = busybox_image(&docker).await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let script = format!(
+        "exec env LAYERLAB_DATA_DIR={} TERM=xterm-256color {} --lang en lab {}",
+        shell_quote(&data.path().display().to_string()),
+        shell_quote(env!("CARGO_BIN_EXE_layerlab")),
+        shell_quote(&image)
+    );
+    let tmux = Tmux::start(data.path(), &script, 160, 45);
+    let pid: u32 = tmux
+        .pane_format("#{pane_pid}")
+        .parse()
+        .expect("the pane's pid");
+
+    // The containers' names (layerlab-lab-<pid>-…) appear once they run.
+    let named = format!("layerlab-lab-{pid}-");
+    tmux.wait_for(Duration::from_secs(60), |s| {
+        s.contains(&named) && s.contains("empty layer: no changes")
+    })
+    .unwrap_or_else(|screen| panic!("the lab not ready within 60 s; the screen:\n{screen}"));
+    let started = lab_containers_of(&docker, pid).await;
+    let mut cleanup = Cleanup::new();
+    for id in &started {
+        cleanup.container(id);
+    }
+    assert_eq!(started.len(), 2);
+
+    tmux.keys(&["-l", "echo hi > /lab-proof.txt"]);
+    tmux.keys(&["Enter"]);
+    // Three facts arrive as separate events, in no fixed order: the change
+    // (the upper-directory scan can see the file before `exec` reports), the
+    // command's exit code, and the image re-checked after the change.
+    // "A /lab-proof.txt" is the change list's line; the command itself
+    // (echoed in the output pane's title) reads "> /lab-proof.txt".
+    let facts = [
+        ("the new file in the writable layer", "A /lab-proof.txt"),
+        ("the command's exit code", "exit 0"),
+        ("the image re-checked after the change", "image unchanged"),
+    ];
+    if let Err(screen) = tmux.wait_for(Duration::from_secs(15), |s| {
+        facts.iter().all(|(_, text)| s.contains(text))
+    }) {
+        let missing: Vec<&str> = facts
+            .iter()
+            .filter(|(_, text)| !screen.contains(text))
+            .map(|(what, _)| *what)
+            .collect();
+        panic!("not on screen within 15 s: {missing:?}; the screen:\n{screen}");
+    }
+
+    tmux.keys(&["Escape"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = lab_containers_of(&docker, pid).await;
+        let alive = Path::new(&format!("/proc/{pid}")).exists();
+        if left.is_empty() && !alive {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "30 s after Esc: process alive: {alive}, containers left: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
