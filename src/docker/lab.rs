@@ -56,6 +56,10 @@ const STAY_UP_INTERVAL: Duration = Duration::from_millis(150);
 pub const SLOTS: usize = 2;
 /// The label that marks a lab's containers; its value is the session id.
 pub const LAB_LABEL: &str = "layerlab.lab";
+/// The machine that started a lab's containers. With the pid its session id
+/// starts with, it tells a later lab on the same machine whether their owner
+/// is gone (`kill -9`, a crash that could not unwind) and they can go too.
+pub const LAB_HOST_LABEL: &str = "layerlab.lab.host";
 /// Where the lab tags committed images (`:<session>-<n>`).
 pub const COMMIT_REPOSITORY: &str = "layerlab/lab-commit";
 /// The largest image the lab exports to list a committed layer's paths.
@@ -281,7 +285,61 @@ pub fn same_image(before: &LabImage, now: &LabImage) -> bool {
 }
 
 fn lab_labels(session: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([(LAB_LABEL.to_string(), session.to_string())])
+    let mut labels = BTreeMap::from([(LAB_LABEL.to_string(), session.to_string())]);
+    if let Some(host) = this_host() {
+        labels.insert(LAB_HOST_LABEL.to_string(), host);
+    }
+    labels
+}
+
+/// This machine's name, where the kernel tells it (Linux). Elsewhere there is
+/// no cheap way to know a pid is dead, and orphans wait for `layerlab clean`.
+pub fn this_host() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// The pid a session id starts with (see [`new_session_id`]).
+pub fn session_pid(session: &str) -> Option<u32> {
+    session.split('-').next()?.parse().ok()
+}
+
+/// Remove the containers of labs whose process is gone from this machine.
+/// Only containers carrying this machine's name are looked at, and a pid
+/// that is alive (even reused by another program) keeps its containers:
+/// when in doubt, nothing is removed. Returns the removed ids.
+pub async fn remove_orphans(docker: &Docker) -> Result<Vec<String>, DockerError> {
+    let Some(host) = this_host() else {
+        return Ok(Vec::new());
+    };
+    let mine = std::process::id();
+    let mut removed = Vec::new();
+    for container in docker
+        .list_containers_labelled(&[(LAB_HOST_LABEL, &host)])
+        .await?
+    {
+        let Some(pid) = container.labels.get(LAB_LABEL).and_then(|s| session_pid(s)) else {
+            continue;
+        };
+        if pid == mine || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // Another lab may be removing the same orphan right now: gone
+        // (404) or going (409) both mean it is taken care of.
+        match docker.remove_container(&container.id).await {
+            Ok(()) | Err(DockerError::ContainerNotFound { .. } | DockerError::Conflict { .. }) => {
+                tracing::info!(
+                    "removed {} ({}): its lab's process {pid} is gone",
+                    container.name,
+                    container.id
+                );
+                removed.push(container.id);
+            }
+            Err(e) => tracing::warn!("could not remove {}: {e}", container.id),
+        }
+    }
+    Ok(removed)
 }
 
 async fn start_slot(
@@ -628,6 +686,10 @@ async fn run_session(
     events: UnboundedSender<LabEvent>,
     cancel: CancellationToken,
 ) {
+    // Not fatal: a lab that cannot tidy up after an earlier one still works.
+    if let Err(e) = remove_orphans(&docker).await {
+        tracing::warn!("could not remove containers of earlier labs: {e}");
+    }
     let image = match describe_image(&docker, &reference).await {
         Ok(image) => image,
         Err(e) => {
@@ -972,5 +1034,13 @@ mod tests {
     #[test]
     fn sessions_get_distinct_ids() {
         assert_ne!(new_session_id(), new_session_id());
+    }
+
+    #[test]
+    fn a_session_id_names_its_process() {
+        assert_eq!(session_pid(&new_session_id()), Some(std::process::id()));
+        assert_eq!(session_pid("4242-0-beef"), Some(4242));
+        assert_eq!(session_pid("snapshot"), None);
+        assert_eq!(session_pid(""), None);
     }
 }

@@ -446,6 +446,77 @@ async fn two_labs_on_one_daemon_keep_to_their_own_containers() {
     assert!(session_containers(&docker, &two).await.is_empty());
 }
 
+/// A container as a lab of `session` on `host` starts it.
+async fn left_behind(docker: &Docker, image: &str, host: &str, session: String) -> String {
+    let spec = layerlab::docker::model::RunSpec {
+        image: image.to_string(),
+        name: None,
+        ports: Vec::new(),
+        binds: Vec::new(),
+        cmd: Some(vec![
+            "sh".into(),
+            "-c".into(),
+            "while :; do sleep 1; done".into(),
+        ]),
+        env: Default::default(),
+        privileged: false,
+        labels: [
+            (LAB_LABEL.to_string(), session),
+            (lab::LAB_HOST_LABEL.to_string(), host.to_string()),
+        ]
+        .into(),
+    };
+    docker.run_container(&spec).await.expect("run").id
+}
+
+/// A lab killed with -9 cannot remove its containers. The next lab on the
+/// same machine does, and leaves alone those whose process is alive.
+#[tokio::test]
+async fn a_new_lab_removes_what_a_killed_lab_left_and_nothing_else() {
+    let Some(docker) = docker_or_skip().await else {
+        return;
+    };
+    let Some(host) = lab::this_host() else {
+        eprintln!("SKIPPED: no /proc/sys/kernel/hostname, orphans are never removed here");
+        return;
+    };
+    let image = busybox_image(&docker).await;
+    // A pid that was ours a moment ago and is gone now.
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let dead = child.id();
+    child.wait().expect("wait for true");
+    let mut cleanup = Cleanup::new();
+    let orphan = left_behind(&docker, &image, &host, format!("{dead}-0-dead")).await;
+    // pid 1 is always alive: its containers are somebody's running lab.
+    let alive = left_behind(&docker, &image, &host, "1-0-alive".to_string()).await;
+    cleanup.container(&orphan);
+    cleanup.container(&alive);
+
+    let lab = Lab::open(&docker, &image).await;
+    let exists = |id: String| {
+        let docker = docker.clone();
+        async move { docker.inspect_container(&id).await.is_ok() }
+    };
+    // Other labs of this run may be removing it at the same moment: bounded
+    // wait for it to be gone, whoever removes it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while exists(orphan.clone()).await {
+        assert!(
+            Instant::now() < deadline,
+            "the killed lab's container is still there 10 s after a new lab started"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        exists(alive.clone()).await,
+        "a live process's container stays"
+    );
+    lab.handle.close().await;
+    docker.remove_container(&alive).await.expect("remove ours");
+}
+
 /// The TUI's path: the worker owns the lab; `Shutdown` (what Ctrl-C, SIGTERM
 /// and quitting send) removes its containers before the worker ends.
 #[tokio::test]
