@@ -53,6 +53,18 @@ pub struct PushedFigures {
     pub registry_image_id: Option<String>,
 }
 
+/// The learner's container of the image that publishes its port 80, as it
+/// runs when the report is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServingContainer {
+    pub name: String,
+    pub host_port: u16,
+}
+
+/// The lesson's example name and port, shown when no container serves.
+const EXAMPLE_CONTAINER: &str = "web";
+const EXAMPLE_PORT: u16 = 8080;
+
 /// Everything in the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportFacts {
@@ -65,6 +77,8 @@ pub struct ReportFacts {
     /// UTC, `YYYY-MM-DD HH:MM`.
     pub measured_at: String,
     pub pushed: Option<PushedFigures>,
+    /// `None`: no container of the image ran when the report was written.
+    pub serving: Option<ServingContainer>,
     pub dockerfile: DockerfileText,
     pub answers: Vec<TheoryAnswer>,
     pub quiz: Option<Total>,
@@ -81,7 +95,12 @@ pub fn commands(facts: &ReportFacts) -> Vec<String> {
             facts.base_image, facts.image
         ),
         format!(
-            "docker run -d --name web -p 127.0.0.1:8080:80 {}",
+            "docker run -d --name {} -p 127.0.0.1:{}:80 {}",
+            facts
+                .serving
+                .as_ref()
+                .map_or(EXAMPLE_CONTAINER, |s| s.name.as_str()),
+            serving_port(facts),
             facts.image
         ),
     ];
@@ -90,6 +109,10 @@ pub fn commands(facts: &ReportFacts) -> Vec<String> {
         commands.push(format!("docker push {}", pushed.reference));
     }
     commands
+}
+
+fn serving_port(facts: &ReportFacts) -> u16 {
+    facts.serving.as_ref().map_or(EXAMPLE_PORT, |s| s.host_port)
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -159,23 +182,50 @@ pub fn render(facts: &ReportFacts, lang: Lang) -> String {
         "## {}\n\n",
         t!("Что сделано", "What was done").get(lang)
     ));
+    let page = format!("http://127.0.0.1:{}/", serving_port(facts));
+    let ran = match &facts.serving {
+        Some(_) => format!(
+            "{} {page}:",
+            t!(
+                "Запущен контейнер, страница открывается на",
+                "Ran a container; the page opens at"
+            )
+            .get(lang)
+        ),
+        None => format!(
+            "{} {page}; {}:",
+            t!(
+                "Запущен контейнер, страница открывается на",
+                "Ran a container; the page opens at"
+            )
+            .get(lang),
+            t!(
+                "когда отчёт составлялся, ни один контейнер этого образа не работал, поэтому здесь порт из примера урока",
+                "no container of this image was running when the report was written, so this is the lesson's example port"
+            )
+            .get(lang)
+        ),
+    };
     let steps = [
         t!(
             "Образ собран на Alpine из Dockerfile ниже:",
             "Built the image on Alpine from the Dockerfile below:"
-        ),
-        t!(
-            "Запущен контейнер, страница открывается на http://127.0.0.1:8080/:",
-            "Ran a container; the page opens at http://127.0.0.1:8080/:"
-        ),
+        )
+        .get(lang)
+        .to_string(),
+        ran,
         t!(
             "Образу дан тег с адресом реестра:",
             "Tagged it with the registry's address:"
-        ),
-        t!("Образ опубликован:", "Pushed the image:"),
+        )
+        .get(lang)
+        .to_string(),
+        t!("Образ опубликован:", "Pushed the image:")
+            .get(lang)
+            .to_string(),
     ];
     for (n, (command, step)) in commands(facts).iter().zip(steps).enumerate() {
-        out.push_str(&format!("{}. {}\n\n", n + 1, step.get(lang)));
+        out.push_str(&format!("{}. {}\n\n", n + 1, step));
         out.push_str(&format!("   ```sh\n   {command}\n   ```\n\n"));
     }
     if facts.pushed.is_none() {
@@ -491,6 +541,33 @@ pub async fn gather_figures(
     Ok((info, pushed, engine))
 }
 
+/// The running container of `image_id` that publishes port 80, if any: the
+/// lesson's `web` first, then by name, so the choice is the same every time.
+async fn serving_container(docker: &Docker, image_id: &str) -> Option<ServingContainer> {
+    let mut serving = Vec::new();
+    for container in docker.list_containers_labelled(&[]).await.ok()? {
+        if container.state != "running" {
+            continue;
+        }
+        let Ok(details) = docker.inspect_container(&container.id).await else {
+            continue;
+        };
+        if details.image_id != image_id {
+            continue;
+        }
+        if let Some((_, host_port)) = details.ports.iter().find(|(inside, _)| *inside == 80) {
+            serving.push(ServingContainer {
+                name: details.name.trim_start_matches('/').to_string(),
+                host_port: *host_port,
+            });
+        }
+    }
+    serving.sort_by(|a, b| {
+        (a.name != EXAMPLE_CONTAINER, &a.name).cmp(&(b.name != EXAMPLE_CONTAINER, &b.name))
+    });
+    serving.into_iter().next()
+}
+
 /// `layerlab report`.
 pub async fn report(
     global: &GlobalArgs,
@@ -511,8 +588,10 @@ pub async fn report(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
+    let serving = serving_container(&docker, &info.id).await;
     let facts = ReportFacts {
         image,
+        serving,
         image_id: info.id,
         size: info.size,
         layers: info.layers.len(),
@@ -565,6 +644,7 @@ mod tests {
             base_image: "alpine:3.22".into(),
             engine: "20.10.24".into(),
             measured_at: "2025-03-01 14:05".into(),
+            serving: None,
             pushed: Some(PushedFigures {
                 reference: "docker.io/anna/nginx-alpine:1.0".into(),
                 registry_digest: Ok(Some("sha256:feed".into())),
@@ -626,6 +706,34 @@ mod tests {
                 "`{command}` is not a command of the lessons: {lesson_commands:#?}"
             );
         }
+    }
+
+    #[test]
+    fn the_running_container_gives_the_command_and_the_page_its_real_name_and_port() {
+        let mut facts = facts();
+        facts.serving = Some(ServingContainer {
+            name: "web-anna".into(),
+            host_port: 34567,
+        });
+        assert_eq!(
+            commands(&facts)[1],
+            "docker run -d --name web-anna -p 127.0.0.1:34567:80 layerlab/nginx-alpine:latest"
+        );
+        let text = render(&facts, Lang::En);
+        assert!(
+            text.contains("the page opens at http://127.0.0.1:34567/:"),
+            "{text}"
+        );
+        assert!(!text.contains("example port"), "{text}");
+    }
+
+    #[test]
+    fn without_a_running_container_the_example_port_is_marked_as_such() {
+        let text = render(&facts(), Lang::Ru);
+        assert!(text.contains("http://127.0.0.1:8080/"), "{text}");
+        assert!(text.contains("порт из примера урока"), "{text}");
+        let text = render(&facts(), Lang::En);
+        assert!(text.contains("the lesson's example port"), "{text}");
     }
 
     #[test]

@@ -56,6 +56,25 @@ async fn the_report_has_the_measured_figures_and_the_saved_answers() {
         .save_quiz_session(session.state())
         .expect("save quiz");
 
+    // The learner's container, as lesson 4 starts it but on a free port:
+    // the report must give this name and port, not the lesson's example.
+    let serving = lab
+        .docker
+        .run_container(&layerlab::docker::model::RunSpec {
+            image: image.clone(),
+            name: Some(common::unique_name("layerlab-report-web")),
+            ports: vec![layerlab::docker::model::PortRequest::any_free(80)],
+            binds: Vec::new(),
+            cmd: None,
+            env: Default::default(),
+            privileged: false,
+            labels: Default::default(),
+        })
+        .await
+        .expect("run the image");
+    cleanup.container(&serving.id);
+    let port = serving.host_port(80).expect("port 80 published");
+
     let out = data.path().join("README.md");
     let (code, stdout, stderr) = layerlab(
         data.path(),
@@ -122,6 +141,17 @@ async fn the_report_has_the_measured_figures_and_the_saved_answers() {
         "{report}"
     );
     assert!(report.contains("RUN apk add --no-cache nginx"), "{report}");
+    assert!(
+        report.contains(&format!(
+            "docker run -d --name {} -p 127.0.0.1:{port}:80 {image}",
+            serving.name
+        )),
+        "the running container's name and port:\n{report}"
+    );
+    assert!(
+        report.contains(&format!("http://127.0.0.1:{port}/")),
+        "{report}"
+    );
 }
 
 #[tokio::test]
@@ -135,6 +165,10 @@ async fn without_answers_the_report_says_they_are_missing() {
     assert_eq!(stdout.matches("_No answer saved._").count(), 2, "{stdout}");
     assert!(stdout.contains("The quiz has not been taken"), "{stdout}");
     assert!(stdout.contains("The image is not pushed yet"), "{stdout}");
+    assert!(
+        stdout.contains("this is the lesson's example port"),
+        "no container of this image runs:\n{stdout}"
+    );
 
     let (code, stdout, _) = layerlab_in(data.path(), "ru", &["report", "--image", &image]);
     assert_eq!(code, 0);

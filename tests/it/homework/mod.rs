@@ -53,7 +53,9 @@ pub async fn build(
         dockerfile: Some(dockerfile.to_string()),
         tag: tag.clone(),
         build_args: BTreeMap::from([("BASE_IMAGE".to_string(), lab.base.clone())]),
-        labels: BTreeMap::from([(common::TEST_LABEL.to_string(), "grader".to_string())]),
+        // The unique tag as a label gives every build its own image id:
+        // tests looking for "a container of this image" see only their own.
+        labels: BTreeMap::from([(common::TEST_LABEL.to_string(), tag.clone())]),
         ..Default::default()
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
