@@ -3,12 +3,11 @@
 
 use crate::common;
 
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use crate::common::{Cleanup, TEST_LABEL, busybox_image, docker_or_skip, unique_name};
+use assert_cmd::Command;
 use futures_util::StreamExt;
 use layerlab::docker::{
     BuildSpec, ChangeKind, DockerError, ExecOptions, MANAGED_LABEL, PortRequest, Progress,

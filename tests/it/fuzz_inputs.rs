@@ -5,12 +5,11 @@
 //! long runs see `scripts/fuzz.sh`. Inputs that once crashed live in
 //! `tests/fixtures/fuzz/` and are replayed by `regression_fixtures`.
 
-
 use std::path::Path;
 
+use crate::layers_support::*;
 use layerlab::layers::{LayersError, analyze_archive};
 use layerlab::lesson::loader::{Pack, PackFiles, PackOrigin};
-use crate::layers_support::*;
 use proptest::prelude::*;
 
 /// Cases per property: CI-sized by default; `LAYERLAB_FUZZ_SCALE=N`

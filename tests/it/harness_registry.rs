@@ -5,7 +5,6 @@
 
 use crate::support;
 
-
 use base64::Engine;
 use bollard::Docker;
 use bollard::auth::DockerCredentials;

@@ -3,7 +3,6 @@
 //! image never moves, commit adds exactly one layer, and closing leaves no
 //! container behind. Run with `bash scripts/test.sh lab`.
 
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 

@@ -1,10 +1,9 @@
 //! The analyser against a naive reference model, on archives built here.
 
-
 use std::collections::BTreeSet;
 
-use layerlab::layers::{EntryKind, Mark, Report, TreeView, analyze_archive};
 use crate::layers_support::*;
+use layerlab::layers::{EntryKind, Mark, Report, TreeView, analyze_archive};
 use proptest::prelude::*;
 
 fn long(prefix: &str, n: usize) -> String {

@@ -1,10 +1,9 @@
 //! `layerlab layers --archive` as a user runs it: JSON, --ci verdicts and
 //! exit codes, the summary table, and a broken archive.
 
-
+use crate::layers_support::*;
 use assert_cmd::Command;
 use layerlab::layers::Report;
-use crate::layers_support::*;
 
 fn write_archive(spec: &ArchiveSpec) -> tempfile::NamedTempFile {
     let file = tempfile::Builder::new().suffix(".tar").tempfile().unwrap();

@@ -5,14 +5,13 @@
 //! and ENV only (no RUN: the base has no shell). Everything it creates is
 //! labelled layerlab.managed=true and removed by id at the end.
 
-
 use std::collections::HashMap;
 
+use crate::layers_support::*;
 use assert_cmd::Command;
 use bollard::Docker;
 use bollard::query_parameters::{BuildImageOptions, ImportImageOptions, RemoveImageOptions};
 use futures_util::StreamExt;
-use crate::layers_support::*;
 
 const MANAGED: (&str, &str) = ("layerlab.managed", "true");
 

@@ -1,8 +1,7 @@
 //! Broken archives: each gives a typed error naming the archive entry at fault.
 
-
-use layerlab::layers::{LayersError, analyze_archive};
 use crate::layers_support::*;
+use layerlab::layers::{LayersError, analyze_archive};
 
 fn small_layers() -> Vec<Layer> {
     vec![

@@ -5,7 +5,6 @@
 
 use crate::support;
 
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -5,7 +5,6 @@
 
 use crate::common;
 
-
 use crate::common::Cleanup;
 use crate::homework::{assets, build, lab, layerlab, layerlab_in, push};
 use layerlab::progress::Progress;

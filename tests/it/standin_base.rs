@@ -5,7 +5,6 @@
 
 use crate::support;
 
-
 use std::time::Duration;
 
 use bollard::container::LogOutput;

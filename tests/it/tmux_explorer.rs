@@ -3,7 +3,6 @@
 
 use crate::support;
 
-
 use std::time::Duration;
 
 use crate::common::tmux::{self, Tmux, env_command};

@@ -7,7 +7,6 @@
 
 use crate::common;
 
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 

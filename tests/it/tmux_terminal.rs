@@ -5,7 +5,6 @@
 //! stdout not a terminal it refuses with a message and no escape codes.
 //! No Docker needed: DOCKER_HOST points at a socket that does not exist.
 
-
 use std::path::Path;
 use std::time::Duration;
 

@@ -8,7 +8,6 @@
 
 use crate::{common, walkthrough};
 
-
 use std::path::Path;
 use std::time::Duration;
 

@@ -5,7 +5,6 @@
 
 use crate::{common, walkthrough};
 
-
 use crate::walkthrough::Learner;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,10 +8,9 @@ pub mod proxy;
 pub mod tmux;
 
 pub mod skip;
-pub use skip::{in_ci, missing};
+pub use skip::missing;
 
 use std::io::Write as _;
-use std::time::Duration;
 
 use bytes::Bytes;
 use layerlab::docker::{Docker, DockerError, endpoint};
@@ -255,23 +254,5 @@ impl Drop for Cleanup {
             eprintln!("cleanup: the removal thread panicked");
         }
         let _ = std::io::stderr().flush();
-    }
-}
-
-/// Bounded wait for a condition checked by `probe`.
-pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut probe: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if probe().await {
-            return;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            panic!("{what}: not true within {timeout:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

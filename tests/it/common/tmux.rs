@@ -109,13 +109,9 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-
-    /// The last line of the screen that has text: the status bar.
-    pub fn status_bar(&self) -> String {
-        last_line(&self.capture())
-    }
 }
 
+/// The last line of the screen that has text: the status bar.
 pub fn last_line(screen: &str) -> String {
     screen
         .lines()

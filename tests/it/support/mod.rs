@@ -20,7 +20,6 @@ pub fn managed_labels() -> HashMap<String, String> {
 
 // The skip rule lives in `common/skip.rs`, one rule for both modules.
 use crate::common::skip;
-pub use skip::in_ci;
 
 /// `skip::missing` with the fix spelled out.
 fn missing(what: &str, why: &str, fix: &str) {

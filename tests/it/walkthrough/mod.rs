@@ -2,7 +2,7 @@
 //! own data dir, container prefix and image names, bounded in time, and
 //! reading the progress file it leaves.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
@@ -30,10 +30,6 @@ impl Learner {
             image: format!("layerlab-test/{unique}:latest"),
             env: Vec::new(),
         }
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        self.data.path()
     }
 
     pub fn workspace(&self) -> PathBuf {
