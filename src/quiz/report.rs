@@ -542,7 +542,8 @@ pub async fn gather_figures(
 }
 
 /// The running container of `image_id` that publishes port 80, if any: the
-/// lesson's `web` first, then by name, so the choice is the same every time.
+/// one lesson 4 started (`web`, as the runner names it) first, then by name,
+/// so the choice is the same every time.
 async fn serving_container(docker: &Docker, image_id: &str) -> Option<ServingContainer> {
     let mut serving = Vec::new();
     for container in docker.list_containers_labelled(&[]).await.ok()? {
@@ -562,9 +563,8 @@ async fn serving_container(docker: &Docker, image_id: &str) -> Option<ServingCon
             });
         }
     }
-    serving.sort_by(|a, b| {
-        (a.name != EXAMPLE_CONTAINER, &a.name).cmp(&(b.name != EXAMPLE_CONTAINER, &b.name))
-    });
+    let lessons = crate::lesson::runner::container_name(EXAMPLE_CONTAINER);
+    serving.sort_by(|a, b| (a.name != lessons, &a.name).cmp(&(b.name != lessons, &b.name)));
     serving.into_iter().next()
 }
 

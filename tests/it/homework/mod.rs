@@ -53,9 +53,10 @@ pub async fn build(
         dockerfile: Some(dockerfile.to_string()),
         tag: tag.clone(),
         build_args: BTreeMap::from([("BASE_IMAGE".to_string(), lab.base.clone())]),
-        // The unique tag as a label gives every build its own image id:
-        // tests looking for "a container of this image" see only their own.
-        labels: BTreeMap::from([(common::TEST_LABEL.to_string(), tag.clone())]),
+        // One label for all: the builds share one image id and its cached
+        // parents. A label per build would give each its own final image,
+        // and removing one would prune parents a parallel build is using.
+        labels: BTreeMap::from([(common::TEST_LABEL.to_string(), "grader".to_string())]),
         ..Default::default()
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -115,11 +116,22 @@ pub fn layerlab(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 pub fn layerlab_in(data_dir: &Path, lang: &str, args: &[&str]) -> (i32, String, String) {
+    layerlab_with(data_dir, lang, &[], args)
+}
+
+/// `layerlab_in` with extra environment variables.
+pub fn layerlab_with(
+    data_dir: &Path,
+    lang: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
     let output = assert_cmd::Command::cargo_bin("layerlab")
         .expect("the layerlab binary")
         .arg("--lang")
         .arg(lang)
         .args(args)
+        .envs(env.iter().copied())
         .env("LAYERLAB_DATA_DIR", data_dir)
         .timeout(Duration::from_secs(400))
         .output()
