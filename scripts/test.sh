@@ -10,7 +10,8 @@
 #      htpasswd basic auth and a generated test-only account;
 #   5. runs the whole suite (cargo nextest, else cargo test), then clippy and
 #      rustfmt;
-#   6. reports containers/images labelled layerlab.managed=true that the suite
+#   6. removes the build cache the run left (untagged labelled images), then
+#      reports containers/images labelled layerlab.managed=true that the suite
 #      left behind (a failure: tests clean up after themselves);
 #   7. stops the registries and deletes their storage, also on failure or ^C.
 # The stand-in image stays: it is the cache that makes the next run fast.
@@ -258,6 +259,19 @@ lints_time="$(elapsed "$step_started")"
 section "7/7 Leftovers"
 leak_rc=0
 if $docker_ok; then
+	# The tests' cleanups remove tags without pruning parents: the parents
+	# are build cache a parallel build may be standing on. With every test
+	# done, the untagged labelled images that appeared during this run go,
+	# newest first, each removal pruning the parents nothing else uses.
+	# Images in use or with children are refused by the daemon and stay.
+	docker images -aq --no-trunc --filter label=layerlab.managed=true --filter dangling=true 2>/dev/null |
+		sort -u >"$work/dangling.after"
+	pruned=0
+	for id in $(comm -13 "$work/images.before" "$work/dangling.after" |
+		xargs -r docker image inspect --format '{{.Created}} {{.Id}}' 2>/dev/null | sort -r | cut -d' ' -f2); do
+		if docker image rm "$id" >/dev/null 2>&1; then pruned=$((pruned + 1)); fi
+	done
+	note "build cache of this run removed: $pruned untagged image(s) and their unused parents"
 	labelled containers >"$work/containers.after"
 	labelled images >"$work/images.after"
 	leaked_containers="$(comm -13 "$work/containers.before" "$work/containers.after")"
@@ -270,8 +284,6 @@ if $docker_ok; then
 		for id in $leaked_images; do
 			note "  image ${id#sha256:} $(docker image inspect --format '{{join .RepoTags " "}}' "$id" 2>/dev/null)"
 		done
-		# Another developer's run may share this daemon: only in CI (which has
-		# the machine to itself) is it safe to remove what appeared meanwhile.
 		# Another developer's run may share this daemon and be mid-test: only
 		# in CI (which has the machine to itself) are these surely leaks, so
 		# only there are they removed and counted as a failure.

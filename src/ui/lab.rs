@@ -548,6 +548,14 @@ fn commit_lines(app: &App, commit: &Commit, lines: &mut Vec<Line<'static>>) {
             theme.dim(),
         ))),
     }
+    lines.push(Line::from(Span::styled(
+        t!(
+            "F9 — открыть его в обозревателе слоёв",
+            "F9 opens it in the layer explorer"
+        )
+        .get(lang),
+        theme.dim(),
+    )));
 }
 
 /// F8: how the selected container's filesystem is put together.

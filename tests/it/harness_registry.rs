@@ -12,7 +12,7 @@ use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder}
 use futures_util::StreamExt;
 use std::time::Duration;
 
-use crate::support::Cleanup;
+use crate::common::Cleanup;
 
 /// Tags the stand-in base as REGISTRY/layerlab-test/harness:UNIQUE (removed by
 /// `cleanup`) and returns (repository, tag).
@@ -24,7 +24,7 @@ async fn tag_for(
 ) -> (String, String) {
     let repository = format!("{registry}/layerlab-test/harness");
     let tag = support::unique_name("push");
-    cleanup.image_tag(&format!("{repository}:{tag}"));
+    cleanup.image(&format!("{repository}:{tag}"));
     let options = TagImageOptionsBuilder::default()
         .repo(&repository)
         .tag(&tag)

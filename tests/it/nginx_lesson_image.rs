@@ -16,7 +16,7 @@ use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::{BuildImageOptionsBuilder, CreateContainerOptionsBuilder};
 use futures_util::StreamExt;
 
-use crate::support::Cleanup;
+use crate::common::Cleanup;
 
 const PAGE_MARKER: &str = "Hello from my own nginx image";
 const NGINX_WELCOME: &str = "Welcome to nginx!";
@@ -152,7 +152,7 @@ async fn build(
     tag_prefix: &str,
 ) -> String {
     let tag = format!("{}:test", support::unique_name(tag_prefix));
-    cleanup.image_tag(&tag);
+    cleanup.image(&tag);
     let build_args = HashMap::from([("BASE_IMAGE", base)]);
     let options = BuildImageOptionsBuilder::default()
         .dockerfile(dockerfile)

@@ -12,7 +12,7 @@ use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 
-use crate::support::Cleanup;
+use crate::common::Cleanup;
 
 const SCRIPT: &str = r#"
 grep '^ID=' /etc/os-release

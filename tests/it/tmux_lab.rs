@@ -1,6 +1,7 @@
 //! The real TUI in a terminal: `layerlab lab IMAGE` in a detached tmux
 //! session (its own tmux server, fixed size), a command typed into the lab's
-//! command line, its change seen on screen, Esc, and no container left.
+//! command line, its change seen on screen, a commit opened in the layer
+//! explorer and back, Esc, and no container left.
 
 use crate::common;
 
@@ -86,6 +87,40 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
             .collect();
         panic!("not on screen within 15 s: {missing:?}; the screen:\n{screen}");
     }
+
+    // F7 commits the container; F9 opens the commit in the layer explorer,
+    // whose top layer holds exactly the file; Esc comes back to the lab.
+    let mut cleanup_commit = Cleanup::new();
+    tmux.keys(&["F7"]);
+    tmux.wait_for(Duration::from_secs(30), |s| {
+        s.contains("commit → layerlab/lab-commit:") && s.contains("F9 opens it")
+    })
+    .unwrap_or_else(|screen| panic!("no commit within 30 s; the screen:\n{screen}"));
+    let committed = tmux.capture();
+    let commit_tag = committed
+        .split("commit → ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the commit's tag on screen")
+        .to_string();
+    cleanup_commit.image(&commit_tag);
+    tmux.keys(&["F9"]);
+    tmux.wait_for(Duration::from_secs(30), |s| {
+        s.contains(&format!("Layers {commit_tag}")) && s.contains("lab-proof.txt")
+    })
+    .unwrap_or_else(|screen| {
+        panic!("the commit not in the explorer within 30 s; the screen:\n{screen}")
+    });
+    let explorer = tmux.capture();
+    assert!(
+        !explorer.contains("sh -c …"),
+        "the explorer replaces the lab on screen:\n{explorer}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(Duration::from_secs(10), |s| {
+        s.contains("sh -c …") && s.contains(&named)
+    })
+    .unwrap_or_else(|screen| panic!("Esc did not come back to the lab; the screen:\n{screen}"));
 
     tmux.keys(&["Escape"]);
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -195,7 +195,11 @@ pub fn busybox_rootfs_stream()
 }
 
 /// Removes, on drop (also when the test panics), the containers by id and the
-/// images by the unique tag the test gave them.
+/// images by the unique tag the test gave them. An identical build shares its
+/// id with other tests' images, so a tag is removed, never an id with force.
+/// Parents are not pruned: they are the build cache a parallel build may be
+/// standing on ("unknown parent image ID"). `scripts/test.sh` removes the
+/// dangling ones this run left once every test is done.
 #[derive(Default)]
 pub struct Cleanup {
     containers: Vec<String>,
@@ -242,9 +246,34 @@ impl Drop for Cleanup {
                         Err(e) => eprintln!("cleanup: container {id}: {e}"),
                     }
                 }
+                if images.is_empty() {
+                    return;
+                }
+                let raw = match bollard::Docker::connect_with_local_defaults() {
+                    Ok(raw) => raw.negotiate_version().await,
+                    Err(e) => Err(e),
+                };
+                let raw = match raw {
+                    Ok(raw) => raw,
+                    Err(e) => {
+                        eprintln!("cleanup: cannot reach Docker for the images: {e}");
+                        return;
+                    }
+                };
+                let keep_parents = bollard::query_parameters::RemoveImageOptions {
+                    noprune: true,
+                    ..Default::default()
+                };
                 for image in images.iter().rev() {
-                    match docker.remove_image(image, false).await {
-                        Ok(_) | Err(DockerError::ImageNotFound { .. }) => {}
+                    match raw
+                        .remove_image(image, Some(keep_parents.clone()), None)
+                        .await
+                    {
+                        Ok(_) => {}
+                        Err(bollard::errors::Error::DockerResponseServerError {
+                            status_code: 404,
+                            ..
+                        }) => {}
                         Err(e) => eprintln!("cleanup: image {image}: {e}"),
                     }
                 }
