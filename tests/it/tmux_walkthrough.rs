@@ -78,6 +78,10 @@ fn lessons_3_and_4_by_keystrokes_end_with_the_students_page_on_screen() {
     std::fs::create_dir_all(&data).expect("data dir");
     let image = format!("layerlab-test/walk-{}:latest", common::unique_name("tui"));
     let prefix = common::unique_name("lltui");
+    // Images go by tag, without pruning the build cache other tests share.
+    let mut cleanup = common::Cleanup::new();
+    cleanup.image(&image);
+    cleanup.image(&image.replace(":latest", "-naive:latest"));
     std::fs::write(
         data.join("config.json"),
         serde_json::json!({ "image": image }).to_string(),
@@ -189,10 +193,8 @@ fn lessons_3_and_4_by_keystrokes_end_with_the_students_page_on_screen() {
                 let _ = docker.remove_container(&name).await;
             }
         }
-        for tag in [image.clone(), image.replace(":latest", "-naive:latest")] {
-            let _ = docker.remove_image(&tag, true).await;
-        }
         left
     });
+    drop(cleanup);
     assert!(left.is_empty(), "lesson 4 left containers behind: {left:?}");
 }
