@@ -37,9 +37,11 @@ pub struct LabScreen {
     pub history_pos: Option<usize>,
     /// The last command's output, per container.
     pub output: Vec<Option<(String, String, i64)>>,
-    /// A command sent and not finished yet, per container: shown with a
-    /// spinner so a slow `exec` never looks like a lost keystroke.
-    pub running: Vec<Option<String>>,
+    /// Commands sent and not finished yet, per container, oldest first: the
+    /// newest is shown with a spinner so a slow `exec` never looks like a
+    /// lost keystroke, and `sleep 30` then `ls` still shows `sleep` running
+    /// after `ls` is done.
+    pub running: Vec<Vec<String>>,
     /// Result of the last re-inspection of the image after a change.
     pub verified: Option<(bool, String)>,
     pub verifications: u32,
@@ -58,7 +60,7 @@ impl LabScreen {
             changes: vec![Vec::new(); SLOTS],
             sizes: vec![None; SLOTS],
             output: vec![None; SLOTS],
-            running: vec![None; SLOTS],
+            running: vec![Vec::new(); SLOTS],
             ..LabScreen::default()
         }
     }
@@ -102,8 +104,10 @@ impl LabScreen {
                 ..
             } => {
                 self.error = None;
-                if let Some(r) = self.running.get_mut(slot) {
-                    *r = None;
+                if let Some(r) = self.running.get_mut(slot)
+                    && let Some(at) = r.iter().position(|c| *c == command)
+                {
+                    r.remove(at);
                 }
                 if let Some(o) = self.output.get_mut(slot) {
                     *o = Some((command, output, exit_code));
@@ -119,7 +123,7 @@ impl LabScreen {
                     list.clear();
                 }
                 if let Some(r) = self.running.get_mut(slot) {
-                    *r = None;
+                    r.clear();
                 }
                 self.recreated = Some((slot, removed));
             }
@@ -127,7 +131,7 @@ impl LabScreen {
             LabEvent::Error(message) => {
                 // The error may be the running command's: nothing is left
                 // spinning for a command that will never report.
-                self.running.iter_mut().for_each(|r| *r = None);
+                self.running.iter_mut().for_each(Vec::clear);
                 self.error = Some(message);
             }
         }
@@ -135,7 +139,7 @@ impl LabScreen {
 
     /// Whether a command is still running in some container.
     pub fn is_running(&self) -> bool {
-        self.running.iter().any(Option::is_some)
+        self.running.iter().any(|r| !r.is_empty())
     }
 
     /// Take the typed command, remembering it for ↑ recall.
@@ -153,7 +157,7 @@ impl LabScreen {
             }
         }
         if let Some(r) = self.running.get_mut(self.selected) {
-            *r = Some(command.clone());
+            r.push(command.clone());
         }
         Some(command)
     }
@@ -428,7 +432,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
             .render(*column, buf);
     }
 
-    let running = lab.running.get(lab.selected).and_then(Option::as_ref);
+    let running = lab.running.get(lab.selected).and_then(|r| r.last());
     let (title, body, style) = match (&lab.error, lab.output.get(lab.selected).and_then(Option::as_ref)) {
         (Some(error), _) => (t!(" Ошибка ", " Error ").get(lang).to_string(), error.clone(), theme.error()),
         (None, _) if running.is_some() => (
@@ -696,6 +700,28 @@ mod tests {
                 (3, "access.log", Some(ChangeKind::Changed)),
             ]
         );
+    }
+
+    #[test]
+    fn a_quick_command_finishing_first_leaves_the_slow_one_running() {
+        let mut lab = LabScreen::new("img".into());
+        let done = |command: &str| LabEvent::ExecDone {
+            slot: 0,
+            command: command.into(),
+            output: String::new(),
+            exit_code: 0,
+            finished: Instant::now(),
+        };
+        for command in ["sleep 30", "ls"] {
+            lab.input = Input::new(command.into());
+            assert_eq!(lab.take_command().as_deref(), Some(command));
+        }
+        assert_eq!(lab.running[0], ["sleep 30", "ls"]);
+        lab.apply(done("ls"));
+        assert!(lab.is_running(), "sleep 30 is still running");
+        assert_eq!(lab.running[0], ["sleep 30"]);
+        lab.apply(done("sleep 30"));
+        assert!(!lab.is_running());
     }
 
     #[test]
