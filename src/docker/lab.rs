@@ -305,6 +305,20 @@ pub fn session_pid(session: &str) -> Option<u32> {
     session.split('-').next()?.parse().ok()
 }
 
+/// Whether `pid` is a live process here. A zombie counts as gone: a
+/// `kill -9`ed lab stays one until its parent reaps it, and it will never
+/// close its containers.
+fn process_alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // "pid (comm) S ...": the name may hold spaces and parentheses.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    !matches!(state, Some('Z' | 'X'))
+}
+
 /// Remove the containers of labs whose process is gone from this machine.
 /// Only containers carrying this machine's name are looked at, and a pid
 /// that is alive (even reused by another program) keeps its containers:
@@ -322,7 +336,7 @@ pub async fn remove_orphans(docker: &Docker) -> Result<Vec<String>, DockerError>
         let Some(pid) = container.labels.get(LAB_LABEL).and_then(|s| session_pid(s)) else {
             continue;
         };
-        if pid == mine || Path::new(&format!("/proc/{pid}")).exists() {
+        if pid == mine || process_alive(pid) {
             continue;
         }
         // Another lab may be removing the same orphan right now: gone
@@ -1034,6 +1048,28 @@ mod tests {
     #[test]
     fn sessions_get_distinct_ids() {
         assert_ne!(new_session_id(), new_session_id());
+    }
+
+    #[test]
+    fn a_zombie_is_not_alive() {
+        assert!(process_alive(std::process::id()));
+        // A child that exited and is not yet waited for is a zombie.
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while process_alive(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "the exited child still looks alive"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "still a zombie: its /proc entry stays until it is waited for"
+        );
+        child.wait().expect("reap");
+        assert!(!process_alive(pid));
     }
 
     #[test]
