@@ -282,8 +282,9 @@ async fn worker_loop(
                     WorkerRequest::Analyze { image } => match docker.clone() {
                         Some(client) => {
                             let events = events.clone();
+                            let lang = setup.lang;
                             tokio::spawn(async move {
-                                let result = crate::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.to_string());
+                                let result = crate::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.message(lang));
                                 let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                             });
                         }
@@ -291,12 +292,13 @@ async fn worker_loop(
                     },
                     WorkerRequest::AnalyzeArchive { path } => {
                         let events = events.clone();
+                        let lang = setup.lang;
                         tokio::task::spawn_blocking(move || {
                             let image = path.display().to_string();
                             let result = std::fs::File::open(&path)
                                 .map_err(|e| format!("{image}: {e}"))
                                 .and_then(|file| {
-                                    crate::layers::analyze_archive(std::io::BufReader::new(file), &image).map_err(|e| e.to_string())
+                                    crate::layers::analyze_archive(std::io::BufReader::new(file), &image).map_err(|e| e.message(lang))
                                 })
                                 .map(Arc::new);
                             let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
