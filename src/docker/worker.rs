@@ -135,6 +135,8 @@ use crate::lesson::runner::{RunState, Runner};
 /// daemon shows in the status bar within two of these.
 const HEALTH_INTERVAL: Duration = Duration::from_millis(700);
 const PING_TIMEOUT: Duration = Duration::from_millis(1200);
+const NOT_CONNECTED: crate::i18n::UiText =
+    crate::t!("Docker не подключён", "Docker is not connected");
 
 /// What the worker needs to run lesson steps.
 pub struct WorkerSetup {
@@ -288,7 +290,7 @@ async fn worker_loop(
                                 let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                             });
                         }
-                        None => send(WorkerEvent::Analysis { image, result: Err("Docker is not connected".into()) }),
+                        None => send(WorkerEvent::Analysis { image, result: Err(NOT_CONNECTED.get(setup.lang).into()) }),
                     },
                     WorkerRequest::AnalyzeArchive { path } => {
                         let events = events.clone();
@@ -341,7 +343,7 @@ async fn worker_loop(
                             continue;
                         }
                         let Some(client) = docker.clone() else {
-                            send(WorkerEvent::StepFinished { lesson, step, outcome: failed("Docker is not connected".into()) });
+                            send(WorkerEvent::StepFinished { lesson, step, outcome: failed(NOT_CONNECTED.get(setup.lang).into()) });
                             continue;
                         };
                         let runner = Runner {
