@@ -135,6 +135,8 @@ use crate::lesson::runner::{RunState, Runner};
 /// daemon shows in the status bar within two of these.
 const HEALTH_INTERVAL: Duration = Duration::from_millis(700);
 const PING_TIMEOUT: Duration = Duration::from_millis(1200);
+const NOT_CONNECTED: crate::i18n::UiText =
+    crate::t!("Docker не подключён", "Docker is not connected");
 
 /// What the worker needs to run lesson steps.
 pub struct WorkerSetup {
@@ -282,21 +284,23 @@ async fn worker_loop(
                     WorkerRequest::Analyze { image } => match docker.clone() {
                         Some(client) => {
                             let events = events.clone();
+                            let lang = setup.lang;
                             tokio::spawn(async move {
-                                let result = crate::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.to_string());
+                                let result = crate::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.message(lang));
                                 let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                             });
                         }
-                        None => send(WorkerEvent::Analysis { image, result: Err("Docker is not connected".into()) }),
+                        None => send(WorkerEvent::Analysis { image, result: Err(NOT_CONNECTED.get(setup.lang).into()) }),
                     },
                     WorkerRequest::AnalyzeArchive { path } => {
                         let events = events.clone();
+                        let lang = setup.lang;
                         tokio::task::spawn_blocking(move || {
                             let image = path.display().to_string();
                             let result = std::fs::File::open(&path)
                                 .map_err(|e| format!("{image}: {e}"))
                                 .and_then(|file| {
-                                    crate::layers::analyze_archive(std::io::BufReader::new(file), &image).map_err(|e| e.to_string())
+                                    crate::layers::analyze_archive(std::io::BufReader::new(file), &image).map_err(|e| e.message(lang))
                                 })
                                 .map(Arc::new);
                             let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
@@ -339,7 +343,7 @@ async fn worker_loop(
                             continue;
                         }
                         let Some(client) = docker.clone() else {
-                            send(WorkerEvent::StepFinished { lesson, step, outcome: failed("Docker is not connected".into()) });
+                            send(WorkerEvent::StepFinished { lesson, step, outcome: failed(NOT_CONNECTED.get(setup.lang).into()) });
                             continue;
                         };
                         let runner = Runner {

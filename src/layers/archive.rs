@@ -11,8 +11,10 @@ use std::io::{self, Read};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::error::LayersError;
+use super::error::{LayersError, ReadAt};
 use super::scan::{HashingReader, LayerScan, ScanStore, Sniffed, read_head, sniff};
+use crate::i18n::{Lang, Text, UiText};
+use crate::t;
 
 /// JSON members over this size are not image metadata; they are skipped
 /// (and reported if something refers to them).
@@ -24,8 +26,9 @@ const ARCHIVE_BUFFER: usize = 1024 * 1024;
 enum Member {
     Json(Vec<u8>),
     Layer(usize),
-    /// Something else (`VERSION`, `oci-layout`, an attestation blob…).
-    Other(&'static str),
+    /// Something else (`VERSION`, `oci-layout`, an attestation blob…), with
+    /// what it is instead, for when something refers to it.
+    Other(UiText),
 }
 
 /// Everything the pass kept, before it is put together.
@@ -140,26 +143,24 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
     };
     let mut last_member: Option<String> = None;
     let mut count = 0usize;
-    let where_ = |last: &Option<String>| match last {
-        Some(m) => format!("the member after {m}"),
-        None => format!("{name} (first member)"),
-    };
-    let source = OuterSource::new(io::BufReader::with_capacity(ARCHIVE_BUFFER, reader)).map_err(
-        |source| LayersError::Read {
-            entry: where_(&None),
+    let between = |last: &Option<String>, source: io::Error| match last {
+        Some(m) => LayersError::Read {
+            entry: m.clone(),
+            at: ReadAt::After,
             source,
         },
-    )?;
-    let mut outer = tar::Archive::new(source);
-    let entries = outer.entries().map_err(|source| LayersError::Read {
-        entry: where_(&None),
-        source,
-    })?;
-    for member in entries {
-        let mut member = member.map_err(|source| LayersError::Read {
-            entry: where_(&last_member),
+        None => LayersError::Read {
+            entry: name.to_string(),
+            at: ReadAt::Start,
             source,
-        })?;
+        },
+    };
+    let source = OuterSource::new(io::BufReader::with_capacity(ARCHIVE_BUFFER, reader))
+        .map_err(|source| between(&None, source))?;
+    let mut outer = tar::Archive::new(source);
+    let entries = outer.entries().map_err(|source| between(&None, source))?;
+    for member in entries {
+        let mut member = member.map_err(|source| between(&last_member, source))?;
         count += 1;
         let path = member_path(&member.path_bytes());
         let entry_type = member.header().entry_type();
@@ -178,6 +179,7 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
         let is_blob = path.starts_with("blobs/sha256/");
         let read_err = |source: io::Error| LayersError::Read {
             entry: path.clone(),
+            at: ReadAt::Within,
             source,
         };
         let head = read_head(&mut member, 512).map_err(read_err)?;
@@ -202,9 +204,15 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
             }
             Sniffed::Json | Sniffed::Other => {
                 let why = if kind == Sniffed::Json {
-                    "is JSON over 64 MiB, too big to be image metadata"
+                    t!(
+                        "это JSON больше 64 МиБ — слишком большой для метаданных образа",
+                        "is JSON over 64 MiB, too big to be image metadata"
+                    )
                 } else {
-                    "is not JSON, a tar, gzip or zstd stream"
+                    t!(
+                        "это не JSON, не tar и не поток gzip или zstd",
+                        "is not JSON, a tar, gzip or zstd stream"
+                    )
                 };
                 if is_blob {
                     let mut hashing =
@@ -279,7 +287,7 @@ fn verify_blob_name(path: &str, actual: &str) -> Result<(), LayersError> {
     if expected != actual {
         return Err(LayersError::DigestMismatch {
             entry: path.to_string(),
-            what: "its blob name",
+            what: t!("имя блоба", "its blob name"),
             expected,
             actual: actual.to_string(),
         });
@@ -294,8 +302,40 @@ fn blob_path(digest: &str, referenced_by: &str) -> Result<String, LayersError> {
         }
         _ => Err(LayersError::Invalid {
             entry: referenced_by.to_string(),
-            message: format!("unsupported or malformed digest {digest:?} (only sha256 is read)"),
+            message: Text::new(
+                format!(
+                    "неподдерживаемый или неверный дайджест {digest:?} (читается только sha256)"
+                ),
+                format!("unsupported or malformed digest {digest:?} (only sha256 is read)"),
+            ),
         }),
+    }
+}
+
+/// What names a member: the archive format itself (for `manifest.json`, the
+/// entry point) or another member. A path reads the same in both languages;
+/// the format needs a word in each.
+#[derive(Debug, Clone, Copy)]
+enum NamedBy<'a> {
+    Archive,
+    Member(&'a str),
+}
+
+impl<'a> NamedBy<'a> {
+    fn get(self, lang: Lang) -> &'a str {
+        match self {
+            NamedBy::Archive => t!("архив", "the archive").get(lang),
+            NamedBy::Member(path) => path,
+        }
+    }
+
+    /// A named member that is absent. Only a member can name one: the
+    /// archive's entry point is known to be there before anything is resolved.
+    fn missing(self, entry: &str) -> LayersError {
+        LayersError::MissingMember {
+            entry: entry.to_string(),
+            referenced_by: self.get(Lang::En).to_string(),
+        }
     }
 }
 
@@ -311,51 +351,58 @@ impl RawArchive {
         None
     }
 
-    fn json(&self, path: &str, referenced_by: &str) -> Result<&[u8], LayersError> {
+    fn json(&self, path: &str, by: NamedBy) -> Result<&[u8], LayersError> {
+        let (ru, en) = (by.get(Lang::Ru), by.get(Lang::En));
         match self.lookup(path) {
             Some(Member::Json(bytes)) => Ok(bytes),
             Some(Member::Layer(_)) => Err(LayersError::Invalid {
                 entry: path.to_string(),
-                message: format!("{referenced_by} names it as JSON metadata, but it is a tar"),
+                message: Text::new(
+                    format!("{ru} ссылается на него как на JSON-метаданные, но это tar"),
+                    format!("{en} names it as JSON metadata, but it is a tar"),
+                ),
             }),
             Some(Member::Other(why)) => Err(LayersError::Invalid {
                 entry: path.to_string(),
-                message: format!("{referenced_by} names it as JSON metadata, but it {why}"),
+                message: Text::new(
+                    format!(
+                        "{ru} ссылается на него как на JSON-метаданные, но {}",
+                        why.ru
+                    ),
+                    format!("{en} names it as JSON metadata, but it {}", why.en),
+                ),
             }),
-            None => Err(LayersError::MissingMember {
-                entry: path.to_string(),
-                referenced_by: referenced_by.to_string(),
-            }),
+            None => Err(by.missing(path)),
         }
     }
 
-    fn parse<'a, T: Deserialize<'a>>(
-        &'a self,
-        path: &str,
-        referenced_by: &str,
-    ) -> Result<T, LayersError> {
-        let bytes = self.json(path, referenced_by)?;
+    fn parse<'a, T: Deserialize<'a>>(&'a self, path: &str, by: NamedBy) -> Result<T, LayersError> {
+        let bytes = self.json(path, by)?;
         serde_json::from_slice(bytes).map_err(|source| LayersError::Json {
             entry: path.to_string(),
             source,
         })
     }
 
-    fn layer(&self, path: &str, referenced_by: &str) -> Result<usize, LayersError> {
+    fn layer(&self, path: &str, by: NamedBy) -> Result<usize, LayersError> {
+        let (ru, en) = (by.get(Lang::Ru), by.get(Lang::En));
         match self.lookup(path) {
             Some(Member::Layer(i)) => Ok(*i),
             Some(Member::Json(_)) => Err(LayersError::Invalid {
                 entry: path.to_string(),
-                message: format!("{referenced_by} lists it as a layer, but it is JSON"),
+                message: Text::new(
+                    format!("{ru} перечисляет его среди слоёв, но это JSON"),
+                    format!("{en} lists it as a layer, but it is JSON"),
+                ),
             }),
             Some(Member::Other(why)) => Err(LayersError::Invalid {
                 entry: path.to_string(),
-                message: format!("{referenced_by} lists it as a layer, but it {why}"),
+                message: Text::new(
+                    format!("{ru} перечисляет его среди слоёв, но {}", why.ru),
+                    format!("{en} lists it as a layer, but it {}", why.en),
+                ),
             }),
-            None => Err(LayersError::MissingMember {
-                entry: path.to_string(),
-                referenced_by: referenced_by.to_string(),
-            }),
+            None => Err(by.missing(path)),
         }
     }
 
@@ -364,7 +411,7 @@ impl RawArchive {
     pub fn resolve(&self, reference: Option<&str>) -> Result<ResolvedImage, LayersError> {
         let (config_member, repo_tags, layer_members, listed_by) =
             if self.members.contains_key("manifest.json") {
-                let entries: Vec<ManifestEntry> = self.parse("manifest.json", "the archive")?;
+                let entries: Vec<ManifestEntry> = self.parse("manifest.json", NamedBy::Archive)?;
                 let chosen = reference
                     .and_then(|r| {
                         entries.iter().find(|e| {
@@ -378,7 +425,7 @@ impl RawArchive {
                     .or(entries.first())
                     .ok_or_else(|| LayersError::Invalid {
                         entry: "manifest.json".into(),
-                        message: "lists no image".into(),
+                        message: Text::new("не содержит ни одного образа", "lists no image"),
                     })?;
                 (
                     chosen.config.clone(),
@@ -389,9 +436,10 @@ impl RawArchive {
             } else {
                 self.resolve_oci_index(reference)?
             };
-        let config_bytes = self.json(&config_member, &listed_by)?;
+        let by = NamedBy::Member(&listed_by);
+        let config_bytes = self.json(&config_member, by)?;
         let id = sha256_digest(config_bytes);
-        let config: ImageConfig = self.parse(&config_member, &listed_by)?;
+        let config: ImageConfig = self.parse(&config_member, by)?;
         // legacy saves name the config after its digest (the image id): check it
         if let Some(hex) = config_member.strip_suffix(".json")
             && hex.len() == 64
@@ -401,22 +449,29 @@ impl RawArchive {
             let expected = format!("sha256:{hex}");
             return Err(LayersError::DigestMismatch {
                 entry: config_member,
-                what: "its file name",
+                what: t!("имя файла", "its file name"),
                 expected,
                 actual: id,
             });
         }
         let mut layer_scans = Vec::with_capacity(layer_members.len());
         for member in &layer_members {
-            layer_scans.push(self.layer(member, &listed_by)?);
+            layer_scans.push(self.layer(member, by)?);
         }
         if config.rootfs.diff_ids.len() != layer_scans.len() {
             return Err(LayersError::Invalid {
                 entry: config_member,
-                message: format!(
-                    "rootfs.diff_ids has {} layers but {listed_by} lists {}",
-                    config.rootfs.diff_ids.len(),
-                    layer_scans.len()
+                message: Text::new(
+                    format!(
+                        "в rootfs.diff_ids слоёв: {}, а в {listed_by}: {}",
+                        config.rootfs.diff_ids.len(),
+                        layer_scans.len()
+                    ),
+                    format!(
+                        "rootfs.diff_ids has {} layers but {listed_by} lists {}",
+                        config.rootfs.diff_ids.len(),
+                        layer_scans.len()
+                    ),
                 ),
             });
         }
@@ -426,9 +481,15 @@ impl RawArchive {
                 return Err(LayersError::DigestMismatch {
                     entry: layer_members[i].clone(),
                     what: if i == 0 {
-                        "config rootfs.diff_ids[0]"
+                        t!(
+                            "rootfs.diff_ids[0] в конфигурации",
+                            "config rootfs.diff_ids[0]"
+                        )
                     } else {
-                        "config rootfs.diff_ids (layer listed at this position)"
+                        t!(
+                            "rootfs.diff_ids в конфигурации (слой на этой позиции)",
+                            "config rootfs.diff_ids (layer listed at this position)"
+                        )
                     },
                     expected: expected.clone(),
                     actual: actual.clone(),
@@ -451,7 +512,7 @@ impl RawArchive {
         let mut doc_path = "index.json".to_string();
         let mut tags = Vec::new();
         for _ in 0..8 {
-            let doc: OciDocument = self.parse(&doc_path, "index.json")?;
+            let doc: OciDocument = self.parse(&doc_path, NamedBy::Member("index.json"))?;
             if let Some(manifests) = doc.manifests {
                 let chosen = reference
                     .and_then(|r| {
@@ -462,7 +523,7 @@ impl RawArchive {
                     .or(manifests.first())
                     .ok_or_else(|| LayersError::Invalid {
                         entry: doc_path.clone(),
-                        message: "lists no manifest".into(),
+                        message: Text::new("не содержит ни одного манифеста", "lists no manifest"),
                     })?;
                 if let Some(name) = chosen.annotations.get("io.containerd.image.name") {
                     tags = vec![name.clone()];
@@ -473,7 +534,10 @@ impl RawArchive {
             let (Some(config), Some(layers)) = (doc.config, doc.layers) else {
                 return Err(LayersError::Invalid {
                     entry: doc_path,
-                    message: "is neither an OCI index nor an image manifest".into(),
+                    message: Text::new(
+                        "не является ни индексом OCI, ни манифестом образа",
+                        "is neither an OCI index nor an image manifest",
+                    ),
                 });
             };
             let config_path = blob_path(&config.digest, &doc_path)?;
@@ -485,7 +549,10 @@ impl RawArchive {
         }
         Err(LayersError::Invalid {
             entry: doc_path,
-            message: "index.json nests indexes more than 8 deep".into(),
+            message: Text::new(
+                "в index.json индексы вложены глубже 8 уровней",
+                "index.json nests indexes more than 8 deep",
+            ),
         })
     }
 }

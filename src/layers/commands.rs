@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::cli::{GlobalArgs, LayersArgs};
+use crate::t;
 
 use super::analysis::{Analysis, analyze_archive};
 use super::report::{check_rules, summary_table};
@@ -15,10 +16,18 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
     {
         anyhow::bail!("--min-efficiency must be between 0 and 1, got {min}");
     }
+    let lang = global.lang();
+    // Analysis errors are rendered here, in the learner's language: handed to
+    // anyhow as they are, they would print their English `Display`.
     let analysis = match (&args.archive, &args.image) {
         (Some(path), _) => {
-            let file = File::open(path)
-                .with_context(|| format!("cannot open the archive {}", path.display()))?;
+            let file = File::open(path).with_context(|| {
+                format!(
+                    "{} {}",
+                    t!("не удаётся открыть архив", "cannot open the archive").get(lang),
+                    path.display()
+                )
+            })?;
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -26,12 +35,26 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
             let path_shown = path.display().to_string();
             tokio::task::spawn_blocking(move || analyze_archive(file, &name))
                 .await
-                .context("the analysis task failed")?
-                .with_context(|| format!("cannot analyse {path_shown}"))?
+                .context(
+                    t!(
+                        "задача анализа завершилась сбоем",
+                        "the analysis task failed"
+                    )
+                    .get(lang),
+                )?
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{} {path_shown}: {}",
+                        t!("не удаётся проанализировать", "cannot analyse").get(lang),
+                        e.message(lang)
+                    )
+                })?
         }
         (None, Some(image)) => {
             let docker = connect_for_layers().await?;
-            super::daemon::analyze_image(&docker, image).await?
+            super::daemon::analyze_image(&docker, image)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message(lang)))?
         }
         (None, None) => anyhow::bail!("give an image or --archive FILE"),
     };

@@ -10,6 +10,8 @@ use tar::EntryType;
 
 use super::error::LayersError;
 use super::pathtree::{NodeId, PathTree, ROOT};
+use crate::i18n::{Text, UiText};
+use crate::t;
 
 /// Reads of the inner tar go through a buffer this big so the hashers and
 /// decompressors see large chunks rather than 512-byte headers.
@@ -278,7 +280,10 @@ impl ScanStore {
             Sniffed::Json | Sniffed::Other => {
                 return Err(LayersError::Invalid {
                     entry: member.to_string(),
-                    message: "is not a tar, gzip or zstd stream".into(),
+                    message: Text::new(
+                        "это не tar и не поток gzip или zstd",
+                        "is not a tar, gzip or zstd stream",
+                    ),
                 });
             }
         }
@@ -347,9 +352,10 @@ impl ScanStore {
         parent_cache: &mut ParentCache,
         ranges: &mut Vec<(usize, usize)>,
     ) -> Result<(), LayersError> {
-        let unsafe_path = |reason: &'static str| LayersError::UnsafePath {
+        let unsafe_path = |reason: UiText| LayersError::UnsafePath {
             member: member.to_string(),
             entry: String::from_utf8_lossy(path).into_owned(),
+            hardlink_to: None,
             reason,
         };
         component_ranges(path, ranges).map_err(unsafe_path)?;
@@ -366,7 +372,10 @@ impl ScanStore {
             } else if hidden.starts_with(b".wh.") || hidden.is_empty() {
                 // other `.wh..wh.` names are aufs bookkeeping, not files
             } else if hidden == b".." || hidden == b"." {
-                return Err(unsafe_path("is a whiteout of `.` or `..`"));
+                return Err(unsafe_path(t!(
+                    "— whiteout для `.` или `..`",
+                    "is a whiteout of `.` or `..`"
+                )));
             } else {
                 let node = self.child(parent, hidden, member)?;
                 scan.whiteouts.push(node);
@@ -396,18 +405,18 @@ impl ScanStore {
                     component_ranges(&target, &mut scratch).map_err(|reason| {
                         LayersError::UnsafePath {
                             member: member.to_string(),
-                            entry: format!(
-                                "{} (hardlink to {})",
-                                String::from_utf8_lossy(path),
-                                String::from_utf8_lossy(&target)
-                            ),
+                            entry: String::from_utf8_lossy(path).into_owned(),
+                            hardlink_to: Some(String::from_utf8_lossy(&target).into_owned()),
                             reason,
                         }
                     })?;
                 }
                 self.links.push(&target).ok_or(LayersError::TooLarge {
                     entry: member.to_string(),
-                    what: "link targets over 4 GiB",
+                    what: t!(
+                        "цели ссылок в сумме больше 4 ГиБ",
+                        "link targets over 4 GiB"
+                    ),
                 })?
             }
             _ => NO_LINK,
@@ -428,7 +437,7 @@ impl ScanStore {
             .child(parent, name)
             .map_err(|_| LayersError::TooLarge {
                 entry: member.to_string(),
-                what: "over 4 billion paths",
+                what: t!("больше 4 миллиардов путей", "over 4 billion paths"),
             })
     }
 }
@@ -444,17 +453,17 @@ fn drain<R: BufRead>(reader: &mut R) -> io::Result<()> {
 }
 
 /// Byte ranges of the path's real components; refuses absolute paths and `..`.
-fn component_ranges(path: &[u8], out: &mut Vec<(usize, usize)>) -> Result<(), &'static str> {
+fn component_ranges(path: &[u8], out: &mut Vec<(usize, usize)>) -> Result<(), UiText> {
     out.clear();
     if path.first() == Some(&b'/') {
-        return Err("is an absolute path");
+        return Err(t!("— абсолютный путь", "is an absolute path"));
     }
     let mut start = 0;
     for i in 0..=path.len() {
         if i == path.len() || path[i] == b'/' {
             let comp = &path[start..i];
             if comp == b".." {
-                return Err("has a `..` component");
+                return Err(t!("содержит компонент `..`", "has a `..` component"));
             }
             if !comp.is_empty() && comp != b"." {
                 out.push((start, i));
@@ -493,7 +502,7 @@ impl ParentCache {
                 .child(node, &path[s..e])
                 .map_err(|_| LayersError::TooLarge {
                     entry: member.to_string(),
-                    what: "over 4 billion paths",
+                    what: t!("больше 4 миллиардов путей", "over 4 billion paths"),
                 })?;
         }
         self.prefix.clear();

@@ -14,7 +14,9 @@ use tui_input::Input;
 use crate::app::App;
 use crate::keys::Action;
 use crate::layers::report::{human_bytes as human, instruction};
-use crate::layers::{Analysis, EntryKind, FileTree, Mark, SortBy, TreeNodeId, TreeRow, TreeView};
+use crate::layers::{
+    Analysis, EntryKind, FileTree, LayersError, Mark, SortBy, TreeNodeId, TreeRow, TreeView,
+};
 use crate::t;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +31,11 @@ pub struct ExplorerScreen {
     pub compare: Option<String>,
     pub analysis: Option<Arc<Analysis>>,
     pub compared: Option<Arc<Analysis>>,
+    /// The analysis failed: the worker's text, already in the session's language.
     pub error: Option<String>,
+    /// The chosen layer's tree could not be built. Kept typed and rendered
+    /// when drawn, so it follows a language switch like the rest of the screen.
+    pub layer_error: Option<LayersError>,
     /// `None`: the whole image as a container sees it; `Some(k)`: layer k.
     pub layer: Option<usize>,
     pub pane: Pane,
@@ -52,6 +58,7 @@ impl ExplorerScreen {
             analysis: None,
             compared: None,
             error: None,
+            layer_error: None,
             layer: None,
             pane: Pane::Layers,
             tree: None,
@@ -83,12 +90,13 @@ impl ExplorerScreen {
         self.layer = layer;
         self.expanded.clear();
         self.cursor = 0;
+        self.layer_error = None;
         self.tree = match layer {
             None => Some(analysis.image_tree()),
             Some(k) => match analysis.layer_tree(k) {
                 Ok(tree) => Some(tree),
                 Err(e) => {
-                    self.error = Some(e.to_string());
+                    self.layer_error = Some(e);
                     None
                 }
             },
@@ -336,7 +344,18 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
         .render(details_area, buf);
 
     // The tree.
-    let Some(tree) = &view.tree else { return };
+    let Some(tree) = &view.tree else {
+        if let Some(e) = &view.layer_error {
+            Paragraph::new(Line::from(Span::styled(
+                format!("✘ {}", e.message(lang)),
+                theme.error(),
+            )))
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().border_style(theme.border()))
+            .render(right, buf);
+        }
+        return;
+    };
     let [tree_area, filter_area] = Layout::vertical([
         Constraint::Min(3),
         Constraint::Length(if view.filtering || view.view.filter.is_some() {

@@ -295,6 +295,8 @@ fn check_archive(bytes: &[u8]) -> Result<(), TestCaseError> {
         Err(e) => {
             let message: String = e.to_string();
             prop_assert!(!message.trim().is_empty(), "empty error: {e:?}");
+            let ru = e.message(layerlab::i18n::Lang::Ru);
+            prop_assert!(!ru.trim().is_empty(), "empty Russian error: {e:?}");
         }
     }
     Ok(())

@@ -229,3 +229,33 @@ fn broken_archive_exits_1_naming_the_entry() {
     assert!(stderr.contains(&blob), "{stderr}");
     assert!(stderr.contains("not in the archive"), "{stderr}");
 }
+
+#[test]
+fn broken_archive_in_russian_names_the_entry() {
+    let spec = wasteful();
+    let mut m = members(&spec);
+    let blob = format!("blobs/sha256/{}", &sha256(&spec.layers[1].blob())[7..]);
+    m.remove(&blob);
+    let file = tempfile::Builder::new().suffix(".tar").tempfile().unwrap();
+    std::fs::write(file.path(), m.tar()).unwrap();
+    let out = layerlab()
+        .args(["layers", "--lang", "ru", "--json", "--archive"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "не удаётся проанализировать {}: {blob}: на него ссылается ",
+            file.path().display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(", но в архиве его нет (архив обрезан или сохранён не полностью?)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not in the archive"), "{stderr}");
+}
