@@ -14,7 +14,14 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
     if let Some(min) = args.min_efficiency
         && !(0.0..=1.0).contains(&min)
     {
-        anyhow::bail!("--min-efficiency must be between 0 and 1, got {min}");
+        anyhow::bail!(
+            "{} {min}",
+            t!(
+                "--min-efficiency должен быть от 0 до 1, а задан",
+                "--min-efficiency must be between 0 and 1, got"
+            )
+            .get(global.lang())
+        );
     }
     let lang = global.lang();
     // Analysis errors are rendered here, in the learner's language: handed to
@@ -51,12 +58,19 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
                 })?
         }
         (None, Some(image)) => {
-            let docker = connect_for_layers().await?;
+            let docker = connect_for_layers(lang).await?;
             super::daemon::analyze_image(&docker, image)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message(lang)))?
         }
-        (None, None) => anyhow::bail!("give an image or --archive FILE"),
+        (None, None) => anyhow::bail!(
+            "{}",
+            t!(
+                "укажите образ или --archive ФАЙЛ",
+                "give an image or --archive FILE"
+            )
+            .get(lang)
+        ),
     };
     print_outcome(&analysis, global, args)
 }
@@ -103,10 +117,16 @@ fn print_outcome(
 
 /// The daemon, found the way the Docker CLI finds it; the error names the
 /// endpoint and the fix, and points at `--archive` which needs no daemon.
-async fn connect_for_layers() -> anyhow::Result<crate::docker::Docker> {
+async fn connect_for_layers(lang: crate::i18n::Lang) -> anyhow::Result<crate::docker::Docker> {
     crate::docker::Docker::connect_default().await.map_err(|e| {
         anyhow::anyhow!(
-            "{e}\nWithout a daemon: analyse a `docker save` tarball with --archive FILE"
+            "{}\n{}",
+            e.render(lang),
+            t!(
+                "Без демона: проанализируйте архив `docker save` с помощью --archive ФАЙЛ",
+                "Without a daemon: analyse a `docker save` tarball with --archive FILE"
+            )
+            .get(lang)
         )
     })
 }

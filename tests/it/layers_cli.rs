@@ -259,3 +259,23 @@ fn broken_archive_in_russian_names_the_entry() {
     );
     assert!(!stderr.contains("not in the archive"), "{stderr}");
 }
+
+#[test]
+fn without_a_daemon_it_names_the_endpoint_and_points_to_archive_in_russian() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("no-daemon.sock");
+    let out = layerlab()
+        .args(["layers", "--lang", "ru", "some/image:1"])
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .env_remove("DOCKER_CONTEXT")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&socket.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("Без демона: проанализируйте архив `docker save` с помощью --archive ФАЙЛ"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Without a daemon"), "{stderr}");
+}
