@@ -210,8 +210,11 @@ fn summary_table_without_flags() {
     assert!(lines[4].contains("efficiency: 37.51 %"), "{stdout}");
 }
 
-#[test]
-fn broken_archive_exits_1_naming_the_entry() {
+/// `layerlab layers --json --archive F` (plus `extra`) on an archive whose
+/// second layer blob is missing: (the missing member, the archive, the output).
+fn run_without_a_layer_blob(
+    extra: &[&str],
+) -> (String, tempfile::NamedTempFile, std::process::Output) {
     let spec = wasteful();
     let mut m = members(&spec);
     let blob = format!("blobs/sha256/{}", &sha256(&spec.layers[1].blob())[7..]);
@@ -219,12 +222,20 @@ fn broken_archive_exits_1_naming_the_entry() {
     let file = tempfile::Builder::new().suffix(".tar").tempfile().unwrap();
     std::fs::write(file.path(), m.tar()).unwrap();
     let out = layerlab()
-        .args(["layers", "--json", "--archive"])
+        .arg("layers")
+        .args(extra)
+        .args(["--json", "--archive"])
         .arg(file.path())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
+    (blob, file, out)
+}
+
+#[test]
+fn broken_archive_exits_1_naming_the_entry() {
+    let (blob, _file, out) = run_without_a_layer_blob(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&blob), "{stderr}");
     assert!(stderr.contains("not in the archive"), "{stderr}");
@@ -232,19 +243,7 @@ fn broken_archive_exits_1_naming_the_entry() {
 
 #[test]
 fn broken_archive_in_russian_names_the_entry() {
-    let spec = wasteful();
-    let mut m = members(&spec);
-    let blob = format!("blobs/sha256/{}", &sha256(&spec.layers[1].blob())[7..]);
-    m.remove(&blob);
-    let file = tempfile::Builder::new().suffix(".tar").tempfile().unwrap();
-    std::fs::write(file.path(), m.tar()).unwrap();
-    let out = layerlab()
-        .args(["layers", "--lang", "ru", "--json", "--archive"])
-        .arg(file.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
+    let (blob, file, out) = run_without_a_layer_blob(&["--lang", "ru"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!(
