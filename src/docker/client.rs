@@ -915,7 +915,9 @@ impl Docker {
                     .trim_start_matches('/')
                     .to_string(),
                 image: c.image.unwrap_or_default(),
+                image_id: c.image_id.unwrap_or_default(),
                 state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                ports: published_tcp(c.ports.unwrap_or_default()),
                 labels: c
                     .labels
                     .map(|l| l.into_iter().collect())
@@ -1419,6 +1421,20 @@ impl Docker {
     ) -> Result<HttpResponse, DockerError> {
         crate::docker::http::http_get(host_port, path, timeout).await
     }
+}
+
+/// A listed container's published TCP ports as (container, host), the IPv4
+/// binding only, as `inspect_container` gives them.
+fn published_tcp(ports: Vec<bollard::models::PortSummary>) -> Vec<(u16, u16)> {
+    let mut published: Vec<(u16, u16)> = ports
+        .into_iter()
+        .filter(|p| p.typ == Some(bollard::models::PortSummaryTypeEnum::TCP))
+        .filter(|p| !p.ip.as_deref().is_some_and(|ip| ip.contains(':')))
+        .filter_map(|p| Some((p.private_port, p.public_port?)))
+        .collect();
+    published.sort();
+    published.dedup();
+    published
 }
 
 fn label_filter(extra: &[(&str, &str)]) -> HashMap<String, Vec<String>> {

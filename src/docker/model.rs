@@ -252,7 +252,11 @@ pub struct ManagedContainer {
     pub id: String,
     pub name: String,
     pub image: String,
+    /// The image id (sha256:...), whatever `image` names.
+    pub image_id: String,
     pub state: String,
+    /// (container port, host port) of its published TCP ports.
+    pub ports: Vec<(u16, u16)>,
     pub labels: BTreeMap<String, String>,
 }
 

@@ -183,29 +183,25 @@ pub fn render(facts: &ReportFacts, lang: Lang) -> String {
         t!("Что сделано", "What was done").get(lang)
     ));
     let page = format!("http://127.0.0.1:{}/", serving_port(facts));
-    let ran = match &facts.serving {
-        Some(_) => format!(
-            "{} {page}:",
-            t!(
-                "Запущен контейнер, страница открывается на",
-                "Ran a container; the page opens at"
-            )
-            .get(lang)
-        ),
-        None => format!(
-            "{} {page}; {}:",
-            t!(
-                "Запущен контейнер, страница открывается на",
-                "Ran a container; the page opens at"
-            )
-            .get(lang),
+    let mut ran = format!(
+        "{} {page}",
+        t!(
+            "Запущен контейнер, страница открывается на",
+            "Ran a container; the page opens at"
+        )
+        .get(lang)
+    );
+    if facts.serving.is_none() {
+        ran.push_str("; ");
+        ran.push_str(
             t!(
                 "когда отчёт составлялся, ни один контейнер этого образа не работал, поэтому здесь порт из примера урока",
                 "no container of this image was running when the report was written, so this is the lesson's example port"
             )
-            .get(lang)
-        ),
-    };
+            .get(lang),
+        );
+    }
+    ran.push(':');
     let steps = [
         t!(
             "Образ собран на Alpine из Dockerfile ниже:",
@@ -545,24 +541,20 @@ pub async fn gather_figures(
 /// one lesson 4 started (`web`, as the runner names it) first, then by name,
 /// so the choice is the same every time.
 async fn serving_container(docker: &Docker, image_id: &str) -> Option<ServingContainer> {
-    let mut serving = Vec::new();
-    for container in docker.list_containers_labelled(&[]).await.ok()? {
-        if container.state != "running" {
-            continue;
-        }
-        let Ok(details) = docker.inspect_container(&container.id).await else {
-            continue;
-        };
-        if details.image_id != image_id {
-            continue;
-        }
-        if let Some((_, host_port)) = details.ports.iter().find(|(inside, _)| *inside == 80) {
-            serving.push(ServingContainer {
-                name: details.name.trim_start_matches('/').to_string(),
+    let mut serving: Vec<ServingContainer> = docker
+        .list_containers_labelled(&[])
+        .await
+        .ok()?
+        .into_iter()
+        .filter(|c| c.state == "running" && c.image_id == image_id)
+        .filter_map(|c| {
+            let (_, host_port) = c.ports.iter().find(|(inside, _)| *inside == 80)?;
+            Some(ServingContainer {
+                name: c.name,
                 host_port: *host_port,
-            });
-        }
-    }
+            })
+        })
+        .collect();
     let lessons = crate::lesson::runner::container_name(EXAMPLE_CONTAINER);
     serving.sort_by(|a, b| (a.name != lessons, &a.name).cmp(&(b.name != lessons, &b.name)));
     serving.into_iter().next()
