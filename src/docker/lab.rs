@@ -301,7 +301,7 @@ pub fn this_host() -> Option<String> {
 }
 
 /// The pid a session id starts with (see [`new_session_id`]).
-pub fn session_pid(session: &str) -> Option<u32> {
+fn session_pid(session: &str) -> Option<u32> {
     session.split('-').next()?.parse().ok()
 }
 
@@ -322,13 +322,12 @@ fn process_alive(pid: u32) -> bool {
 /// Remove the containers of labs whose process is gone from this machine.
 /// Only containers carrying this machine's name are looked at, and a pid
 /// that is alive (even reused by another program) keeps its containers:
-/// when in doubt, nothing is removed. Returns the removed ids.
-pub async fn remove_orphans(docker: &Docker) -> Result<Vec<String>, DockerError> {
+/// when in doubt, nothing is removed. Each removal is logged.
+async fn remove_orphans(docker: &Docker) -> Result<(), DockerError> {
     let Some(host) = this_host() else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let mine = std::process::id();
-    let mut removed = Vec::new();
     for container in docker
         .list_containers_labelled(&[(LAB_HOST_LABEL, &host)])
         .await?
@@ -348,12 +347,11 @@ pub async fn remove_orphans(docker: &Docker) -> Result<Vec<String>, DockerError>
                     container.name,
                     container.id
                 );
-                removed.push(container.id);
             }
             Err(e) => tracing::warn!("could not remove {}: {e}", container.id),
         }
     }
-    Ok(removed)
+    Ok(())
 }
 
 async fn start_slot(

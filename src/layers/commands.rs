@@ -11,6 +11,7 @@ use super::analysis::{Analysis, analyze_archive};
 use super::report::{check_rules, summary_table};
 
 pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<ExitCode> {
+    let lang = global.lang();
     if let Some(min) = args.min_efficiency
         && !(0.0..=1.0).contains(&min)
     {
@@ -20,10 +21,9 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
                 "--min-efficiency должен быть от 0 до 1, а задан",
                 "--min-efficiency must be between 0 and 1, got"
             )
-            .get(global.lang())
+            .get(lang)
         );
     }
-    let lang = global.lang();
     // Analysis errors are rendered here, in the learner's language: handed to
     // anyhow as they are, they would print their English `Display`.
     let analysis = match (&args.archive, &args.image) {

@@ -433,25 +433,21 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
     }
 
     let running = lab.running.get(lab.selected).and_then(|r| r.last());
-    let (title, body, style) = match (&lab.error, lab.output.get(lab.selected).and_then(Option::as_ref)) {
-        (Some(error), _) => (t!(" Ошибка ", " Error ").get(lang).to_string(), error.clone(), theme.error()),
-        (None, _) if running.is_some() => (
+    let last = lab.output.get(lab.selected).and_then(Option::as_ref);
+    let (title, body, style) = match (&lab.error, running, last) {
+        (Some(error), _, _) => (t!(" Ошибка ", " Error ").get(lang).to_string(), error.clone(), theme.error()),
+        (None, Some(command), _) => (
             format!(
-                " $ {} {} {} ",
-                running.map(String::as_str).unwrap_or_default(),
+                " $ {command} {} {} ",
                 crate::ui::SPINNER[app.spinner % crate::ui::SPINNER.len()],
                 t!("выполняется…", "running…").get(lang)
             ),
             // The previous output stays readable until the new one arrives.
-            lab.output
-                .get(lab.selected)
-                .and_then(Option::as_ref)
-                .map(|(_, output, _)| output.clone())
-                .unwrap_or_default(),
+            last.map(|(_, output, _)| output.clone()).unwrap_or_default(),
             theme.warn(),
         ),
-        (None, Some((command, output, code))) => (format!(" $ {command} → exit {code} "), output.clone(), if *code == 0 { theme.ok() } else { theme.error() }),
-        (None, None) => (
+        (None, None, Some((command, output, code))) => (format!(" $ {command} → exit {code} "), output.clone(), if *code == 0 { theme.ok() } else { theme.error() }),
+        (None, None, None) => (
             t!(" Вывод ", " Output ").get(lang).to_string(),
             t!(
                 "Наберите команду, например: echo hi > /hello.txt · Tab — другой контейнер · F5 стоп/старт · F6 удалить и создать заново · F7 commit · F8 каталоги overlay · Esc — выход",

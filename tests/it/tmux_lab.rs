@@ -90,7 +90,6 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
 
     // F7 commits the container; F9 opens the commit in the layer explorer,
     // whose top layer holds exactly the file; Esc comes back to the lab.
-    let mut cleanup_commit = Cleanup::new();
     tmux.keys(&["F7"]);
     tmux.wait_for(Duration::from_secs(30), |s| {
         s.contains("commit → layerlab/lab-commit:") && s.contains("F9 opens it")
@@ -103,7 +102,7 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
         .and_then(|rest| rest.split_whitespace().next())
         .expect("the commit's tag on screen")
         .to_string();
-    cleanup_commit.image(&commit_tag);
+    cleanup.image(&commit_tag);
     tmux.keys(&["F9"]);
     tmux.wait_for(Duration::from_secs(30), |s| {
         s.contains(&format!("Layers {commit_tag}")) && s.contains("lab-proof.txt")

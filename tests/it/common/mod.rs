@@ -13,7 +13,7 @@ pub use skip::missing;
 use std::io::Write as _;
 
 use bytes::Bytes;
-use layerlab::docker::{Docker, DockerError, endpoint};
+use layerlab::docker::{Docker, endpoint};
 
 /// The label the tests add on top of `layerlab.managed=true`, so a test-scoped
 /// clean never touches what the product (or another developer) made.
@@ -236,46 +236,48 @@ impl Drop for Cleanup {
                 return;
             };
             runtime.block_on(async move {
-                let Ok(docker) = Docker::connect_default().await else {
-                    eprintln!("cleanup: cannot reach Docker");
-                    return;
-                };
-                for id in containers {
-                    match docker.remove_container(&id).await {
-                        Ok(()) | Err(DockerError::ContainerNotFound { .. }) => {}
-                        Err(e) => eprintln!("cleanup: container {id}: {e}"),
-                    }
-                }
-                if images.is_empty() {
-                    return;
-                }
-                let raw = match bollard::Docker::connect_with_local_defaults() {
-                    Ok(raw) => raw.negotiate_version().await,
+                // Raw bollard: our client's image removal prunes parents, as
+                // `docker rmi` does, and that is what must not happen here.
+                let docker = match bollard::Docker::connect_with_local_defaults() {
+                    Ok(docker) => docker.negotiate_version().await,
                     Err(e) => Err(e),
                 };
-                let raw = match raw {
-                    Ok(raw) => raw,
+                let docker = match docker {
+                    Ok(docker) => docker,
                     Err(e) => {
-                        eprintln!("cleanup: cannot reach Docker for the images: {e}");
+                        eprintln!("cleanup: cannot reach Docker: {e}");
                         return;
                     }
                 };
+                let gone = |result: Result<(), bollard::errors::Error>, what: &str| match result {
+                    Ok(())
+                    | Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => {}
+                    Err(e) => eprintln!("cleanup: {what}: {e}"),
+                };
+                let remove_container = bollard::query_parameters::RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                };
+                for id in containers {
+                    let result = docker
+                        .remove_container(&id, Some(remove_container.clone()))
+                        .await;
+                    gone(result, &format!("container {id}"));
+                }
                 let keep_parents = bollard::query_parameters::RemoveImageOptions {
                     noprune: true,
                     ..Default::default()
                 };
                 for image in images.iter().rev() {
-                    match raw
+                    let result = docker
                         .remove_image(image, Some(keep_parents.clone()), None)
                         .await
-                    {
-                        Ok(_) => {}
-                        Err(bollard::errors::Error::DockerResponseServerError {
-                            status_code: 404,
-                            ..
-                        }) => {}
-                        Err(e) => eprintln!("cleanup: image {image}: {e}"),
-                    }
+                        .map(drop);
+                    gone(result, &format!("image {image}"));
                 }
             });
         });
