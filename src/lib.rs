@@ -4,17 +4,20 @@
 //! `layers/` (image archives), `quiz/`, `ui/` (drawing only) and `app.rs`
 //! (the one place state changes).
 
-pub mod app;
-pub mod cli;
-pub mod docker;
-pub mod event;
+// The plain tier: no I/O to Docker, no terminal.
 pub mod i18n;
-pub mod keys;
 pub mod layers;
 pub mod lesson;
 pub mod logging;
 pub mod paths;
 pub mod progress;
 pub mod quiz;
+// The Docker tier: the only code that talks to a daemon.
+pub mod docker;
+// The domain tier: doing a lesson step, grading and reporting the homework.
+pub mod handin;
+pub mod runner;
+// The terminal UI: event channel, worker, screens, drawing.
 pub mod tui;
-pub mod ui;
+// One front-end per command; the only code that sees clap's types.
+pub mod cmd;

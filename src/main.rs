@@ -1,10 +1,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use layerlab::cli::{Cli, Command};
+use layerlab::cmd::args::{Cli, Command};
 
 fn main() -> ExitCode {
-    layerlab::tui::mark_start();
+    layerlab::tui::terminal::mark_start();
     let cli = Cli::parse();
     let _log_guard = layerlab::logging::init(&cli.global.log_level);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -17,32 +17,28 @@ fn main() -> ExitCode {
     let global = cli.global;
     let result = runtime.block_on(async move {
         match cli.command {
-            None => layerlab::app::run_tui(&global).await,
-            Some(Command::Lessons) => layerlab::lesson::commands::list(&global),
+            None => layerlab::tui::app::run_tui(&global).await,
+            Some(Command::Lessons) => layerlab::cmd::lessons::list(&global),
             Some(Command::Validate { dir }) => {
-                layerlab::lesson::commands::validate(dir.as_deref().or(global.lessons.as_deref()))
+                layerlab::cmd::lessons::validate(dir.as_deref().or(global.lessons.as_deref()))
             }
-            Some(Command::Doctor) => layerlab::docker::commands::doctor(&global).await,
-            Some(Command::Clean) => layerlab::docker::commands::clean(&global).await,
-            Some(Command::Load { archive }) => {
-                layerlab::docker::commands::load(&global, &archive).await
-            }
+            Some(Command::Doctor) => layerlab::cmd::docker::doctor(&global).await,
+            Some(Command::Clean) => layerlab::cmd::docker::clean(&global).await,
+            Some(Command::Load { archive }) => layerlab::cmd::docker::load(&global, &archive).await,
             Some(Command::Layers(args))
                 if !args.json
                     && !args.ci
                     && std::io::IsTerminal::is_terminal(&std::io::stdout()) =>
             {
-                layerlab::app::run_explorer(&global, &args).await
+                layerlab::tui::app::run_explorer(&global, &args).await
             }
-            Some(Command::Layers(args)) => layerlab::layers::commands::layers(&global, &args).await,
-            Some(Command::Lab { image }) => layerlab::app::run_lab(&global, image).await,
-            Some(Command::Run(args)) => {
-                layerlab::lesson::runner::run_headless(&global, &args).await
-            }
-            Some(Command::Quiz { list }) => layerlab::quiz::commands::quiz(&global, list).await,
-            Some(Command::Check(args)) => layerlab::quiz::grader::check(&global, &args).await,
+            Some(Command::Layers(args)) => layerlab::cmd::layers::layers(&global, &args).await,
+            Some(Command::Lab { image }) => layerlab::tui::app::run_lab(&global, image).await,
+            Some(Command::Run(args)) => layerlab::runner::run_headless(&global, &args).await,
+            Some(Command::Quiz { list }) => layerlab::cmd::quiz::quiz(&global, list).await,
+            Some(Command::Check(args)) => layerlab::handin::grader::check(&global, &args).await,
             Some(Command::Report { out, image, pushed }) => {
-                layerlab::quiz::report::report(&global, out.as_deref(), image, pushed).await
+                layerlab::handin::report::report(&global, out.as_deref(), image, pushed).await
             }
         }
     });

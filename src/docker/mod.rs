@@ -7,17 +7,16 @@
 
 pub mod build_context;
 pub mod client;
-pub mod commands;
 pub mod credentials;
 pub mod doctor;
 pub mod endpoint;
 pub mod error;
 pub mod http;
 pub mod lab;
+pub mod layers;
 pub mod model;
 mod raw;
 pub mod reference;
-pub mod worker;
 
 pub use client::{Docker, ExecOptions};
 pub use credentials::{CredentialStore, Credentials};

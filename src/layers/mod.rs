@@ -8,10 +8,8 @@
 //! [`FileTree::rows`] flattens it for a list with fold/unfold, a path filter,
 //! "changes only" and sorting by size.
 
-mod analysis;
+pub mod analysis;
 mod archive;
-pub mod commands;
-pub mod daemon;
 pub mod error;
 mod overlay;
 mod pathtree;
@@ -20,7 +18,6 @@ mod scan;
 mod tree;
 
 pub use analysis::{Analysis, ImageInfo, LayerSummary, Report, analyze_archive};
-pub use daemon::analyze_image;
 pub use error::LayersError;
 pub use scan::{Compression, EntryKind};
 pub use tree::{FileTree, Mark, SortBy, TreeNode, TreeNodeId, TreeRow, TreeView};

@@ -1,13 +1,11 @@
 //! The lesson pack: its schema (`model`), reading it from the binary or a folder
 //! (`loader`), checking it (`validate`) and carrying it out (`runner`).
 
-pub mod commands;
 pub mod loader;
 pub mod model;
 pub mod placeholders;
-pub mod runner;
+pub mod question;
 pub mod schema;
-pub mod settings;
 pub mod validate;
 pub mod yaml;
 

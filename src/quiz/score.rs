@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashSet};
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Question, QuestionKind};
+use crate::lesson::question::{Question, QuestionKind};
 
 /// What the learner gave, always in the question's ORIGINAL indices (as written
 /// in the YAML); [`Shuffle`] maps between these and what was on screen.

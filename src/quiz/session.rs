@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::Question;
 use super::score::{Answer, Score, Shuffle, Verdict, mix_seed, score, stable_hash};
+use crate::lesson::question::Question;
 use crate::lesson::{Lesson, StepKind};
 
 /// A question together with where it lives.

@@ -520,8 +520,8 @@ async fn a_new_lab_removes_what_a_killed_lab_left_and_nothing_else() {
 /// and quitting send) removes its containers before the worker ends.
 #[tokio::test]
 async fn worker_shutdown_removes_the_lab_containers() {
-    use layerlab::docker::worker::{WorkerEvent, WorkerRequest, WorkerSetup};
-    use layerlab::event::Event;
+    use layerlab::tui::event::Event;
+    use layerlab::tui::worker::{WorkerEvent, WorkerRequest, WorkerSetup};
     let Some(docker) = docker_or_skip().await else {
         return;
     };
@@ -534,8 +534,8 @@ async fn worker_shutdown_removes_the_lab_containers() {
         vars: Default::default(),
         workspace: data.path().to_path_buf(),
     };
-    let (events_tx, mut events) = layerlab::event::channel();
-    let (worker, task) = layerlab::docker::worker::spawn(setup, events_tx);
+    let (events_tx, mut events) = layerlab::tui::event::channel();
+    let (worker, task) = layerlab::tui::worker::spawn(setup, events_tx);
     // Sent before the worker has connected, as `layerlab lab IMAGE` does.
     worker
         .send(WorkerRequest::LabOpen { image })

@@ -13,16 +13,16 @@ use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use layerlab::app::{App, Screen};
 use layerlab::docker::lab::{Commit, LabChange, LabEvent, LabImage, LabLayer, LabSlot, Sizes};
 use layerlab::docker::model::{Change, ChangeKind};
-use layerlab::docker::worker::{DaemonState, JobKind, ProgressLine, StepOutcome, WorkerEvent};
-use layerlab::event::Event;
 use layerlab::i18n::Lang;
 use layerlab::lesson::loader::Pack;
 use layerlab::progress::Progress;
 use layerlab::quiz::session::SessionState;
-use layerlab::ui::theme::Theme;
+use layerlab::tui::app::{App, Screen};
+use layerlab::tui::event::Event;
+use layerlab::tui::ui::theme::Theme;
+use layerlab::tui::worker::{DaemonState, JobKind, ProgressLine, StepOutcome, WorkerEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -1032,7 +1032,7 @@ fn click_picks_a_quiz_option() {
 
 #[test]
 fn keys_are_consistent_across_screens() {
-    use layerlab::keys::{Action, Context, action_for, bindings_for};
+    use layerlab::tui::keys::{Action, Context, action_for, bindings_for};
     let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
     for context in [
         Context::Lessons,

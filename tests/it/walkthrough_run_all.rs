@@ -60,7 +60,7 @@ async fn run_all_passes_every_shipped_lesson_and_leaves_no_container() {
     let mut checked = 0;
     for lesson in &pack.lessons {
         for step in &lesson.steps {
-            if !layerlab::lesson::runner::needs_daemon(step) {
+            if !layerlab::runner::needs_daemon(step) {
                 continue;
             }
             if step.optional {
@@ -126,7 +126,7 @@ async fn run_all_passes_every_shipped_lesson_and_leaves_no_container() {
     let runs_something = |l: &&layerlab::lesson::Lesson| {
         l.steps
             .iter()
-            .any(|s| !s.optional && layerlab::lesson::runner::needs_daemon(s))
+            .any(|s| !s.optional && layerlab::runner::needs_daemon(s))
     };
     for lesson in pack.lessons.iter().filter(runs_something) {
         let (done, started) = learner.progress(&lesson.id);

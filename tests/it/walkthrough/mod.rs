@@ -38,7 +38,7 @@ impl Learner {
 
     /// The repository part of `image` (what `{image_repo}` becomes).
     pub fn image_repo(&self) -> String {
-        layerlab::lesson::runner::repository_of(&self.image)
+        layerlab::runner::repository_of(&self.image)
     }
 
     pub fn with_env(mut self, key: &str, value: &str) -> Learner {

@@ -10,12 +10,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use tui_input::Input;
 
-use crate::app::App;
 use crate::docker::lab::{Commit, LabChange, LabEvent, LabImage, LabSlot, SLOTS, Sizes};
 use crate::docker::model::short_id as short;
 use crate::docker::model::{ChangeKind, ImageStore};
 use crate::layers::report::human_bytes as human_size;
 use crate::t;
+use crate::tui::app::App;
 
 /// Commands kept for ↑/↓ recall.
 const HISTORY: usize = 50;
@@ -264,7 +264,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
         None => lines.push(Line::from(Span::styled(
             format!(
                 "{} {} {}",
-                crate::ui::SPINNER[app.spinner % crate::ui::SPINNER.len()],
+                crate::tui::ui::SPINNER[app.spinner % crate::tui::ui::SPINNER.len()],
                 t!("запускаю контейнеры из", "starting containers from").get(lang),
                 lab.reference
             ),
@@ -327,7 +327,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
             .to_string();
     }
     let image_title =
-        crate::ui::fit::fit(&image_title, left.width.saturating_sub(2) as usize).into_owned();
+        crate::tui::ui::fit::fit(&image_title, left.width.saturating_sub(2) as usize).into_owned();
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .block(
@@ -419,7 +419,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
             t!("слой для записи", "writable layer").get(lang),
         );
         let title =
-            crate::ui::fit::fit(&title, column.width.saturating_sub(2) as usize).into_owned();
+            crate::tui::ui::fit::fit(&title, column.width.saturating_sub(2) as usize).into_owned();
         let skip = lines
             .len()
             .saturating_sub(column.height.saturating_sub(2) as usize);
@@ -439,7 +439,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
         (None, Some(command), _) => (
             format!(
                 " $ {command} {} {} ",
-                crate::ui::SPINNER[app.spinner % crate::ui::SPINNER.len()],
+                crate::tui::ui::SPINNER[app.spinner % crate::tui::ui::SPINNER.len()],
                 t!("выполняется…", "running…").get(lang)
             ),
             // The previous output stays readable until the new one arrives.

@@ -12,10 +12,10 @@ use std::process::ExitCode;
 
 use unicode_width::UnicodeWidthStr;
 
-use super::loader::{Pack, PackFiles};
-use super::validate::{Report, validate as validate_pack};
-use crate::cli::GlobalArgs;
+use crate::cmd::args::GlobalArgs;
 use crate::i18n::Lang;
+use crate::lesson::loader::{Pack, PackFiles};
+use crate::lesson::validate::{Report, validate as validate_pack};
 use crate::progress::Progress;
 
 pub fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {

@@ -8,9 +8,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::app::{App, Screen};
-use crate::docker::worker::DaemonState;
 use crate::t;
+use crate::tui::app::{App, Screen};
+use crate::tui::worker::DaemonState;
 
 /// A title shorter than this says nothing: leave it out.
 const MIN_TITLE: usize = 8;

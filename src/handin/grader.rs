@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{CheckArgs, GlobalArgs};
+use crate::cmd::args::{CheckArgs, GlobalArgs};
 use crate::docker::model::{PortRequest, RunSpec, short_id};
 use crate::docker::{Docker, DockerError, ImageRef};
 use crate::i18n::Lang;

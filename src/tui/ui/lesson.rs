@@ -8,11 +8,11 @@ use ratatui::widgets::{
     Block, Gauge, List, ListItem, ListState, Paragraph, StatefulWidget, Widget, Wrap,
 };
 
-use crate::app::App;
-use crate::docker::worker::{ProgressLine, StepOutcome};
-use crate::keys::Action;
 use crate::lesson::StepKind;
 use crate::t;
+use crate::tui::app::App;
+use crate::tui::keys::Action;
+use crate::tui::worker::{ProgressLine, StepOutcome};
 
 /// Keep the log bounded: a build can print thousands of lines.
 const LOG_LINES: usize = 500;

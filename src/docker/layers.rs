@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use futures_util::StreamExt;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
-use super::analysis::{Analysis, analyze_archive_for};
-use super::error::LayersError;
+use crate::layers::LayersError;
+use crate::layers::analysis::{Analysis, analyze_archive_for};
 
 /// Exports `reference` from the daemon and analyses it while it streams.
 pub async fn analyze_image(

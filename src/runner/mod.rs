@@ -2,6 +2,8 @@
 //! TUI (through the Docker worker) and the headless `layerlab run`, so what a
 //! teacher checks with `run` is what a student gets in the UI.
 
+pub mod settings;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,16 +12,16 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{GlobalArgs, RunArgs};
+use crate::cmd::args::{GlobalArgs, RunArgs};
 use crate::docker::client::Docker;
 use crate::docker::error::DockerError;
 use crate::docker::model::{ChangeKind, PortRequest, Progress, RunSpec, short_id as short};
-use crate::docker::worker::StepOutcome;
 use crate::i18n::Lang;
 use crate::lesson::loader::Pack;
-use crate::lesson::settings::Settings;
 use crate::lesson::{Action, Check, Lesson, Step, StepKind};
+use crate::runner::settings::Settings;
 use crate::t;
+use crate::tui::worker::StepOutcome;
 
 /// How long a page fetch may keep retrying while nginx starts.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -1342,7 +1344,7 @@ pub fn repository_of(image: &str) -> String {
 
 /// The settings for this run: DATA_DIR/config.json, then the command line.
 pub fn settings_for(global: &GlobalArgs, args: Option<&RunArgs>) -> Result<Settings, String> {
-    let file = Settings::load(&crate::lesson::settings::config_file())?;
+    let file = Settings::load(&crate::runner::settings::config_file())?;
     let settings = file.overridden_by(Settings {
         base_image: global.base_image.clone(),
         registry: args.and_then(|a| a.registry.clone()),

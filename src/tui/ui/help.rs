@@ -6,9 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::app::App;
-use crate::keys::{self, Context};
 use crate::t;
+use crate::tui::app::App;
+use crate::tui::keys::{self, Context};
 
 const WIDTH: u16 = 56;
 /// The key column: right-aligned labels, then two spaces.

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::GlobalArgs;
+use crate::cmd::args::GlobalArgs;
 use crate::docker::doctor::{self, human_size};
 use crate::docker::error::DockerError;
 use crate::docker::model::Progress;

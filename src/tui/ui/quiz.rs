@@ -9,13 +9,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use tui_input::Input;
 
-use crate::app::App;
 use crate::i18n::Lang;
-use crate::keys::Action;
 use crate::quiz::QuestionKind;
 use crate::quiz::score::{Answer, Score, Verdict};
 use crate::quiz::session::QuizSession;
 use crate::t;
+use crate::tui::app::App;
+use crate::tui::keys::Action;
 
 #[derive(Debug)]
 pub struct QuizScreen {

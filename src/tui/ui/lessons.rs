@@ -5,9 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, StatefulWidget, Widget, Wrap};
 
-use crate::app::App;
-use crate::keys::Action;
 use crate::t;
+use crate::tui::app::App;
+use crate::tui::keys::Action;
 
 #[derive(Debug, Default, Clone)]
 pub struct LessonsScreen {

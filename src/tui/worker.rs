@@ -128,8 +128,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::docker::client::Docker;
 use crate::docker::model::Progress;
-use crate::event::{Event, EventSender};
-use crate::lesson::runner::{RunState, Runner};
+use crate::runner::{RunState, Runner};
+use crate::tui::event::{Event, EventSender};
 
 /// How often the worker asks the daemon whether it is still there: a lost
 /// daemon shows in the status bar within two of these.
@@ -286,7 +286,7 @@ async fn worker_loop(
                             let events = events.clone();
                             let lang = setup.lang;
                             tokio::spawn(async move {
-                                let result = crate::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.message(lang));
+                                let result = crate::docker::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.message(lang));
                                 let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                             });
                         }

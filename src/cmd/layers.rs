@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{GlobalArgs, LayersArgs};
+use crate::cmd::args::{GlobalArgs, LayersArgs};
 use crate::t;
 
-use super::analysis::{Analysis, analyze_archive};
-use super::report::{check_rules, summary_table};
+use crate::layers::report::{check_rules, summary_table};
+use crate::layers::{Analysis, analyze_archive};
 
 pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<ExitCode> {
     let lang = global.lang();
@@ -59,7 +59,7 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
         }
         (None, Some(image)) => {
             let docker = connect_for_layers(lang).await?;
-            super::daemon::analyze_image(&docker, image)
+            crate::docker::layers::analyze_image(&docker, image)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message(lang)))?
         }

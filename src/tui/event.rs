@@ -4,7 +4,7 @@
 
 use tokio::sync::mpsc;
 
-use crate::docker::worker::WorkerEvent;
+use crate::tui::worker::WorkerEvent;
 
 #[derive(Debug)]
 pub enum Event {

@@ -9,9 +9,9 @@ use crossterm::execute;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::app::{App, Effect};
-use crate::docker::worker::WorkerRequest;
-use crate::event::{self, Event, EventReceiver, EventSender};
+use crate::tui::app::{App, Effect};
+use crate::tui::event::{self, Event, EventReceiver, EventSender};
+use crate::tui::worker::WorkerRequest;
 
 /// Frame interval while something animates (a spinner, a progress bar).
 const TICK: Duration = Duration::from_millis(100);

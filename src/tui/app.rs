@@ -10,22 +10,22 @@ use crossterm::event::{
 };
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::cli::GlobalArgs;
+use crate::cmd::args::GlobalArgs;
 use crate::docker::lab::LabRequest;
-use crate::docker::worker::{DaemonState, JobKind, StepOutcome, WorkerEvent, WorkerRequest};
-use crate::event::Event;
 use crate::i18n::{Lang, Text};
-use crate::keys::{self, Action, Context};
 use crate::lesson::{Lesson, Step, StepKind};
 use crate::progress::Progress;
 use crate::quiz::session::{QuizItem, QuizSession};
 use crate::t;
-use crate::ui::explorer::ExplorerScreen;
-use crate::ui::lab::LabScreen;
-use crate::ui::lesson::LessonScreen;
-use crate::ui::lessons::LessonsScreen;
-use crate::ui::quiz::QuizScreen;
-use crate::ui::theme::Theme;
+use crate::tui::event::Event;
+use crate::tui::keys::{self, Action, Context};
+use crate::tui::ui::explorer::ExplorerScreen;
+use crate::tui::ui::lab::LabScreen;
+use crate::tui::ui::lesson::LessonScreen;
+use crate::tui::ui::lessons::LessonsScreen;
+use crate::tui::ui::quiz::QuizScreen;
+use crate::tui::ui::theme::Theme;
+use crate::tui::worker::{DaemonState, JobKind, StepOutcome, WorkerEvent, WorkerRequest};
 
 /// Something `update` wants done outside pure state: the main loop does it.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,7 +266,7 @@ impl App {
             ) {
                 self.help_open = false;
             }
-            let max = crate::ui::help::max_scroll(self.frame.get(), self.context());
+            let max = crate::tui::ui::help::max_scroll(self.frame.get(), self.context());
             self.help_scroll = match action {
                 Action::Up => self.help_scroll.saturating_sub(1),
                 Action::Down => self.help_scroll.saturating_add(1),
@@ -341,18 +341,18 @@ impl App {
         if self.help_open {
             return Vec::new();
         }
-        let [body, _] = crate::ui::split_status(self.frame.get());
+        let [body, _] = crate::tui::ui::split_status(self.frame.get());
         match &self.screen {
             Screen::Lessons => {
                 let (count, selected) = (self.lessons.len(), self.home.selected);
-                match crate::ui::lessons::lesson_at(body, count, selected, column, row) {
+                match crate::tui::ui::lessons::lesson_at(body, count, selected, column, row) {
                     Some(index) if index == selected => return self.on_action(Action::Select),
                     Some(index) => self.home.selected = index,
                     None => {}
                 }
             }
             Screen::Quiz(quiz) => {
-                let option = crate::ui::quiz::option_at(self, quiz, body, column, row);
+                let option = crate::tui::ui::quiz::option_at(self, quiz, body, column, row);
                 if let (Some(option), Screen::Quiz(quiz)) = (option, &mut self.screen) {
                     quiz.click(option);
                     self.save_quiz();
@@ -445,7 +445,7 @@ impl App {
                 Vec::new()
             }
             // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if matches!(&view.run, crate::ui::lesson::RunState::Finished(outcome) if outcome.ok) =>
+            Action::Run if matches!(&view.run, crate::tui::ui::lesson::RunState::Finished(outcome) if outcome.ok) =>
             {
                 view.next(lesson.steps.len());
                 Vec::new()
@@ -460,18 +460,18 @@ impl App {
             Action::Run if self.running.is_some() => Vec::new(),
             Action::Run
                 if !self.vars.contains_key("base_archive")
-                    && crate::lesson::runner::needs_daemon(step)
+                    && crate::runner::needs_daemon(step)
                     && uses_placeholder(step, "base_archive") =>
             {
-                view.prompt = Some(crate::ui::lesson::Prompt::archive());
+                view.prompt = Some(crate::tui::ui::lesson::Prompt::archive());
                 Vec::new()
             }
             Action::Run
                 if !self.vars.contains_key("registry")
-                    && crate::lesson::runner::needs_daemon(step)
+                    && crate::runner::needs_daemon(step)
                     && uses_placeholder(step, "registry") =>
             {
-                view.prompt = Some(crate::ui::lesson::Prompt::registry());
+                view.prompt = Some(crate::tui::ui::lesson::Prompt::registry());
                 Vec::new()
             }
             Action::Run => {
@@ -495,7 +495,7 @@ impl App {
                         self.open_explorer(image, compare)
                     };
                 }
-                if crate::lesson::runner::needs_daemon(step) {
+                if crate::runner::needs_daemon(step) {
                     self.run_current_step()
                 } else {
                     let (lesson_id, step_id, steps) =
@@ -543,7 +543,9 @@ impl App {
                 if let (Some(registry), Screen::Lesson(view)) =
                     (&outcome.auth_refused, &mut self.screen)
                 {
-                    view.prompt = Some(crate::ui::lesson::Prompt::credentials(registry.clone()));
+                    view.prompt = Some(crate::tui::ui::lesson::Prompt::credentials(
+                        registry.clone(),
+                    ));
                 }
                 if outcome.ok {
                     let saved = self.progress.complete_step(&lesson, &step);
@@ -723,9 +725,9 @@ impl App {
         };
         let lesson_id = self.lessons[view.lesson].id.clone();
         let first = match &prompt {
-            crate::ui::lesson::Prompt::Registry { input, .. } => {
+            crate::tui::ui::lesson::Prompt::Registry { input, .. } => {
                 let value = input.value().trim().trim_end_matches('/').to_string();
-                let settings = crate::lesson::settings::Settings {
+                let settings = crate::runner::settings::Settings {
                     registry: Some(value.clone()),
                     ..Default::default()
                 };
@@ -751,7 +753,7 @@ impl App {
                     value,
                 }
             }
-            crate::ui::lesson::Prompt::Archive { input, .. } => {
+            crate::tui::ui::lesson::Prompt::Archive { input, .. } => {
                 let value = input.value().trim().to_string();
                 if !std::path::Path::new(&value).is_file() {
                     prompt.set_error(format!(
@@ -767,7 +769,7 @@ impl App {
                     value,
                 }
             }
-            crate::ui::lesson::Prompt::Credentials {
+            crate::tui::ui::lesson::Prompt::Credentials {
                 registry,
                 username,
                 password,
@@ -857,15 +859,15 @@ pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
 
 /// Everything the TUI needs before the first frame; nothing here waits on
 /// Docker (the worker connects in the background).
-fn prepare(global: &GlobalArgs) -> anyhow::Result<(App, crate::docker::worker::WorkerSetup)> {
+fn prepare(global: &GlobalArgs) -> anyhow::Result<(App, crate::tui::worker::WorkerSetup)> {
     let lang = global.lang();
     let pack = Arc::new(crate::lesson::loader::Pack::load(
         global.lessons.as_deref(),
     )?);
     let opened = crate::progress::Progress::open_default()?;
     let notice = opened.notice();
-    let settings = crate::lesson::runner::settings_for(global, None).map_err(anyhow::Error::msg)?;
-    let vars = crate::lesson::runner::default_vars(&pack, &settings);
+    let settings = crate::runner::settings_for(global, None).map_err(anyhow::Error::msg)?;
+    let vars = crate::runner::default_vars(&pack, &settings);
     let image = vars.get("image").cloned().unwrap_or_default();
     let registry = vars.get("registry").cloned();
     let mut app = App::new(
@@ -885,7 +887,7 @@ fn prepare(global: &GlobalArgs) -> anyhow::Result<(App, crate::docker::worker::W
         vars.insert("registry".into(), registry);
     }
     app.vars = vars.clone();
-    let setup = crate::docker::worker::WorkerSetup {
+    let setup = crate::tui::worker::WorkerSetup {
         pack,
         lang,
         vars,
@@ -896,29 +898,29 @@ fn prepare(global: &GlobalArgs) -> anyhow::Result<(App, crate::docker::worker::W
 
 async fn run_app(
     mut app: App,
-    setup: crate::docker::worker::WorkerSetup,
+    setup: crate::tui::worker::WorkerSetup,
     first: Vec<Effect>,
 ) -> anyhow::Result<ExitCode> {
-    crate::tui::require_terminal()?;
-    let (events_tx, events) = crate::event::channel();
-    let (worker, worker_task) = crate::docker::worker::spawn(setup, events_tx.clone());
+    crate::tui::terminal::require_terminal()?;
+    let (events_tx, events) = crate::tui::event::channel();
+    let (worker, worker_task) = crate::tui::worker::spawn(setup, events_tx.clone());
     for effect in first {
         if let Effect::Worker(request) = effect {
             let _ = worker.send(request);
         }
     }
-    let mut terminal = crate::tui::enter()?;
-    let result = crate::tui::run(
+    let mut terminal = crate::tui::terminal::enter()?;
+    let result = crate::tui::terminal::run(
         &mut terminal,
         &mut app,
-        crate::tui::Channels {
+        crate::tui::terminal::Channels {
             events_tx,
             events,
             worker: worker.clone(),
         },
     )
     .await;
-    crate::tui::leave();
+    crate::tui::terminal::leave();
     // The lab's containers are removed before the process ends, also on
     // Ctrl-C and SIGTERM (both arrive here as a normal quit).
     let _ = worker.send(WorkerRequest::Shutdown);
@@ -928,7 +930,7 @@ async fn run_app(
 }
 
 pub async fn run_tui(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    crate::tui::require_terminal()?;
+    crate::tui::terminal::require_terminal()?;
     let (app, setup) = prepare(global)?;
     run_app(app, setup, Vec::new()).await
 }
@@ -936,9 +938,9 @@ pub async fn run_tui(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 /// `layerlab layers IMAGE` (or `--archive FILE`) in a terminal: the explorer alone.
 pub async fn run_explorer(
     global: &GlobalArgs,
-    args: &crate::cli::LayersArgs,
+    args: &crate::cmd::args::LayersArgs,
 ) -> anyhow::Result<ExitCode> {
-    crate::tui::require_terminal()?;
+    crate::tui::terminal::require_terminal()?;
     let (mut app, setup) = prepare(global)?;
     app.single_screen = true;
     let first = match (&args.archive, &args.image) {
@@ -957,7 +959,7 @@ pub async fn run_explorer(
 }
 
 pub async fn run_lab(global: &GlobalArgs, image: Option<String>) -> anyhow::Result<ExitCode> {
-    crate::tui::require_terminal()?;
+    crate::tui::terminal::require_terminal()?;
     let (mut app, setup) = prepare(global)?;
     let image = image.unwrap_or_else(|| app.image.clone());
     app.single_screen = true;
@@ -1016,7 +1018,7 @@ mod tests {
     fn the_compare_step_opens_both_images_by_their_filled_names() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut app = app_at_push_tag(dir.path());
-        app.vars = crate::lesson::runner::default_vars(
+        app.vars = crate::runner::default_vars(
             &crate::lesson::loader::Pack::load(None).expect("pack"),
             &Default::default(),
         );
@@ -1113,7 +1115,7 @@ mod tests {
         assert!(!reopened.is_done("run", "intro"), "and the file says so");
     }
 
-    fn prompt(app: &App) -> Option<&crate::ui::lesson::Prompt> {
+    fn prompt(app: &App) -> Option<&crate::tui::ui::lesson::Prompt> {
         match &app.screen {
             Screen::Lesson(view) => view.prompt.as_ref(),
             _ => None,
@@ -1146,7 +1148,7 @@ mod tests {
         assert_eq!(app.update(key(KeyCode::Enter)), Vec::new());
         assert!(matches!(
             prompt(&app),
-            Some(crate::ui::lesson::Prompt::Archive { .. })
+            Some(crate::tui::ui::lesson::Prompt::Archive { .. })
         ));
         assert!(drawn(&app).contains("docker save file"));
 
@@ -1189,7 +1191,7 @@ mod tests {
         assert_eq!(app.update(key(KeyCode::Enter)), Vec::new());
         assert!(matches!(
             prompt(&app),
-            Some(crate::ui::lesson::Prompt::Registry { .. })
+            Some(crate::tui::ui::lesson::Prompt::Registry { .. })
         ));
         assert!(drawn(&app).contains("Registry (e.g. docker.io/USER"));
 
@@ -1242,7 +1244,7 @@ mod tests {
         assert!(app.running.is_none());
         assert!(matches!(
             prompt(&app),
-            Some(crate::ui::lesson::Prompt::Credentials { .. })
+            Some(crate::tui::ui::lesson::Prompt::Credentials { .. })
         ));
         type_text(&mut app, "anna");
         app.update(key(KeyCode::Tab));

@@ -11,13 +11,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, StatefulWidget, Widget, Wrap};
 use tui_input::Input;
 
-use crate::app::App;
-use crate::keys::Action;
 use crate::layers::report::{human_bytes as human, instruction};
 use crate::layers::{
     Analysis, EntryKind, FileTree, LayersError, Mark, SortBy, TreeNodeId, TreeRow, TreeView,
 };
 use crate::t;
+use crate::tui::app::App;
+use crate::tui::keys::Action;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -225,7 +225,7 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
             None => Line::from(Span::styled(
                 format!(
                     "{} {} {}",
-                    crate::ui::SPINNER[app.spinner % crate::ui::SPINNER.len()],
+                    crate::tui::ui::SPINNER[app.spinner % crate::tui::ui::SPINNER.len()],
                     t!("читаю слои образа", "reading the layers of").get(lang),
                     view.reference
                 ),

@@ -1,11 +1,11 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::cli::GlobalArgs;
+use crate::cmd::args::GlobalArgs;
 use crate::i18n::Lang;
 use crate::lesson::{Lesson, StepKind};
 
-use super::bank;
+use crate::quiz::bank;
 
 /// `layerlab quiz [--list]`.
 pub async fn quiz(global: &GlobalArgs, list: bool) -> anyhow::Result<ExitCode> {

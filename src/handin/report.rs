@@ -9,16 +9,16 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::GlobalArgs;
+use crate::cmd::args::GlobalArgs;
 use crate::docker::Docker;
 use crate::docker::model::short_id;
+use crate::handin::grader::{self, digest_for};
 use crate::i18n::Lang;
 use crate::lesson::loader::Pack;
-use crate::lesson::runner::hub_link;
 use crate::progress::Progress;
 use crate::quiz::bank::QUIZ_LESSON_ID;
-use crate::quiz::grader::{self, digest_for};
 use crate::quiz::session::{QuizItem, QuizSession, Total};
+use crate::runner::hub_link;
 use crate::t;
 
 /// The two theory questions of the homework, by `answer_key`.
@@ -555,7 +555,7 @@ async fn serving_container(docker: &Docker, image_id: &str) -> Option<ServingCon
             })
         })
         .collect();
-    let lessons = crate::lesson::runner::container_name(EXAMPLE_CONTAINER);
+    let lessons = crate::runner::container_name(EXAMPLE_CONTAINER);
     serving.sort_by(|a, b| (a.name != lessons, &a.name).cmp(&(b.name != lessons, &b.name)));
     serving.into_iter().next()
 }

@@ -1,0 +1,8 @@
+//! One front-end per command of the command line. Only this tier sees
+//! clap's types (`args`); it turns them into plain values for the tiers below.
+
+pub mod args;
+pub mod docker;
+pub mod layers;
+pub mod lessons;
+pub mod quiz;

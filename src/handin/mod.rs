@@ -1,0 +1,5 @@
+//! The hand-in: grading the homework on this machine (`check`) and the
+//! report a teacher can verify.
+
+pub mod grader;
+pub mod report;

@@ -1,0 +1,10 @@
+//! The terminal UI tier: the one event channel, the Docker worker, the
+//! screens' state and key handling (`app`), and the drawing (`ui`).
+//! Nothing below this tier imports from it.
+
+pub mod app;
+pub mod event;
+pub mod keys;
+pub mod terminal;
+pub mod ui;
+pub mod worker;
