@@ -143,3 +143,182 @@ macro_rules! t {
         $crate::i18n::UiText::new($ru, $en)
     };
 }
+
+/// `tr!(lang, "русский {x}", "English {x}", ...)`: one sentence with its
+/// arguments in both languages, formatted in `lang`. Both halves are format
+/// strings checked at compile time; a number meets its noun through
+/// [`count`] (never glue a sentence from fragments: word order differs).
+#[macro_export]
+macro_rules! tr {
+    ($lang:expr, $ru:literal, $en:literal $(,)?) => {
+        match $lang {
+            $crate::i18n::Lang::Ru => format!($ru),
+            $crate::i18n::Lang::En => format!($en),
+        }
+    };
+    ($lang:expr, $ru:literal, $en:literal, $($args:tt)+) => {
+        match $lang {
+            $crate::i18n::Lang::Ru => format!($ru, $($args)+),
+            $crate::i18n::Lang::En => format!($en, $($args)+),
+        }
+    };
+}
+
+/// A countable noun: Russian has three forms (1 слой, 2–4 слоя, 5+ слоёв,
+/// with 11–14 taking the last), English two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Noun {
+    pub ru: [&'static str; 3],
+    pub en: [&'static str; 2],
+}
+
+impl Noun {
+    /// The form of the noun that goes with `n`, without the number.
+    pub fn form(self, lang: Lang, n: u64) -> &'static str {
+        match lang {
+            Lang::Ru => self.ru[russian_plural_index(n)],
+            Lang::En => self.en[usize::from(n != 1)],
+        }
+    }
+}
+
+/// CLDR's rule for Russian integers: 0 one, 1 few, 2 many.
+pub fn russian_plural_index(n: u64) -> usize {
+    let (last, last_two) = (n % 10, n % 100);
+    if last == 1 && last_two != 11 {
+        0
+    } else if (2..=4).contains(&last) && !(12..=14).contains(&last_two) {
+        1
+    } else {
+        2
+    }
+}
+
+/// "5 слоёв", "1 layer": a number with the matching form of its noun.
+pub fn count(lang: Lang, n: impl TryInto<u64> + Copy + std::fmt::Display, noun: Noun) -> String {
+    let forms = n.try_into().map(|v| noun.form(lang, v));
+    match forms {
+        Ok(word) => format!("{n} {word}"),
+        // Negative counts do not occur; show the many-form rather than panic.
+        Err(_) => format!("{n} {}", noun.form(lang, 5)),
+    }
+}
+
+/// The nouns that meet numbers on screen and in reports.
+pub mod nouns {
+    use super::Noun;
+
+    pub const LAYER: Noun = Noun {
+        ru: ["слой", "слоя", "слоёв"],
+        en: ["layer", "layers"],
+    };
+    pub const FILE: Noun = Noun {
+        ru: ["файл", "файла", "файлов"],
+        en: ["file", "files"],
+    };
+    pub const STEP: Noun = Noun {
+        ru: ["шаг", "шага", "шагов"],
+        en: ["step", "steps"],
+    };
+    pub const QUESTION: Noun = Noun {
+        ru: ["вопрос", "вопроса", "вопросов"],
+        en: ["question", "questions"],
+    };
+    pub const ANSWER: Noun = Noun {
+        ru: ["ответ", "ответа", "ответов"],
+        en: ["answer", "answers"],
+    };
+    pub const POINT: Noun = Noun {
+        ru: ["балл", "балла", "баллов"],
+        en: ["point", "points"],
+    };
+    pub const CONTAINER: Noun = Noun {
+        ru: ["контейнер", "контейнера", "контейнеров"],
+        en: ["container", "containers"],
+    };
+    pub const IMAGE: Noun = Noun {
+        ru: ["образ", "образа", "образов"],
+        en: ["image", "images"],
+    };
+    pub const STUDENT: Noun = Noun {
+        ru: ["студент", "студента", "студентов"],
+        en: ["student", "students"],
+    };
+    pub const LINE: Noun = Noun {
+        ru: ["строка", "строки", "строк"],
+        en: ["line", "lines"],
+    };
+    pub const ENTRY: Noun = Noun {
+        ru: ["запись", "записи", "записей"],
+        en: ["entry", "entries"],
+    };
+    pub const SECOND: Noun = Noun {
+        ru: ["секунда", "секунды", "секунд"],
+        en: ["second", "seconds"],
+    };
+    pub const REQUEST: Noun = Noun {
+        ru: ["запрос", "запроса", "запросов"],
+        en: ["request", "requests"],
+    };
+    pub const CHANGE: Noun = Noun {
+        ru: ["изменение", "изменения", "изменений"],
+        en: ["change", "changes"],
+    };
+}
+
+#[cfg(test)]
+mod plural_tests {
+    use super::*;
+
+    #[test]
+    fn russian_forms_follow_cldr() {
+        let cases = [
+            (0, "0 слоёв"),
+            (1, "1 слой"),
+            (2, "2 слоя"),
+            (4, "4 слоя"),
+            (5, "5 слоёв"),
+            (11, "11 слоёв"),
+            (12, "12 слоёв"),
+            (14, "14 слоёв"),
+            (21, "21 слой"),
+            (22, "22 слоя"),
+            (25, "25 слоёв"),
+            (101, "101 слой"),
+            (111, "111 слоёв"),
+            (1002, "1002 слоя"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(count(Lang::Ru, n, nouns::LAYER), want, "n = {n}");
+        }
+        assert_eq!(count(Lang::Ru, 21, nouns::FILE), "21 файл");
+        assert_eq!(count(Lang::Ru, 3, nouns::FILE), "3 файла");
+        assert_eq!(count(Lang::Ru, 11, nouns::FILE), "11 файлов");
+    }
+
+    #[test]
+    fn english_forms() {
+        assert_eq!(count(Lang::En, 1, nouns::LAYER), "1 layer");
+        assert_eq!(count(Lang::En, 0, nouns::LAYER), "0 layers");
+        assert_eq!(count(Lang::En, 21, nouns::FILE), "21 files");
+    }
+
+    #[test]
+    fn tr_formats_in_the_asked_language_with_arguments() {
+        let n = 3;
+        let layers = count(Lang::Ru, n, nouns::LAYER);
+        assert_eq!(
+            crate::tr!(Lang::Ru, "в образе {layers}", "the image has {layers}"),
+            "в образе 3 слоя"
+        );
+        assert_eq!(
+            crate::tr!(
+                Lang::En,
+                "в образе {}",
+                "the image has {}",
+                count(Lang::En, n, nouns::LAYER)
+            ),
+            "the image has 3 layers"
+        );
+    }
+}

@@ -22,13 +22,7 @@ use crate::docker::model::*;
 use crate::docker::reference::{self, ImageRef};
 use crate::docker::{build_context, raw};
 
-/// The whole connect + version negotiation + ping must give up by then on
-/// an unreachable endpoint.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// bollard's per-request limit (waiting for response headers). Generous:
-/// loading a big archive or committing a big container can take minutes,
-/// and every long call is cancellable anyway.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+pub use crate::docker::timeouts::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 /// Default cap on exec output kept per stream.
 pub const DEFAULT_EXEC_OUTPUT_CAP: usize = 1024 * 1024;
 

@@ -532,7 +532,7 @@ impl DockerError {
             B::RequestTimeoutError => DockerError::Timeout {
                 endpoint: Box::new(endpoint.clone()),
                 what: "a request".to_string(),
-                after: crate::docker::client::REQUEST_TIMEOUT,
+                after: crate::docker::timeouts::REQUEST_TIMEOUT,
             },
             other => match find_io_error(&other) {
                 Some(io_err) if is_connect_level(&other) => DockerError::Connect {

@@ -17,6 +17,7 @@ pub mod layers;
 pub mod model;
 mod raw;
 pub mod reference;
+pub mod timeouts;
 
 pub use client::{Docker, ExecOptions};
 pub use credentials::{CredentialStore, Credentials};

@@ -106,12 +106,12 @@ async fn open(endpoint: &Endpoint) -> Result<Box<dyn Io>, DockerError> {
                 .map_err(connect_err),
         }
     };
-    match tokio::time::timeout(crate::docker::client::CONNECT_TIMEOUT, fut).await {
+    match tokio::time::timeout(crate::docker::timeouts::CONNECT_TIMEOUT, fut).await {
         Ok(r) => r,
         Err(_) => Err(DockerError::Timeout {
             endpoint: Box::new(endpoint.clone()),
             what: "a connection".to_string(),
-            after: crate::docker::client::CONNECT_TIMEOUT,
+            after: crate::docker::timeouts::CONNECT_TIMEOUT,
         }),
     }
 }
@@ -140,11 +140,11 @@ pub(crate) async fn post_json_stream(
     let (head, mut body) = tokio::select! {
         biased;
         _ = cancel.cancelled() => return Err(DockerError::Cancelled),
-        r = tokio::time::timeout(crate::docker::client::REQUEST_TIMEOUT, exchange) => match r {
+        r = tokio::time::timeout(crate::docker::timeouts::REQUEST_TIMEOUT, exchange) => match r {
             Err(_) => return Err(DockerError::Timeout {
                 endpoint: Box::new(endpoint.clone()),
                 what: target.to_string(),
-                after: crate::docker::client::REQUEST_TIMEOUT,
+                after: crate::docker::timeouts::REQUEST_TIMEOUT,
             }),
             Ok(r) => r.map_err(io_err)?,
         },

@@ -101,7 +101,7 @@ pub struct Step {
     pub check: Option<Check>,
     /// kind: question
     #[serde(default)]
-    pub question: Option<crate::quiz::Question>,
+    pub question: Option<crate::lesson::question::Question>,
     /// kind: answer — the key the answer is saved under (e.g. `image_vs_container`).
     #[serde(default)]
     pub answer_key: Option<String>,

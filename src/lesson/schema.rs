@@ -1066,7 +1066,7 @@ mod tests {
 
     #[test]
     fn question_kind_table_matches_the_model() {
-        check_variants::<crate::quiz::Question>(&QUESTION_KIND, |answer| {
+        check_variants::<crate::lesson::question::Question>(&QUESTION_KIND, |answer| {
             let mut question = struct_sample(QUESTION, |_| true);
             if let serde_yaml::Value::Mapping(map) = &mut question {
                 map.insert("answer".into(), answer);
@@ -1121,7 +1121,7 @@ mod tests {
         check_struct::<Lesson>(&LESSON);
         check_struct::<Step>(&STEP);
         check_struct::<crate::lesson::model::FileView>(&Shape::Struct(FILE_VIEW));
-        check_struct::<crate::quiz::Question>(&Shape::Struct(QUESTION));
+        check_struct::<crate::lesson::question::Question>(&Shape::Struct(QUESTION));
     }
 
     /// The names serde lists in "..., expected one of `a`, `b`" (or "`a` or `b`").

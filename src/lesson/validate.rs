@@ -9,54 +9,19 @@
 //! for values.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 
 use serde::de::DeserializeOwned;
 
-use super::loader::{MANIFEST, PackFiles, PackOrigin, normalize, stays_inside};
+use super::files::{MANIFEST, PackFiles, PackOrigin, normalize, stays_inside};
 use super::model::{
     Action, Check, Lesson, PackManifest, SUPPORTED_FORMAT_VERSIONS, Step, StepKind,
 };
 use super::placeholders;
 use super::schema::{self, Finding, Shape, did_you_mean};
 use super::yaml::{self, Node, Pos, YamlPath};
-use crate::quiz::QuestionKind;
+use crate::lesson::question::QuestionKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Error,
-    /// Shown, but the pack is still valid (e.g. a lesson file not listed).
-    Warning,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The path as the user would type it (see `PackFiles::display_path`).
-    pub file: String,
-    pub pos: Pos,
-    pub severity: Severity,
-    pub message: String,
-}
-
-impl Problem {
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let warning = match self.severity {
-            Severity::Error => "",
-            Severity::Warning => "warning: ",
-        };
-        write!(
-            f,
-            "{}:{}:{}: {warning}{}",
-            self.file, self.pos.line, self.pos.col, self.message
-        )
-    }
-}
+pub use super::problem::{Problem, Severity};
 
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -1223,7 +1188,7 @@ impl StepChecks<'_, '_, '_> {
         }
     }
 
-    fn question(&mut self, question: &crate::quiz::Question) {
+    fn question(&mut self, question: &crate::lesson::question::Question) {
         let base = self.path().key("question");
         if let Err(problem) = self.context.resolve(self.lesson_id, &question.teaches) {
             self.error_at(
