@@ -2,15 +2,11 @@
 //! Drawing is a pure function of this state (see `ui/`); slow work is asked
 //! of the Docker worker through `Effect`s and comes back as events.
 
-use std::process::ExitCode;
-use std::sync::Arc;
-
 use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
 };
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::cmd::args::GlobalArgs;
 use crate::docker::lab::LabRequest;
 use crate::i18n::{Lang, Text};
 use crate::lesson::{Lesson, Step, StepKind};
@@ -616,7 +612,7 @@ impl App {
         self.screen = self.return_to.pop().unwrap_or(Screen::Lessons);
     }
 
-    fn open_lab(&mut self, image: String) -> Vec<Effect> {
+    pub(crate) fn open_lab(&mut self, image: String) -> Vec<Effect> {
         self.go_to(Screen::Lab(Box::new(LabScreen::new(image.clone()))));
         vec![Effect::Worker(WorkerRequest::LabOpen { image })]
     }
@@ -855,116 +851,6 @@ pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
         ),
         _ => None,
     }
-}
-
-/// Everything the TUI needs before the first frame; nothing here waits on
-/// Docker (the worker connects in the background).
-fn prepare(global: &GlobalArgs) -> anyhow::Result<(App, crate::tui::worker::WorkerSetup)> {
-    let lang = global.lang();
-    let pack = Arc::new(crate::lesson::loader::Pack::load(
-        global.lessons.as_deref(),
-    )?);
-    let opened = crate::progress::Progress::open_default()?;
-    let notice = opened.notice();
-    let settings = crate::runner::settings_for(global, None).map_err(anyhow::Error::msg)?;
-    let vars = crate::runner::default_vars(&pack, &settings);
-    let image = vars.get("image").cloned().unwrap_or_default();
-    let registry = vars.get("registry").cloned();
-    let mut app = App::new(
-        lang,
-        pack.manifest.title.clone(),
-        pack.lessons.clone(),
-        opened.progress,
-        image,
-    );
-    app.notice = notice;
-    let mut vars = vars;
-    // Values saved by earlier sessions (ports, image ids, the pushed ref, the
-    // registry typed in the UI); the command line and config.json still win
-    // for the registry.
-    vars.extend(app.progress.all_vars());
-    if let Some(registry) = registry {
-        vars.insert("registry".into(), registry);
-    }
-    app.vars = vars.clone();
-    let setup = crate::tui::worker::WorkerSetup {
-        pack,
-        lang,
-        vars,
-        workspace: crate::paths::workspace_dir(),
-    };
-    Ok((app, setup))
-}
-
-async fn run_app(
-    mut app: App,
-    setup: crate::tui::worker::WorkerSetup,
-    first: Vec<Effect>,
-) -> anyhow::Result<ExitCode> {
-    crate::tui::terminal::require_terminal()?;
-    let (events_tx, events) = crate::tui::event::channel();
-    let (worker, worker_task) = crate::tui::worker::spawn(setup, events_tx.clone());
-    for effect in first {
-        if let Effect::Worker(request) = effect {
-            let _ = worker.send(request);
-        }
-    }
-    let mut terminal = crate::tui::terminal::enter()?;
-    let result = crate::tui::terminal::run(
-        &mut terminal,
-        &mut app,
-        crate::tui::terminal::Channels {
-            events_tx,
-            events,
-            worker: worker.clone(),
-        },
-    )
-    .await;
-    crate::tui::terminal::leave();
-    // The lab's containers are removed before the process ends, also on
-    // Ctrl-C and SIGTERM (both arrive here as a normal quit).
-    let _ = worker.send(WorkerRequest::Shutdown);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), worker_task).await;
-    result?;
-    Ok(ExitCode::SUCCESS)
-}
-
-pub async fn run_tui(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    crate::tui::terminal::require_terminal()?;
-    let (app, setup) = prepare(global)?;
-    run_app(app, setup, Vec::new()).await
-}
-
-/// `layerlab layers IMAGE` (or `--archive FILE`) in a terminal: the explorer alone.
-pub async fn run_explorer(
-    global: &GlobalArgs,
-    args: &crate::cmd::args::LayersArgs,
-) -> anyhow::Result<ExitCode> {
-    crate::tui::terminal::require_terminal()?;
-    let (mut app, setup) = prepare(global)?;
-    app.single_screen = true;
-    let first = match (&args.archive, &args.image) {
-        (Some(path), _) => {
-            let name = path.display().to_string();
-            app.screen = Screen::Explorer(ExplorerScreen::new(name, None));
-            vec![Effect::Worker(WorkerRequest::AnalyzeArchive {
-                path: path.clone(),
-            })]
-        }
-        (None, image) => {
-            app.open_explorer(image.clone().unwrap_or_else(|| app.image.clone()), None)
-        }
-    };
-    run_app(app, setup, first).await
-}
-
-pub async fn run_lab(global: &GlobalArgs, image: Option<String>) -> anyhow::Result<ExitCode> {
-    crate::tui::terminal::require_terminal()?;
-    let (mut app, setup) = prepare(global)?;
-    let image = image.unwrap_or_else(|| app.image.clone());
-    app.single_screen = true;
-    let first = app.open_lab(image);
-    run_app(app, setup, first).await
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 //! Nothing below this tier imports from it.
 
 pub mod app;
+pub mod boot;
 pub mod event;
 pub mod keys;
+pub mod messages;
 pub mod terminal;
 pub mod ui;
 pub mod worker;
