@@ -15,12 +15,12 @@ use crate::quiz::session::{QuizItem, QuizSession};
 use crate::t;
 use crate::tui::event::Event;
 use crate::tui::keys::{self, Action, Context};
-use crate::tui::ui::explorer::ExplorerScreen;
-use crate::tui::ui::lab::LabScreen;
-use crate::tui::ui::lesson::LessonScreen;
-use crate::tui::ui::lessons::LessonsScreen;
-use crate::tui::ui::quiz::QuizScreen;
-use crate::tui::ui::theme::Theme;
+use crate::tui::screens::explorer::ExplorerScreen;
+use crate::tui::screens::lab::LabScreen;
+use crate::tui::screens::lesson::LessonScreen;
+use crate::tui::screens::lessons::LessonsScreen;
+use crate::tui::screens::quiz::QuizScreen;
+use crate::tui::theme::Theme;
 use crate::tui::worker::{DaemonState, JobKind, StepOutcome, WorkerEvent, WorkerRequest};
 
 /// Something `update` wants done outside pure state: the main loop does it.
@@ -262,7 +262,7 @@ impl App {
             ) {
                 self.help_open = false;
             }
-            let max = crate::tui::ui::help::max_scroll(self.frame.get(), self.context());
+            let max = crate::tui::layout::max_help_scroll(self.frame.get(), self.context());
             self.help_scroll = match action {
                 Action::Up => self.help_scroll.saturating_sub(1),
                 Action::Down => self.help_scroll.saturating_add(1),
@@ -337,18 +337,19 @@ impl App {
         if self.help_open {
             return Vec::new();
         }
-        let [body, _] = crate::tui::ui::split_status(self.frame.get());
+        let [body, _] = crate::tui::layout::split_status(self.frame.get());
         match &self.screen {
             Screen::Lessons => {
                 let (count, selected) = (self.lessons.len(), self.home.selected);
-                match crate::tui::ui::lessons::lesson_at(body, count, selected, column, row) {
+                match crate::tui::screens::lessons::lesson_at(body, count, selected, column, row) {
                     Some(index) if index == selected => return self.on_action(Action::Select),
                     Some(index) => self.home.selected = index,
                     None => {}
                 }
             }
             Screen::Quiz(quiz) => {
-                let option = crate::tui::ui::quiz::option_at(self, quiz, body, column, row);
+                let option =
+                    crate::tui::ui::quiz::option_at(self.lang, self.theme, quiz, body, column, row);
                 if let (Some(option), Screen::Quiz(quiz)) = (option, &mut self.screen) {
                     quiz.click(option);
                     self.save_quiz();
@@ -441,7 +442,7 @@ impl App {
                 Vec::new()
             }
             // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if matches!(&view.run, crate::tui::ui::lesson::RunState::Finished(outcome) if outcome.ok) =>
+            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok) =>
             {
                 view.next(lesson.steps.len());
                 Vec::new()
@@ -459,7 +460,7 @@ impl App {
                     && crate::runner::needs_daemon(step)
                     && uses_placeholder(step, "base_archive") =>
             {
-                view.prompt = Some(crate::tui::ui::lesson::Prompt::archive());
+                view.prompt = Some(crate::tui::screens::lesson::Prompt::archive());
                 Vec::new()
             }
             Action::Run
@@ -467,7 +468,7 @@ impl App {
                     && crate::runner::needs_daemon(step)
                     && uses_placeholder(step, "registry") =>
             {
-                view.prompt = Some(crate::tui::ui::lesson::Prompt::registry());
+                view.prompt = Some(crate::tui::screens::lesson::Prompt::registry());
                 Vec::new()
             }
             Action::Run => {
@@ -539,7 +540,7 @@ impl App {
                 if let (Some(registry), Screen::Lesson(view)) =
                     (&outcome.auth_refused, &mut self.screen)
                 {
-                    view.prompt = Some(crate::tui::ui::lesson::Prompt::credentials(
+                    view.prompt = Some(crate::tui::screens::lesson::Prompt::credentials(
                         registry.clone(),
                     ));
                 }
@@ -721,7 +722,7 @@ impl App {
         };
         let lesson_id = self.lessons[view.lesson].id.clone();
         let first = match &prompt {
-            crate::tui::ui::lesson::Prompt::Registry { input, .. } => {
+            crate::tui::screens::lesson::Prompt::Registry { input, .. } => {
                 let value = input.value().trim().trim_end_matches('/').to_string();
                 let settings = crate::runner::settings::Settings {
                     registry: Some(value.clone()),
@@ -749,7 +750,7 @@ impl App {
                     value,
                 }
             }
-            crate::tui::ui::lesson::Prompt::Archive { input, .. } => {
+            crate::tui::screens::lesson::Prompt::Archive { input, .. } => {
                 let value = input.value().trim().to_string();
                 if !std::path::Path::new(&value).is_file() {
                     prompt.set_error(format!(
@@ -765,7 +766,7 @@ impl App {
                     value,
                 }
             }
-            crate::tui::ui::lesson::Prompt::Credentials {
+            crate::tui::screens::lesson::Prompt::Credentials {
                 registry,
                 username,
                 password,
@@ -1001,7 +1002,7 @@ mod tests {
         assert!(!reopened.is_done("run", "intro"), "and the file says so");
     }
 
-    fn prompt(app: &App) -> Option<&crate::tui::ui::lesson::Prompt> {
+    fn prompt(app: &App) -> Option<&crate::tui::screens::lesson::Prompt> {
         match &app.screen {
             Screen::Lesson(view) => view.prompt.as_ref(),
             _ => None,
@@ -1034,7 +1035,7 @@ mod tests {
         assert_eq!(app.update(key(KeyCode::Enter)), Vec::new());
         assert!(matches!(
             prompt(&app),
-            Some(crate::tui::ui::lesson::Prompt::Archive { .. })
+            Some(crate::tui::screens::lesson::Prompt::Archive { .. })
         ));
         assert!(drawn(&app).contains("docker save file"));
 
@@ -1077,7 +1078,7 @@ mod tests {
         assert_eq!(app.update(key(KeyCode::Enter)), Vec::new());
         assert!(matches!(
             prompt(&app),
-            Some(crate::tui::ui::lesson::Prompt::Registry { .. })
+            Some(crate::tui::screens::lesson::Prompt::Registry { .. })
         ));
         assert!(drawn(&app).contains("Registry (e.g. docker.io/USER"));
 
@@ -1130,7 +1131,7 @@ mod tests {
         assert!(app.running.is_none());
         assert!(matches!(
             prompt(&app),
-            Some(crate::tui::ui::lesson::Prompt::Credentials { .. })
+            Some(crate::tui::screens::lesson::Prompt::Credentials { .. })
         ));
         type_text(&mut app, "anna");
         app.update(key(KeyCode::Tab));

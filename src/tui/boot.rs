@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::i18n::Lang;
 use crate::tui::app::{App, Effect, Screen};
-use crate::tui::ui::explorer::ExplorerScreen;
+use crate::tui::screens::explorer::ExplorerScreen;
 use crate::tui::worker::WorkerRequest;
 
 /// What the command line decided, as plain values.
