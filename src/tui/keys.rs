@@ -475,6 +475,18 @@ fn works_while_typing(binding: &Binding) -> bool {
     binding.keys.iter().any(|k| !is_character(k))
 }
 
+/// Whether a global binding keeps a key of its own on a typing screen: not
+/// a character, and not taken by the screen's own bindings (the lab's ↑ is
+/// "previous command", not "up").
+fn works_while_typing_in(context: Context, binding: &Binding) -> bool {
+    binding.keys.iter().any(|k| {
+        !is_character(k)
+            && !BINDINGS
+                .iter()
+                .any(|own| own.context == context && own.keys.contains(k))
+    })
+}
+
 impl Context {
     /// Screens whose printable keys are typed text.
     pub fn takes_text(self) -> bool {
@@ -491,7 +503,7 @@ pub fn bindings_for(context: Context) -> impl Iterator<Item = &'static Binding> 
         .chain(BINDINGS.iter().filter(move |b| {
             b.context == Context::Global
                 && context != Context::Global
-                && (!context.takes_text() || works_while_typing(b))
+                && (!context.takes_text() || works_while_typing_in(context, b))
         }))
 }
 
