@@ -4,6 +4,7 @@
 //! endpoint, the error and the fix; elsewhere the test is skipped LOUDLY on
 //! stderr so a laptop without Docker still runs the rest of the suite.
 
+pub mod engine;
 pub mod proxy;
 pub mod tmux;
 
@@ -28,6 +29,7 @@ const APPLETS: &[&str] = &[
 /// Our client connected to the daemon the Docker CLI would use, or `None`
 /// (after a loud SKIPPED line) when there is none. Panics in CI.
 pub async fn docker_or_skip() -> Option<Docker> {
+    skip::uses_docker();
     let endpoint = match endpoint::resolve_from_process() {
         Ok(e) => e,
         Err(e) => {
