@@ -262,7 +262,10 @@ with_engine() {
 labelled() { # containers|images -> sorted ids carrying layerlab.managed=true
 	case "$1" in
 	containers) docker ps -aq --no-trunc --filter label=layerlab.managed=true ;;
-	images) docker images -aq --no-trunc --filter label=layerlab.managed=true ;;
+	# The busybox test image (tests/it/common, busybox_image) is a fixture
+	# the tests share and keep, like the stand-in: not a leftover.
+	images) comm -23 <(docker images -aq --no-trunc --filter label=layerlab.managed=true | sort -u) \
+		<(docker images -aq --no-trunc --filter label=layerlab.test=busybox | sort -u) ;;
 	esac 2>/dev/null | sort -u
 }
 # The engines whose leftovers are checked, and the first pass's engine.
