@@ -80,6 +80,7 @@ private_apt() { # APT_CONFIG file isolating every apt call of this script
 		Dir::State::Lists "$apt_dir/lists";
 		Dir::State::status "$apt_dir/status";
 		Dir::Cache "$apt_dir/cache";
+		Dir::Cache::srcpkgcache "";
 		Dir::Log "$apt_dir/state";
 		Acquire::Languages "none";
 		APT::Architectures { "amd64"; };
