@@ -175,8 +175,17 @@ fetch_tree() { # -> prints the unpacked tree
 	done
 	touch "$tree.partial/.complete"
 	mv "$tree.partial" "$tree"
-	# Older trees and packages are dead weight once a newer set works.
-	find "$CACHE/trees" -mindepth 1 -maxdepth 1 -type d ! -path "$tree" -exec rm -rf '{}' +
+	# Older trees and packages are dead weight once a newer set works, unless
+	# an engine of another run is still running from one.
+	local old exe in_use
+	for old in "$CACHE"/trees/*; do
+		[[ -d "$old" && "$old" != "$tree" ]] || continue
+		in_use=false
+		for exe in /proc/[0-9]*/exe; do
+			if [[ "$(readlink "$exe" 2>/dev/null)" == "$old"/* ]]; then in_use=true && break; fi
+		done
+		$in_use || rm -rf "$old"
+	done
 	local keep=() name
 	for deb in "${debs[@]}"; do keep+=("$(basename "$deb")"); done
 	for deb in "$CACHE"/debs/*.deb; do
@@ -337,8 +346,10 @@ stop_engine() {
 	if [[ -s "$run/dockerd.pid" ]]; then
 		pid="$(cat "$run/dockerd.pid")"
 		# Only the process this script started (its pid, still dockerd).
+		local exe
+		exe="$(readlink "/proc/$pid/exe" 2>/dev/null)"
 		if kill -0 "$pid" 2>/dev/null &&
-			[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(cat "$run/tree" 2>/dev/null)/usr/sbin/dockerd" ]]; then
+			[[ "${exe% (deleted)}" == "$(cat "$run/tree" 2>/dev/null)/usr/sbin/dockerd" ]]; then
 			kill -TERM "$pid"
 			for _ in $(seq 1 150); do
 				kill -0 "$pid" 2>/dev/null || break
