@@ -1138,8 +1138,10 @@ impl Docker {
             );
         }
         if let Some(error) = stream_error {
-            // 20.10 reports a missing local image inside the 200 OK stream.
-            if error.contains("does not exist locally") {
+            // 20.10 reports a missing local image inside the 200 OK stream;
+            // so does the containerd image store, in its own words.
+            if error.contains("does not exist locally") || error.starts_with("tag does not exist: ")
+            {
                 return Err(DockerError::ImageNotFound {
                     reference: reference.to_string(),
                 });
