@@ -79,9 +79,10 @@ pub struct App {
     pub return_to: Vec<Screen>,
     /// The first R of "R R" (reset all progress) was pressed.
     pub reset_all_armed: bool,
-    /// The last frame's area, recorded by the draw: mouse clicks are mapped
-    /// through the same pure layout functions the draw uses.
-    pub frame: std::cell::Cell<ratatui::layout::Rect>,
+    /// The terminal's size, as reported at start-up and by every resize:
+    /// mouse clicks are mapped through the same pure layout functions the
+    /// draw uses, without the draw writing anything back.
+    pub frame: ratatui::layout::Rect,
 }
 
 impl App {
@@ -148,6 +149,10 @@ impl App {
                 }
                 _ => Vec::new(),
             },
+            Event::Terminal(TermEvent::Resize(width, height)) => {
+                self.frame = ratatui::layout::Rect::new(0, 0, width, height);
+                Vec::new()
+            }
             Event::Terminal(_) => Vec::new(),
             Event::Tick => {
                 self.spinner = self.spinner.wrapping_add(1);
@@ -233,7 +238,7 @@ impl App {
             ) {
                 self.help_open = false;
             }
-            let max = crate::tui::layout::max_help_scroll(self.frame.get(), self.context());
+            let max = crate::tui::layout::max_help_scroll(self.frame, self.context());
             self.help_scroll = match action {
                 Action::Up => self.help_scroll.saturating_sub(1),
                 Action::Down => self.help_scroll.saturating_add(1),
@@ -305,7 +310,7 @@ impl App {
         if self.help_open {
             return Vec::new();
         }
-        let [body, _] = crate::tui::layout::split_status(self.frame.get());
+        let [body, _] = crate::tui::layout::split_status(self.frame);
         match &self.screen {
             Screen::Lessons => {
                 let (count, selected) = (self.lessons.len(), self.home.selected);
