@@ -116,20 +116,15 @@ impl Runner {
 
     async fn doctor(&mut self) -> Result<Done, Fail> {
         let base = self.fill("{base_image}")?;
-        // The checklist's words are made per language while checking; both
-        // are asked for at once (a few local calls each) so the result can
-        // be shown in either language.
-        let (ru, en) = tokio::join!(
-            crate::docker::doctor::doctor_report(Lang::Ru, &base),
-            crate::docker::doctor::doctor_report(Lang::En, &base)
-        );
-        let (ru_text, en_text) = (ru.render(Lang::Ru), en.render(Lang::En));
-        let output = ru_text
+        let report = crate::docker::doctor::doctor_report(&base).await;
+        // One line of the checklist per line of output, in both languages.
+        let (ru, en) = (report.render(Lang::Ru), report.render(Lang::En));
+        let output = ru
             .lines()
-            .zip(en_text.lines())
+            .zip(en.lines())
             .map(|(r, e)| Text::new(r, e))
             .collect();
-        if ru.daemon_usable && en.daemon_usable {
+        if report.daemon_usable {
             Ok(Done::new(t!("Docker готов к работе", "Docker is ready")).with_output(output))
         } else {
             Err(Fail::from(t!(
