@@ -6,13 +6,11 @@ pub mod settings;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::cmd::args::{GlobalArgs, RunArgs};
 use crate::docker::client::Docker;
 use crate::docker::error::DockerError;
 use crate::docker::model::{ChangeKind, PortRequest, Progress, RunSpec, short_id as short};
@@ -21,7 +19,6 @@ use crate::lesson::loader::Pack;
 use crate::lesson::{Action, Check, Lesson, Step, StepKind};
 use crate::runner::settings::Settings;
 use crate::t;
-use crate::tui::worker::StepOutcome;
 
 /// How long a page fetch may keep retrying while nginx starts.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,6 +51,21 @@ pub struct Runner {
     /// Credentials the learner typed in the UI, by registry host; memory only.
     pub credentials: BTreeMap<String, crate::docker::credentials::Credentials>,
     /// Set when a registry refused the credentials (its host), for the outcome.
+    pub auth_refused: Option<String>,
+}
+
+/// How a lesson step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    pub ok: bool,
+    /// One line: what was verified, or what failed and what to do.
+    pub message: String,
+    /// What the step produced to show (a page, command output, a table).
+    pub output: Vec<String>,
+    /// Values later steps use (`{port.web}`, saved image ids).
+    pub vars: BTreeMap<String, String>,
+    /// The registry (host) that refused the credentials: the UI offers to
+    /// type them and redo the step.
     pub auth_refused: Option<String>,
 }
 
@@ -1342,153 +1354,14 @@ pub fn repository_of(image: &str) -> String {
     }
 }
 
-/// The settings for this run: DATA_DIR/config.json, then the command line.
-pub fn settings_for(global: &GlobalArgs, args: Option<&RunArgs>) -> Result<Settings, String> {
+/// The settings in force: `config.json` in the data folder, overridden by
+/// whatever the command line gave (`overrides`), checked before anything
+/// reaches the daemon.
+pub fn settings_for(lang: Lang, overrides: Settings) -> Result<Settings, String> {
     let file = Settings::load(&crate::runner::settings::config_file())?;
-    let settings = file.overridden_by(Settings {
-        base_image: global.base_image.clone(),
-        registry: args.and_then(|a| a.registry.clone()),
-        image: args.and_then(|a| a.image.clone()),
-    });
-    settings.validate(global.lang())?;
+    let settings = file.overridden_by(overrides);
+    settings.validate(lang)?;
     Ok(settings)
-}
-
-/// `layerlab run LESSON|all`: one line per step, exit 0 only when every
-/// action and check passed. Progress is recorded as in the UI: a step is
-/// *started* before it runs and *done* only when it passed, so a failed run
-/// leaves the lesson where it stopped, and the same command redoes it.
-pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let lang = global.lang();
-    // Names are checked before anything reaches the daemon.
-    let settings = settings_for(global, Some(args)).map_err(anyhow::Error::msg)?;
-    let pack = std::sync::Arc::new(Pack::load(global.lessons.as_deref())?);
-    let lessons: Vec<&Lesson> = if args.lesson == "all" {
-        pack.lessons.iter().collect()
-    } else {
-        match pack.lessons.iter().find(|l| l.id == args.lesson) {
-            Some(l) => vec![l],
-            None => anyhow::bail!(
-                "no lesson `{}`; the pack has: {}",
-                args.lesson,
-                pack.lessons
-                    .iter()
-                    .map(|l| l.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    };
-    let opened = crate::progress::Progress::open_default()?;
-    if let Some(notice) = opened.notice() {
-        println!("! {notice}");
-    }
-    let mut progress = opened.progress;
-    let docker = Docker::connect_default()
-        .await
-        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
-    let mut runner = Runner {
-        docker,
-        pack: pack.clone(),
-        lang,
-        state: RunState::default(),
-        confirmed: args.yes,
-        workspace: crate::paths::workspace_dir(),
-        credentials: BTreeMap::new(),
-        auth_refused: None,
-    };
-    runner.state.vars = default_vars(&pack, &settings);
-    runner
-        .state
-        .vars
-        .insert("workspace".into(), runner.workspace.display().to_string());
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    // The headless runner shows no progress bars; drain them so nothing piles up.
-    tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let cancel = CancellationToken::new();
-    let mut failed = 0;
-    let mut passed = 0;
-    let save = |result: Result<(), crate::progress::ProgressError>, failed: &mut u32| {
-        if let Err(e) = result {
-            println!("✘ {e}");
-            *failed += 1;
-        }
-    };
-    for lesson in lessons {
-        println!("# {} ({})", lesson.title.get(lang), lesson.id);
-        if !lesson.steps.iter().any(needs_daemon) {
-            println!(
-                "- {}: {}",
-                lesson.id,
-                t!(
-                    "здесь нечего выполнять (вопросы — в `layerlab quiz`, тексты — в TUI)",
-                    "nothing to run here (questions: `layerlab quiz`; texts: the UI)"
-                )
-                .get(lang)
-            );
-            continue;
-        }
-        // The first failed step is where the lesson stands; it stays
-        // *started* so a resume redoes it.
-        let mut stopped_at: Option<&str> = None;
-        for step in &lesson.steps {
-            if step.optional || (step.confirm && !args.yes) {
-                println!(
-                    "- {}: {}",
-                    step.id,
-                    t!(
-                        "пропущен (необязательный или требует --yes)",
-                        "skipped (optional, or needs --yes)"
-                    )
-                    .get(lang)
-                );
-                continue;
-            }
-            if !needs_daemon(step) {
-                continue;
-            }
-            if stopped_at.is_none() {
-                save(progress.start_step(&lesson.id, &step.id), &mut failed);
-            }
-            let outcome = runner.run_step(lesson, step, &tx, &cancel).await;
-            runner.state.vars.extend(outcome.vars.clone());
-            if outcome.ok {
-                passed += 1;
-                println!("✔ {}/{}: {}", lesson.id, step.id, outcome.message);
-                if stopped_at.is_none() {
-                    save(progress.complete_step(&lesson.id, &step.id), &mut failed);
-                }
-                continue;
-            }
-            failed += 1;
-            println!("✘ {}/{}: {}", lesson.id, step.id, outcome.message);
-            stopped_at.get_or_insert(&step.id);
-            // The steps after a failed action build on it; a failed check
-            // says something on its own, and the next checks may too.
-            if step.kind == StepKind::Action {
-                println!(
-                    "  {} `layerlab run {}`",
-                    t!(
-                        "урок остановлен на этом шаге; исправьте причину и повторите:",
-                        "the lesson stops at this step; fix the cause and run again:"
-                    )
-                    .get(lang),
-                    lesson.id
-                );
-                break;
-            }
-        }
-    }
-    for failure in runner.remove_started_containers().await {
-        println!("✘ cleanup: {failure}");
-        failed += 1;
-    }
-    println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
 
 #[cfg(test)]

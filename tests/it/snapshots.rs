@@ -21,7 +21,7 @@ use layerlab::progress::Progress;
 use layerlab::quiz::session::SessionState;
 use layerlab::tui::app::{App, Screen};
 use layerlab::tui::event::Event;
-use layerlab::tui::ui::theme::Theme;
+use layerlab::tui::theme::Theme;
 use layerlab::tui::worker::{DaemonState, JobKind, ProgressLine, StepOutcome, WorkerEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -1,31 +1,39 @@
 //! The application state and the only place it changes (`App::update`).
 //! Drawing is a pure function of this state (see `ui/`); slow work is asked
 //! of the Docker worker through `Effect`s and comes back as events.
+//!
+//! What each screen does with an action lives beside this file, one file a
+//! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
+//! reports in `worker`.
 
-use std::process::ExitCode;
-use std::sync::Arc;
+mod explorer;
+mod home;
+mod lab;
+mod lesson;
+mod quiz;
+mod worker;
+
+use lab::lab_request;
+pub use lesson::edit_target;
 
 use crossterm::event::{
     Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind,
 };
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::cmd::args::GlobalArgs;
 use crate::docker::lab::LabRequest;
 use crate::i18n::{Lang, Text};
-use crate::lesson::{Lesson, Step, StepKind};
+use crate::lesson::Lesson;
 use crate::progress::Progress;
-use crate::quiz::session::{QuizItem, QuizSession};
-use crate::t;
 use crate::tui::event::Event;
 use crate::tui::keys::{self, Action, Context};
-use crate::tui::ui::explorer::ExplorerScreen;
-use crate::tui::ui::lab::LabScreen;
-use crate::tui::ui::lesson::LessonScreen;
-use crate::tui::ui::lessons::LessonsScreen;
-use crate::tui::ui::quiz::QuizScreen;
-use crate::tui::ui::theme::Theme;
-use crate::tui::worker::{DaemonState, JobKind, StepOutcome, WorkerEvent, WorkerRequest};
+use crate::tui::screens::explorer::ExplorerScreen;
+use crate::tui::screens::lab::LabScreen;
+use crate::tui::screens::lesson::LessonScreen;
+use crate::tui::screens::lessons::LessonsScreen;
+use crate::tui::screens::quiz::QuizScreen;
+use crate::tui::theme::Theme;
+use crate::tui::worker::{DaemonState, JobKind, WorkerRequest};
 
 /// Something `update` wants done outside pure state: the main loop does it.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,7 +274,7 @@ impl App {
             ) {
                 self.help_open = false;
             }
-            let max = crate::tui::ui::help::max_scroll(self.frame.get(), self.context());
+            let max = crate::tui::layout::max_help_scroll(self.frame.get(), self.context());
             self.help_scroll = match action {
                 Action::Up => self.help_scroll.saturating_sub(1),
                 Action::Down => self.help_scroll.saturating_add(1),
@@ -341,18 +349,19 @@ impl App {
         if self.help_open {
             return Vec::new();
         }
-        let [body, _] = crate::tui::ui::split_status(self.frame.get());
+        let [body, _] = crate::tui::layout::split_status(self.frame.get());
         match &self.screen {
             Screen::Lessons => {
                 let (count, selected) = (self.lessons.len(), self.home.selected);
-                match crate::tui::ui::lessons::lesson_at(body, count, selected, column, row) {
+                match crate::tui::screens::lessons::lesson_at(body, count, selected, column, row) {
                     Some(index) if index == selected => return self.on_action(Action::Select),
                     Some(index) => self.home.selected = index,
                     None => {}
                 }
             }
             Screen::Quiz(quiz) => {
-                let option = crate::tui::ui::quiz::option_at(self, quiz, body, column, row);
+                let option =
+                    crate::tui::ui::quiz::option_at(self.lang, self.theme, quiz, body, column, row);
                 if let (Some(option), Screen::Quiz(quiz)) = (option, &mut self.screen) {
                     quiz.click(option);
                     self.save_quiz();
@@ -363,248 +372,9 @@ impl App {
         Vec::new()
     }
 
-    fn on_home(&mut self, action: Action) -> Vec<Effect> {
-        if action != Action::ResetAll && self.reset_all_armed {
-            self.reset_all_armed = false;
-            self.notice = None;
-        }
-        match action {
-            Action::Back | Action::Cancel => vec![Effect::Quit],
-            Action::Select => {
-                let index = self.home.selected.min(self.lessons.len().saturating_sub(1));
-                let Some(lesson) = self.lessons.get(index) else {
-                    return Vec::new();
-                };
-                if lesson.id == crate::quiz::bank::QUIZ_LESSON_ID {
-                    return self.open_quiz();
-                }
-                let resume = self
-                    .progress
-                    .resume_step(lesson)
-                    .and_then(|id| lesson.steps.iter().position(|s| s.id == id))
-                    .unwrap_or(0);
-                self.screen = Screen::Lesson(LessonScreen::new(index, resume));
-                Vec::new()
-            }
-            // Everything the learner did, answers included: only on a second R.
-            Action::ResetAll if self.reset_all_armed => {
-                self.reset_all_armed = false;
-                let reset = self.progress.reset_all();
-                self.report(reset);
-                self.notice = Some(
-                    t!("Весь прогресс сброшен", "All progress was reset")
-                        .get(self.lang)
-                        .to_string(),
-                );
-                Vec::new()
-            }
-            Action::ResetAll => {
-                self.reset_all_armed = true;
-                self.notice = Some(
-                    t!(
-                        "Нажмите R ещё раз, чтобы стереть весь прогресс и ответы",
-                        "Press R again to erase all progress and answers"
-                    )
-                    .get(self.lang)
-                    .to_string(),
-                );
-                Vec::new()
-            }
-            Action::ResetLesson => {
-                if let Some(id) = self.lessons.get(self.home.selected).map(|l| l.id.clone()) {
-                    let reset = self.progress.reset_lesson(&id);
-                    self.report(reset);
-                }
-                Vec::new()
-            }
-            Action::Quiz => self.open_quiz(),
-            Action::Lab => self.open_lab(self.image.clone()),
-            Action::Layers => self.open_explorer(self.image.clone(), None),
-            other => {
-                self.home.handle(other, self.lessons.len());
-                Vec::new()
-            }
-        }
-    }
-
-    fn on_lesson(&mut self, action: Action) -> Vec<Effect> {
-        let Screen::Lesson(view) = &mut self.screen else {
-            return Vec::new();
-        };
-        let lesson = &self.lessons[view.lesson];
-        let Some(step) = lesson.steps.get(view.step) else {
-            return Vec::new();
-        };
-        let editable = edit_target(step);
-        match action {
-            Action::Cancel if self.running.is_some() => {
-                vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
-            }
-            Action::Back | Action::Cancel => {
-                self.screen = Screen::Lessons;
-                Vec::new()
-            }
-            // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if matches!(&view.run, crate::tui::ui::lesson::RunState::Finished(outcome) if outcome.ok) =>
-            {
-                view.next(lesson.steps.len());
-                Vec::new()
-            }
-            Action::Edit | Action::Run
-                if editable.is_some()
-                    && (action == Action::Edit || step.kind != StepKind::File) =>
-            {
-                view.start_run();
-                vec![Effect::Edit(editable.unwrap_or_default())]
-            }
-            Action::Run if self.running.is_some() => Vec::new(),
-            Action::Run
-                if !self.vars.contains_key("base_archive")
-                    && crate::runner::needs_daemon(step)
-                    && uses_placeholder(step, "base_archive") =>
-            {
-                view.prompt = Some(crate::tui::ui::lesson::Prompt::archive());
-                Vec::new()
-            }
-            Action::Run
-                if !self.vars.contains_key("registry")
-                    && crate::runner::needs_daemon(step)
-                    && uses_placeholder(step, "registry") =>
-            {
-                view.prompt = Some(crate::tui::ui::lesson::Prompt::registry());
-                Vec::new()
-            }
-            Action::Run => {
-                // Steps that open a screen count as done once opened.
-                let opens = match &step.action {
-                    Some(crate::lesson::Action::Lab { image }) => Some((true, image.clone(), None)),
-                    Some(crate::lesson::Action::Layers { image, compare }) => {
-                        Some((false, image.clone(), compare.clone()))
-                    }
-                    _ => None,
-                };
-                if let Some((lab, image, compare)) = opens {
-                    let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
-                    let saved = self.progress.complete_step(&lesson_id, &step_id);
-                    self.report(saved);
-                    let image = self.fill_known(&image);
-                    let compare = compare.map(|c| self.fill_known(&c));
-                    return if lab {
-                        self.open_lab(image)
-                    } else {
-                        self.open_explorer(image, compare)
-                    };
-                }
-                if crate::runner::needs_daemon(step) {
-                    self.run_current_step()
-                } else {
-                    let (lesson_id, step_id, steps) =
-                        (lesson.id.clone(), step.id.clone(), lesson.steps.len());
-                    view.next(steps);
-                    let saved = self.progress.complete_step(&lesson_id, &step_id);
-                    self.report(saved);
-                    Vec::new()
-                }
-            }
-            other => {
-                view.handle(other, lesson.steps.len());
-                Vec::new()
-            }
-        }
-    }
-
-    fn on_worker(&mut self, event: WorkerEvent) -> Vec<Effect> {
-        match event {
-            WorkerEvent::Daemon(state) => {
-                if matches!(state, DaemonState::Lost { .. }) && self.running.take().is_some() {
-                    if let Screen::Lesson(view) = &mut self.screen {
-                        view.fail_run(
-                            t!(
-                                "Docker недоступен: шаг не завершён, его можно повторить",
-                                "Docker went away: the step did not finish; you can redo it"
-                            )
-                            .get(self.lang),
-                        );
-                    }
-                }
-                self.daemon = state;
-            }
-            WorkerEvent::Progress { line, .. } => {
-                if let Screen::Lesson(view) = &mut self.screen {
-                    view.push_progress(line);
-                }
-            }
-            WorkerEvent::StepFinished {
-                lesson,
-                step,
-                outcome,
-            } => {
-                self.running = None;
-                if let (Some(registry), Screen::Lesson(view)) =
-                    (&outcome.auth_refused, &mut self.screen)
-                {
-                    view.prompt = Some(crate::tui::ui::lesson::Prompt::credentials(
-                        registry.clone(),
-                    ));
-                }
-                if outcome.ok {
-                    let saved = self.progress.complete_step(&lesson, &step);
-                    self.report(saved);
-                    for (name, value) in &outcome.vars {
-                        let saved = self.progress.save_var(&lesson, name, value);
-                        self.report(saved);
-                    }
-                }
-                if let Screen::Lesson(view) = &mut self.screen {
-                    view.finish_run(outcome);
-                }
-            }
-            WorkerEvent::Analysis { image, result } => {
-                if let Screen::Explorer(explorer) = &mut self.screen {
-                    explorer.loaded(&image, result);
-                }
-            }
-            WorkerEvent::Lab(event) => {
-                if let Screen::Lab(lab) = &mut self.screen {
-                    lab.apply(event);
-                }
-            }
-        }
-        Vec::new()
-    }
-
-    fn open_quiz(&mut self) -> Vec<Effect> {
-        let Some(lesson) = self
-            .lessons
-            .iter()
-            .find(|l| l.id == crate::quiz::bank::QUIZ_LESSON_ID)
-        else {
-            self.notice = Some(
-                t!("В наборе уроков нет теста", "The lesson pack has no quiz")
-                    .get(self.lang)
-                    .to_string(),
-            );
-            return Vec::new();
-        };
-        let items = QuizItem::from_lesson(lesson);
-        let session = match self.progress.quiz_session() {
-            Some(saved) => QuizSession::resume(items, saved),
-            None => QuizSession::new(items, quiz_seed()),
-        };
-        self.screen = Screen::Quiz(QuizScreen::new(session));
-        Vec::new()
-    }
-
-    fn save_quiz(&mut self) {
-        if let Screen::Quiz(quiz) = &self.screen {
-            let saved = self.progress.save_quiz_session(quiz.session.state());
-            self.report(saved);
-        }
-    }
-
     /// Show `screen`; a lesson or a lab it was opened from is kept to come
     /// back to (lesson → lab → explorer of a commit, and back again).
-    fn go_to(&mut self, screen: Screen) {
+    pub(super) fn go_to(&mut self, screen: Screen) {
         let previous = std::mem::replace(&mut self.screen, screen);
         if matches!(previous, Screen::Lesson(_) | Screen::Lab(_)) {
             self.return_to.push(previous);
@@ -612,34 +382,8 @@ impl App {
     }
 
     /// Leave the explorer or the lab: back to what opened it, else home.
-    fn go_back(&mut self) {
+    pub(super) fn go_back(&mut self) {
         self.screen = self.return_to.pop().unwrap_or(Screen::Lessons);
-    }
-
-    fn open_lab(&mut self, image: String) -> Vec<Effect> {
-        self.go_to(Screen::Lab(Box::new(LabScreen::new(image.clone()))));
-        vec![Effect::Worker(WorkerRequest::LabOpen { image })]
-    }
-
-    pub fn open_explorer(&mut self, image: String, compare: Option<String>) -> Vec<Effect> {
-        let mut effects = vec![Effect::Worker(WorkerRequest::Analyze {
-            image: image.clone(),
-        })];
-        if let Some(other) = &compare {
-            effects.push(Effect::Worker(WorkerRequest::Analyze {
-                image: other.clone(),
-            }));
-        }
-        self.go_to(Screen::Explorer(ExplorerScreen::new(image, compare)));
-        effects
-    }
-
-    fn leave_lab(&mut self) -> Vec<Effect> {
-        if self.single_screen && self.return_to.is_empty() {
-            return vec![Effect::Quit];
-        }
-        self.go_back();
-        vec![Effect::Worker(WorkerRequest::LabClose)]
     }
 
     /// `text` with its placeholders filled as far as they are known: saved
@@ -658,318 +402,18 @@ impl App {
         .unwrap_or_else(|_| text.to_string())
     }
 
-    fn report<E: std::fmt::Display>(&mut self, result: Result<(), E>) {
+    pub(super) fn report<E: std::fmt::Display>(&mut self, result: Result<(), E>) {
         if let Err(e) = result {
             tracing::warn!("{e}");
             self.notice = Some(e.to_string());
         }
     }
-
-    /// Back from `$EDITOR`: an edit step is done when the editor succeeded;
-    /// a free-text answer is read back into the learner's progress.
-    pub fn editor_finished(&mut self, path: &std::path::Path, result: Result<(), String>) {
-        let Screen::Lesson(view) = &mut self.screen else {
-            return;
-        };
-        let lesson = &self.lessons[view.lesson];
-        let Some(step) = lesson.steps.get(view.step) else {
-            return;
-        };
-        let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
-        if let Err(message) = result {
-            view.fail_run(&message);
-            return;
-        }
-        if let Some(key) = &step.answer_key {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            if text.trim().is_empty() {
-                view.fail_run(
-                    t!(
-                        "Ответ пуст — напишите его своими словами",
-                        "The answer is empty: write it in your own words"
-                    )
-                    .get(self.lang),
-                );
-                return;
-            }
-            let saved = self.progress.save_answer(&lesson_id, key, text.trim());
-            if let Err(e) = saved {
-                view.fail_run(&e.to_string());
-                return;
-            }
-        }
-        let message = t!("Сохранено", "Saved").get(self.lang).to_string();
-        view.finish_run(StepOutcome {
-            ok: true,
-            message,
-            output: Vec::new(),
-            vars: Default::default(),
-            auth_refused: None,
-        });
-        let saved = self.progress.complete_step(&lesson_id, &step_id);
-        self.report(saved);
-    }
-}
-
-impl App {
-    /// Enter in the lesson screen's prompt: a registry is checked and kept
-    /// (it is no secret: saved with the lesson's values); credentials go to
-    /// the worker's memory only. Either way the step then runs.
-    fn submit_prompt(&mut self) -> Vec<Effect> {
-        let lang = self.lang;
-        let Screen::Lesson(view) = &mut self.screen else {
-            return Vec::new();
-        };
-        let Some(mut prompt) = view.prompt.take() else {
-            return Vec::new();
-        };
-        let lesson_id = self.lessons[view.lesson].id.clone();
-        let first = match &prompt {
-            crate::tui::ui::lesson::Prompt::Registry { input, .. } => {
-                let value = input.value().trim().trim_end_matches('/').to_string();
-                let settings = crate::runner::settings::Settings {
-                    registry: Some(value.clone()),
-                    ..Default::default()
-                };
-                let problem = if value.is_empty() {
-                    Some(
-                        t!("введите адрес реестра", "type the registry's address")
-                            .get(lang)
-                            .to_string(),
-                    )
-                } else {
-                    settings.validate(lang).err()
-                };
-                if let Some(problem) = problem {
-                    prompt.set_error(problem);
-                    view.prompt = Some(prompt);
-                    return Vec::new();
-                }
-                self.vars.insert("registry".into(), value.clone());
-                let saved = self.progress.save_var(&lesson_id, "registry", &value);
-                self.report(saved);
-                WorkerRequest::SetVar {
-                    name: "registry".into(),
-                    value,
-                }
-            }
-            crate::tui::ui::lesson::Prompt::Archive { input, .. } => {
-                let value = input.value().trim().to_string();
-                if !std::path::Path::new(&value).is_file() {
-                    prompt.set_error(format!(
-                        "{value}: {}",
-                        t!("нет такого файла", "no such file").get(lang)
-                    ));
-                    view.prompt = Some(prompt);
-                    return Vec::new();
-                }
-                self.vars.insert("base_archive".into(), value.clone());
-                WorkerRequest::SetVar {
-                    name: "base_archive".into(),
-                    value,
-                }
-            }
-            crate::tui::ui::lesson::Prompt::Credentials {
-                registry,
-                username,
-                password,
-                ..
-            } => {
-                if username.value().trim().is_empty() || password.value().is_empty() {
-                    prompt.set_error(
-                        t!(
-                            "нужны и имя, и пароль",
-                            "both the name and the password are needed"
-                        )
-                        .get(lang)
-                        .to_string(),
-                    );
-                    view.prompt = Some(prompt);
-                    return Vec::new();
-                }
-                WorkerRequest::SetCredentials {
-                    registry: registry.clone(),
-                    credentials: crate::docker::credentials::Credentials::password(
-                        username.value().trim(),
-                        password.value(),
-                    ),
-                }
-            }
-        };
-        let mut effects = vec![Effect::Worker(first)];
-        effects.extend(self.run_current_step());
-        effects
-    }
-
-    /// Run the lesson screen's current step on the worker, marking it started.
-    fn run_current_step(&mut self) -> Vec<Effect> {
-        let Screen::Lesson(view) = &mut self.screen else {
-            return Vec::new();
-        };
-        let lesson = &self.lessons[view.lesson];
-        let Some(step) = lesson.steps.get(view.step) else {
-            return Vec::new();
-        };
-        let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
-        view.start_run();
-        self.running = Some(JobKind::Step);
-        let saved = self.progress.start_step(&lesson_id, &step_id);
-        self.report(saved);
-        vec![Effect::Worker(WorkerRequest::RunStep {
-            lesson: lesson_id,
-            step: step_id,
-        })]
-    }
-}
-
-/// Whether a step's action or check uses `{name}`.
-fn uses_placeholder(step: &Step, name: &str) -> bool {
-    let text = serde_json::to_string(&(&step.action, &step.check)).unwrap_or_default();
-    crate::lesson::placeholders::names(&text).contains(&name)
-}
-
-fn lab_request(request: LabRequest) -> Effect {
-    Effect::Worker(WorkerRequest::Lab(request))
-}
-
-/// A fresh quiz gets its own shuffle; a resumed one keeps its saved seed.
-fn quiz_seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64)
-}
-
-/// The file `e` opens for a step: the workspace file of an edit or file step,
-/// or the learner's answer file for an answer step.
-pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
-    use crate::lesson::Action as StepAction;
-    match (step.kind, &step.action, &step.file, &step.answer_key) {
-        (StepKind::Action, Some(StepAction::Edit { path }), _, _) => {
-            Some(crate::paths::workspace_dir().join(path))
-        }
-        (StepKind::File, _, Some(file), _) => Some(crate::paths::workspace_dir().join(&file.path)),
-        (StepKind::Answer, _, _, Some(key)) => Some(
-            crate::paths::data_dir()
-                .join("answers")
-                .join(format!("{key}.md")),
-        ),
-        _ => None,
-    }
-}
-
-/// Everything the TUI needs before the first frame; nothing here waits on
-/// Docker (the worker connects in the background).
-fn prepare(global: &GlobalArgs) -> anyhow::Result<(App, crate::tui::worker::WorkerSetup)> {
-    let lang = global.lang();
-    let pack = Arc::new(crate::lesson::loader::Pack::load(
-        global.lessons.as_deref(),
-    )?);
-    let opened = crate::progress::Progress::open_default()?;
-    let notice = opened.notice();
-    let settings = crate::runner::settings_for(global, None).map_err(anyhow::Error::msg)?;
-    let vars = crate::runner::default_vars(&pack, &settings);
-    let image = vars.get("image").cloned().unwrap_or_default();
-    let registry = vars.get("registry").cloned();
-    let mut app = App::new(
-        lang,
-        pack.manifest.title.clone(),
-        pack.lessons.clone(),
-        opened.progress,
-        image,
-    );
-    app.notice = notice;
-    let mut vars = vars;
-    // Values saved by earlier sessions (ports, image ids, the pushed ref, the
-    // registry typed in the UI); the command line and config.json still win
-    // for the registry.
-    vars.extend(app.progress.all_vars());
-    if let Some(registry) = registry {
-        vars.insert("registry".into(), registry);
-    }
-    app.vars = vars.clone();
-    let setup = crate::tui::worker::WorkerSetup {
-        pack,
-        lang,
-        vars,
-        workspace: crate::paths::workspace_dir(),
-    };
-    Ok((app, setup))
-}
-
-async fn run_app(
-    mut app: App,
-    setup: crate::tui::worker::WorkerSetup,
-    first: Vec<Effect>,
-) -> anyhow::Result<ExitCode> {
-    crate::tui::terminal::require_terminal()?;
-    let (events_tx, events) = crate::tui::event::channel();
-    let (worker, worker_task) = crate::tui::worker::spawn(setup, events_tx.clone());
-    for effect in first {
-        if let Effect::Worker(request) = effect {
-            let _ = worker.send(request);
-        }
-    }
-    let mut terminal = crate::tui::terminal::enter()?;
-    let result = crate::tui::terminal::run(
-        &mut terminal,
-        &mut app,
-        crate::tui::terminal::Channels {
-            events_tx,
-            events,
-            worker: worker.clone(),
-        },
-    )
-    .await;
-    crate::tui::terminal::leave();
-    // The lab's containers are removed before the process ends, also on
-    // Ctrl-C and SIGTERM (both arrive here as a normal quit).
-    let _ = worker.send(WorkerRequest::Shutdown);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), worker_task).await;
-    result?;
-    Ok(ExitCode::SUCCESS)
-}
-
-pub async fn run_tui(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    crate::tui::terminal::require_terminal()?;
-    let (app, setup) = prepare(global)?;
-    run_app(app, setup, Vec::new()).await
-}
-
-/// `layerlab layers IMAGE` (or `--archive FILE`) in a terminal: the explorer alone.
-pub async fn run_explorer(
-    global: &GlobalArgs,
-    args: &crate::cmd::args::LayersArgs,
-) -> anyhow::Result<ExitCode> {
-    crate::tui::terminal::require_terminal()?;
-    let (mut app, setup) = prepare(global)?;
-    app.single_screen = true;
-    let first = match (&args.archive, &args.image) {
-        (Some(path), _) => {
-            let name = path.display().to_string();
-            app.screen = Screen::Explorer(ExplorerScreen::new(name, None));
-            vec![Effect::Worker(WorkerRequest::AnalyzeArchive {
-                path: path.clone(),
-            })]
-        }
-        (None, image) => {
-            app.open_explorer(image.clone().unwrap_or_else(|| app.image.clone()), None)
-        }
-    };
-    run_app(app, setup, first).await
-}
-
-pub async fn run_lab(global: &GlobalArgs, image: Option<String>) -> anyhow::Result<ExitCode> {
-    crate::tui::terminal::require_terminal()?;
-    let (mut app, setup) = prepare(global)?;
-    let image = image.unwrap_or_else(|| app.image.clone());
-    app.single_screen = true;
-    let first = app.open_lab(image);
-    run_app(app, setup, first).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::worker::{StepOutcome, WorkerEvent};
     use crossterm::event::KeyEventState;
 
     fn key(code: KeyCode) -> Event {
@@ -1115,7 +559,7 @@ mod tests {
         assert!(!reopened.is_done("run", "intro"), "and the file says so");
     }
 
-    fn prompt(app: &App) -> Option<&crate::tui::ui::lesson::Prompt> {
+    fn prompt(app: &App) -> Option<&crate::tui::screens::lesson::Prompt> {
         match &app.screen {
             Screen::Lesson(view) => view.prompt.as_ref(),
             _ => None,
@@ -1148,7 +592,7 @@ mod tests {
         assert_eq!(app.update(key(KeyCode::Enter)), Vec::new());
         assert!(matches!(
             prompt(&app),
-            Some(crate::tui::ui::lesson::Prompt::Archive { .. })
+            Some(crate::tui::screens::lesson::Prompt::Archive { .. })
         ));
         assert!(drawn(&app).contains("docker save file"));
 
@@ -1191,7 +635,7 @@ mod tests {
         assert_eq!(app.update(key(KeyCode::Enter)), Vec::new());
         assert!(matches!(
             prompt(&app),
-            Some(crate::tui::ui::lesson::Prompt::Registry { .. })
+            Some(crate::tui::screens::lesson::Prompt::Registry { .. })
         ));
         assert!(drawn(&app).contains("Registry (e.g. docker.io/USER"));
 
@@ -1244,7 +688,7 @@ mod tests {
         assert!(app.running.is_none());
         assert!(matches!(
             prompt(&app),
-            Some(crate::tui::ui::lesson::Prompt::Credentials { .. })
+            Some(crate::tui::screens::lesson::Prompt::Credentials { .. })
         ));
         type_text(&mut app, "anna");
         app.update(key(KeyCode::Tab));
