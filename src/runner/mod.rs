@@ -2,10 +2,11 @@
 //! TUI (through the Docker worker) and the headless `layerlab run`, so what a
 //! teacher checks with `run` is what a student gets in the UI.
 
+pub mod confine;
 pub mod settings;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -176,7 +177,7 @@ impl Runner {
         let lang = self.lang;
         let endpoint = self.docker.endpoint().url.clone();
         let err = |e: DockerError| explain(&e, &endpoint, lang);
-        if step.confirm && !self.confirmed {
+        if confine::needs_consent(step) && !self.confirmed {
             return Err(t!(
                 "этот шаг требует вашего подтверждения (в TUI — Enter ещё раз, в `run` — --yes)",
                 "this step needs your confirmation (Enter again in the UI, --yes for `run`)"
@@ -208,8 +209,14 @@ impl Runner {
                 to,
                 overwrite,
             } => {
-                let target = self.workspace.join(to);
-                let (copied, kept) = copy_assets(&self.pack, from, &target, *overwrite)?;
+                let (target, copied, kept) = confine::copy_assets(
+                    &self.pack,
+                    from,
+                    &self.workspace,
+                    &self.fill(to)?,
+                    *overwrite,
+                    lang,
+                )?;
                 let mut done = Done::new(format!(
                     "{} {copied}, {} {kept} → {}",
                     t!("скопировано файлов:", "files copied:").get(lang),
@@ -221,7 +228,7 @@ impl Runner {
                 Ok(done)
             }
             Action::Edit { path } => {
-                let file = self.workspace.join(self.fill(path)?);
+                let file = confine::workspace_path(&self.workspace, &self.fill(path)?, lang)?;
                 if file.is_file() {
                     Ok(Done::new(format!(
                         "{} {}",
@@ -243,6 +250,12 @@ impl Runner {
                 build_args,
                 no_cache,
             } => {
+                let context_dir = confine::build_context(
+                    &self.workspace,
+                    &self.fill(context)?,
+                    dockerfile,
+                    lang,
+                )?;
                 let tag = self.fill(tag)?;
                 let mut args = BTreeMap::new();
                 for (k, v) in build_args {
@@ -251,7 +264,7 @@ impl Runner {
                 args.entry("BASE_IMAGE".into())
                     .or_insert(self.fill("{base_image}")?);
                 let spec = crate::docker::model::BuildSpec {
-                    context_dir: self.workspace.join(self.fill(context)?),
+                    context_dir,
                     dockerfile: Some(dockerfile.clone()),
                     tag: tag.clone(),
                     build_args: args,
@@ -287,18 +300,13 @@ impl Runner {
             } => {
                 let image = self.fill(image)?;
                 let container = container_name(name);
+                let volumes: Vec<String> = volumes
+                    .iter()
+                    .map(|v| self.fill(v))
+                    .collect::<Result<_, _>>()?;
+                // Before anything reaches the daemon: bind mounts only from the workspace.
+                let binds = confine::binds(&self.workspace, &volumes, lang)?;
                 self.remove_stale(name).await?;
-                let mut binds = Vec::new();
-                for volume in volumes {
-                    let volume = self.fill(volume)?;
-                    let Some((host, inside)) = volume.split_once(':') else {
-                        return Err(format!("volume `{volume}`: expected FOLDER:/path"));
-                    };
-                    let host = self.workspace.join(host);
-                    std::fs::create_dir_all(&host)
-                        .map_err(|e| format!("{}: {e}", host.display()))?;
-                    binds.push((host, inside.to_string()));
-                }
                 let spec = RunSpec {
                     image: image.clone(),
                     name: Some(container.clone()),
@@ -569,7 +577,7 @@ impl Runner {
                 )))
             }
             Action::Load { path } => {
-                let path = PathBuf::from(self.fill(path)?);
+                let path = confine::load_path(&self.workspace, path, &self.fill(path)?, lang)?;
                 let loaded = self
                     .docker
                     .load_image(&path, progress, cancel)
@@ -583,9 +591,8 @@ impl Runner {
                 .with_output(loaded))
             }
             Action::ShowFile { path } => {
-                let file = self.workspace.join(self.fill(path)?);
-                let text = std::fs::read_to_string(&file)
-                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                let file = confine::workspace_path(&self.workspace, &self.fill(path)?, lang)?;
+                let text = confine::read_file(&self.workspace, &self.fill(path)?, lang)?;
                 let lines: Vec<String> = lines_of(&text).collect();
                 let skip = lines.len().saturating_sub(OUTPUT_LINES);
                 Ok(Done::new(file.display().to_string()).with_output(lines[skip..].to_vec()))
@@ -961,7 +968,7 @@ impl Runner {
                 )
             }
             Check::FileContains { path, text } => {
-                let file = self.workspace.join(self.fill(path)?);
+                let file = confine::workspace_path(&self.workspace, &self.fill(path)?, lang)?;
                 let text = self.fill(text)?;
                 let body = std::fs::read_to_string(&file).unwrap_or_default();
                 verdict(
@@ -1278,35 +1285,6 @@ fn describe_image(info: &crate::docker::model::ImageInfo, lang: Lang) -> Vec<Str
         }
     }
     out
-}
-
-/// Copy an assets folder into the workspace. A file the learner already
-/// changed is kept unless `overwrite`: their page must survive a re-run.
-/// Returns (files written, files kept).
-pub fn copy_assets(
-    pack: &Pack,
-    from: &str,
-    target: &Path,
-    overwrite: bool,
-) -> Result<(usize, usize), String> {
-    let files = pack.asset_files(from);
-    if files.is_empty() {
-        return Err(format!("no assets folder `{from}` in the pack"));
-    }
-    let (mut copied, mut kept) = (0, 0);
-    for file in files {
-        let path = target.join(file.path);
-        if !overwrite && path.exists() {
-            kept += 1;
-            continue;
-        }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        std::fs::write(&path, file.contents).map_err(|e| format!("{}: {e}", path.display()))?;
-        copied += 1;
-    }
-    Ok((copied, kept))
 }
 
 /// The placeholder values a run starts with: the pack's defaults, overridden

@@ -86,6 +86,8 @@ async fn worker_loop(
     let mut docker: Option<Docker> = None;
     let mut last_state: Option<DaemonState> = None;
     let mut job: Option<(StepJob, CancellationToken)> = None;
+    // The step the learner last said `y` to (see `WorkerRequest::Consent`).
+    let mut consent: Option<(String, String)> = None;
     let mut lab: Option<crate::docker::lab::LabHandle> = None;
     // A lab asked for while the daemon is away opens once it is back.
     let mut lab_wanted: Option<String> = None;
@@ -222,6 +224,7 @@ async fn worker_loop(
                     WorkerRequest::SetVar { name, value } => {
                         state.vars.insert(name, value);
                     }
+                    WorkerRequest::Consent { lesson, step } => consent = Some((lesson, step)),
                     WorkerRequest::SetCredentials { registry, credentials: typed } => {
                         credentials.insert(registry, typed);
                     }
@@ -239,7 +242,8 @@ async fn worker_loop(
                             pack: setup.pack.clone(),
                             lang: setup.lang,
                             state: state.clone(),
-                            confirmed: true,
+                            // Host access only for the step the learner said `y` to, once.
+                            confirmed: consent.take() == Some((lesson.clone(), step.clone())),
                             workspace: setup.workspace.clone(),
                             credentials: credentials.clone(),
                             auth_refused: None,

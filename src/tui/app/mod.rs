@@ -6,6 +6,7 @@
 //! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
 //! reports in `worker`.
 
+mod consent;
 mod explorer;
 mod home;
 mod lab;
@@ -29,7 +30,7 @@ use crate::tui::event::Event;
 use crate::tui::keys::{self, Action, Context};
 use crate::tui::screens::explorer::ExplorerScreen;
 use crate::tui::screens::lab::LabScreen;
-use crate::tui::screens::lesson::LessonScreen;
+use crate::tui::screens::lesson::{LessonScreen, Prompt};
 use crate::tui::screens::lessons::LessonsScreen;
 use crate::tui::screens::quiz::QuizScreen;
 use crate::tui::theme::Theme;
@@ -84,6 +85,9 @@ pub struct App {
     /// The last frame's area, recorded by the draw: mouse clicks are mapped
     /// through the same pure layout functions the draw uses.
     pub frame: std::cell::Cell<ratatui::layout::Rect>,
+    /// The `question` step (lesson id, step id) the quiz screen was opened
+    /// for from a lesson other than the quiz: answering it completes the step.
+    pub lesson_question: Option<(String, String)>,
 }
 
 impl App {
@@ -116,6 +120,7 @@ impl App {
             return_to: Vec::new(),
             reset_all_armed: false,
             frame: Default::default(),
+            lesson_question: None,
         }
     }
 
@@ -238,6 +243,9 @@ impl App {
                     return Vec::new();
                 }
                 Screen::Lesson(view) if view.prompt.is_some() => {
+                    if let Some(Prompt::Consent { .. }) = view.prompt {
+                        return self.answer_consent(key.code);
+                    }
                     if let Some(prompt) = view.prompt.as_mut() {
                         match key.code {
                             KeyCode::Enter => return self.submit_prompt(),
@@ -308,6 +316,7 @@ impl App {
         match &mut self.screen {
             Screen::Lessons => self.on_home(action),
             Screen::Lesson(_) => self.on_lesson(action),
+            Screen::Quiz(_) if self.lesson_question.is_some() => self.on_lesson_question(action),
             Screen::Quiz(quiz) => {
                 match action {
                     Action::Back | Action::Cancel => {
