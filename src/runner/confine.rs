@@ -136,17 +136,25 @@ pub fn copy_assets(
     Ok((target, copied, kept))
 }
 
-/// Whether a step gives a container power over the host, so it runs only
-/// after the learner's explicit yes (`y` in the UI, `--yes` for `run`).
+/// Whether a step gives a container power over the host (the format can
+/// ask for that only with `privileged`; it has no field for capabilities,
+/// devices or host namespaces): the TUI asks an explicit y/N showing the
+/// full command, and the worker lets it run only after that `y`.
+pub fn host_access(step: &crate::lesson::Step) -> bool {
+    matches!(
+        step.action,
+        Some(crate::lesson::Action::Run {
+            privileged: true,
+            ..
+        })
+    )
+}
+
+/// Whether a step runs only with the learner's say-so: host access, or
+/// any step the pack marks `confirm` (slow or far-reaching work, like a
+/// push). Headless `layerlab run` needs `--yes` for these.
 pub fn needs_consent(step: &crate::lesson::Step) -> bool {
-    step.confirm
-        || matches!(
-            step.action,
-            Some(crate::lesson::Action::Run {
-                privileged: true,
-                ..
-            })
-        )
+    step.confirm || host_access(step)
 }
 
 /// What the learner agrees to before a step with host access runs: the

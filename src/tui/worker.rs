@@ -237,13 +237,19 @@ async fn worker_loop(
                             send(WorkerEvent::StepFinished { lesson, step, outcome: failed(NOT_CONNECTED.get(setup.lang).into()) });
                             continue;
                         };
+                        let host_access = setup
+                            .pack
+                            .step(&format!("{lesson}/{step}"))
+                            .is_none_or(|(_, s)| crate::runner::confine::host_access(s));
                         let runner = Runner {
                             docker: client,
                             pack: setup.pack.clone(),
                             lang: setup.lang,
                             state: state.clone(),
-                            // Host access only for the step the learner said `y` to, once.
-                            confirmed: consent.take() == Some((lesson.clone(), step.clone())),
+                            // Host access only for the step the learner said `y` to, once;
+                            // another `confirm` step was confirmed by its Enter.
+                            confirmed: consent.take() == Some((lesson.clone(), step.clone()))
+                                || !host_access,
                             workspace: setup.workspace.clone(),
                             credentials: credentials.clone(),
                             auth_refused: None,

@@ -1,6 +1,7 @@
-//! The learner's explicit yes before a step with host access runs
-//! (a privileged container, or any step the pack marks `confirm`): the
-//! full command is shown, `y` runs it, anything else does not.
+//! The learner's explicit yes before a step with host access runs (a
+//! privileged container): the full command, derived from the action, is
+//! shown; `y` runs it, anything else does not. (A step the pack merely
+//! marks `confirm` is confirmed by its Enter, as before.)
 
 use crossterm::event::KeyCode;
 

@@ -55,7 +55,7 @@ impl App {
                 Vec::new()
             }
             Action::Run
-                if crate::runner::confine::needs_consent(step)
+                if crate::runner::confine::host_access(step)
                     && crate::runner::needs_daemon(step) =>
             {
                 self.ask_consent()

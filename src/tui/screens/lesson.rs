@@ -36,8 +36,8 @@ pub enum Prompt {
         on_password: bool,
         error: Option<String>,
     },
-    /// A step with host access (privileged, or marked `confirm`): the full
-    /// command it runs, and an explicit `y` before it does; anything else is no.
+    /// A step with host access (a privileged container): the full command
+    /// it runs, and an explicit `y` before it does; anything else is no.
     Consent {
         command: String,
         /// Never shown: the prompt takes no text, but `focused` needs a field.
