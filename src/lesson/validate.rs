@@ -1000,9 +1000,36 @@ impl StepChecks<'_, '_, '_> {
         }
     }
 
+    /// A saved name may not replace a value layerlab fills in itself: a
+    /// `save_as: workspace` would move every `{workspace}/…` path.
+    fn saved_name(&mut self, path: &YamlPath, name: &str) {
+        if placeholders::BUILTIN.contains(&name) || name.starts_with("port.") {
+            self.error_at(
+                path,
+                format!(
+                    "save_as `{name}` would replace a value layerlab fills in itself; pick another name"
+                ),
+            );
+        }
+    }
+
     fn action(&mut self, action: &Action) {
         let base = self.path().key("action");
         let at = |variant: &str, field: &str| base.key(variant).key(field);
+        match action {
+            Action::Exec {
+                save_as: Some(name),
+                ..
+            } => self.saved_name(&at("exec", "save_as"), name),
+            Action::Http {
+                save_as: Some(name),
+                ..
+            } => self.saved_name(&at("http", "save_as"), name),
+            Action::SaveImageId { save_as, .. } => {
+                self.saved_name(&at("save_image_id", "save_as"), save_as)
+            }
+            _ => {}
+        }
         match action {
             Action::CopyAssets { from, to, .. } => {
                 let from_path = at("copy_assets", "from");
