@@ -8,48 +8,52 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::lesson::loader::Pack;
 use crate::lesson::trust;
 use crate::tr;
 
-/// A workspace path (filled) as the real path to use, or the refusal.
-pub fn workspace_path(workspace: &Path, filled: &str, lang: Lang) -> Result<PathBuf, String> {
-    trust::resolve_in_workspace(workspace, filled).map_err(|refused| refused.message(lang))
+/// A workspace path (filled) as the real path to use, or the refusal in
+/// both languages.
+pub fn workspace_path(workspace: &Path, filled: &str) -> Result<PathBuf, Text> {
+    trust::resolve_in_workspace(workspace, filled)
+        .map_err(|refused| Text::from_fn(|lang| refused.message(lang)))
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> Text {
+    Text::plain(format!("{}: {e}", path.display()))
 }
 
 /// A workspace file a step reads (`show_file`, `file_contains`): confined,
 /// and a link in its place is never followed out.
-pub fn read_file(workspace: &Path, filled: &str, lang: Lang) -> Result<String, String> {
-    let file = workspace_path(workspace, filled, lang)?;
-    std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))
+pub fn read_file(workspace: &Path, filled: &str) -> Result<String, Text> {
+    let file = workspace_path(workspace, filled)?;
+    std::fs::read_to_string(&file).map_err(|e| io_error(&file, &e))
 }
 
 /// The bind mounts of a `run` action (filled `HOST:/inside` strings): every
 /// host folder is checked first; only when all are inside the workspace are
 /// the missing ones created, and then checked again (a link could have
 /// appeared in between). The real paths are what the daemon gets.
-pub fn binds(
-    workspace: &Path,
-    volumes: &[String],
-    lang: Lang,
-) -> Result<Vec<(PathBuf, String)>, String> {
+pub fn binds(workspace: &Path, volumes: &[String]) -> Result<Vec<(PathBuf, String)>, Text> {
     let mut checked = Vec::new();
     for volume in volumes {
         let Some((host, inside)) = volume.split_once(':') else {
-            return Err(tr!(
-                lang,
-                "том `{volume}`: нужно ПАПКА:/путь",
-                "volume `{volume}`: expected FOLDER:/path"
-            ));
+            return Err(Text::from_fn(|lang| {
+                tr!(
+                    lang,
+                    "том `{volume}`: ожидалось ПАПКА:/путь",
+                    "volume `{volume}`: expected FOLDER:/path"
+                )
+            }));
         };
-        checked.push((workspace_path(workspace, host, lang)?, host, inside));
+        checked.push((workspace_path(workspace, host)?, host, inside));
     }
     let mut binds = Vec::new();
     for (real, host, inside) in checked {
-        std::fs::create_dir_all(&real).map_err(|e| format!("{}: {e}", real.display()))?;
+        std::fs::create_dir_all(&real).map_err(|e| io_error(&real, &e))?;
         // Checked again now that it exists: a link could have appeared.
-        let real = workspace_path(workspace, host, lang)?;
+        let real = workspace_path(workspace, host)?;
         binds.push((real, inside.to_string()));
     }
     Ok(binds)
@@ -58,20 +62,15 @@ pub fn binds(
 /// A build's context folder (filled), confined like any workspace path;
 /// its Dockerfile must be a plain path inside it (the context is sent
 /// without following links, see `docker/build_context.rs`).
-pub fn build_context(
-    workspace: &Path,
-    context: &str,
-    dockerfile: &str,
-    lang: Lang,
-) -> Result<PathBuf, String> {
-    let dir = workspace_path(workspace, context, lang)?;
+pub fn build_context(workspace: &Path, context: &str, dockerfile: &str) -> Result<PathBuf, Text> {
+    let dir = workspace_path(workspace, context)?;
     trust::lexical(dockerfile).map_err(|why| {
-        trust::Refused {
+        let refused = trust::Refused {
             path: dockerfile.to_string(),
             root: dir.clone(),
             why,
-        }
-        .message(lang)
+        };
+        Text::from_fn(|lang| refused.message(lang))
     })?;
     Ok(dir)
 }
@@ -79,16 +78,11 @@ pub fn build_context(
 /// The file a `load` step reads: the one the learner named in the UI
 /// (`{base_archive}` written alone) may be anywhere; any other path the
 /// pack names is a workspace path.
-pub fn load_path(
-    workspace: &Path,
-    written: &str,
-    filled: &str,
-    lang: Lang,
-) -> Result<PathBuf, String> {
+pub fn load_path(workspace: &Path, written: &str, filled: &str) -> Result<PathBuf, Text> {
     if written.trim() == "{base_archive}" {
         Ok(PathBuf::from(filled))
     } else {
-        workspace_path(workspace, filled, lang)
+        workspace_path(workspace, filled)
     }
 }
 
@@ -103,22 +97,23 @@ pub fn copy_assets(
     workspace: &Path,
     to: &str,
     overwrite: bool,
-    lang: Lang,
-) -> Result<(PathBuf, usize, usize), String> {
-    let target = workspace_path(workspace, to, lang)?;
+) -> Result<(PathBuf, usize, usize), Text> {
+    let target = workspace_path(workspace, to)?;
     let files = pack.asset_files(from);
     if files.is_empty() {
-        return Err(tr!(
-            lang,
-            "в наборе нет папки ресурсов `{from}`",
-            "no assets folder `{from}` in the pack"
-        ));
+        return Err(Text::from_fn(|lang| {
+            tr!(
+                lang,
+                "в наборе нет папки ресурсов `{from}`",
+                "no assets folder `{from}` in the pack"
+            )
+        }));
     }
     // Check every destination before writing the first one.
     let mut planned = Vec::new();
     for file in &files {
         let relative = Path::new(to).join(file.path);
-        let path = workspace_path(workspace, &relative.display().to_string(), lang)?;
+        let path = workspace_path(workspace, &relative.display().to_string())?;
         planned.push((path, file.contents));
     }
     let (mut copied, mut kept) = (0, 0);
@@ -128,9 +123,9 @@ pub fn copy_assets(
             continue;
         }
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
         }
-        std::fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, contents).map_err(|e| io_error(&path, &e))?;
         copied += 1;
     }
     Ok((target, copied, kept))
@@ -182,9 +177,9 @@ pub fn consent_command(
             for volume in volumes {
                 let volume = fill(volume);
                 let (host, inside) = volume.split_once(':').unwrap_or((&volume, ""));
-                match workspace_path(workspace, host, lang) {
+                match workspace_path(workspace, host) {
                     Ok(real) => binds.push((real, inside.to_string())),
-                    Err(refused) => return refused,
+                    Err(refused) => return refused.get(lang).to_string(),
                 }
             }
             crate::lesson::shown::run_command(
@@ -216,12 +211,13 @@ mod tests {
             "made:/a".to_string(),
             format!("{}/../escape:/b", ws.display()),
         ];
-        let error = binds(&ws, &volumes, Lang::En).unwrap_err();
+        let error = binds(&ws, &volumes).unwrap_err();
+        let error = error.get(Lang::En);
         assert!(error.contains("must stay inside"), "{error}");
         assert!(!ws.join("made").exists(), "nothing was created");
         assert!(!top.path().join("escape").exists());
 
-        let ok = binds(&ws, &["logs:/var/log/nginx".to_string()], Lang::En).unwrap();
+        let ok = binds(&ws, &["logs:/var/log/nginx".to_string()]).unwrap();
         assert_eq!(ok[0].0, std::fs::canonicalize(ws.join("logs")).unwrap());
     }
 
@@ -232,8 +228,12 @@ mod tests {
         std::fs::create_dir_all(ws.join("logs")).unwrap();
         std::fs::write(top.path().join("secret"), "token").unwrap();
         std::os::unix::fs::symlink(top.path().join("secret"), ws.join("logs/access.log")).unwrap();
-        let error = read_file(&ws, "logs/access.log", Lang::Ru).unwrap_err();
-        assert!(error.contains("символическая ссылка"), "{error}");
-        assert!(!error.contains("token"));
+        let error = read_file(&ws, "logs/access.log").unwrap_err();
+        assert!(
+            error.get(Lang::Ru).contains("символическая ссылка"),
+            "{error:?}"
+        );
+        assert!(error.get(Lang::En).contains("symbolic link"), "{error:?}");
+        assert!(!error.get(Lang::En).contains("token"));
     }
 }

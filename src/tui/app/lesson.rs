@@ -25,7 +25,7 @@ impl App {
                 Vec::new()
             }
             // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok) =>
+            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok()) =>
             {
                 view.next(lesson.steps.len());
                 Vec::new()
@@ -115,35 +115,25 @@ impl App {
         };
         let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
         if let Err(message) = result {
-            view.fail_run(&message);
+            view.fail_run(message);
             return;
         }
         if let Some(key) = &step.answer_key {
             let text = std::fs::read_to_string(path).unwrap_or_default();
             if text.trim().is_empty() {
-                view.fail_run(
-                    t!(
-                        "Ответ пуст — напишите его своими словами",
-                        "The answer is empty: write it in your own words"
-                    )
-                    .get(self.lang),
-                );
+                view.fail_run(t!(
+                    "Ответ пуст — напишите его своими словами",
+                    "The answer is empty: write it in your own words"
+                ));
                 return;
             }
             let saved = self.progress.save_answer(&lesson_id, key, text.trim());
             if let Err(e) = saved {
-                view.fail_run(&e.to_string());
+                view.fail_run(e.to_string());
                 return;
             }
         }
-        let message = t!("Сохранено", "Saved").get(self.lang).to_string();
-        view.finish_run(StepOutcome {
-            ok: true,
-            message,
-            output: Vec::new(),
-            vars: Default::default(),
-            auth_refused: None,
-        });
+        view.finish_run(StepOutcome::passed(t!("Сохранено", "Saved")));
         let saved = self.progress.complete_step(&lesson_id, &step_id);
         self.report(saved);
     }

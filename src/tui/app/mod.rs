@@ -686,13 +686,12 @@ mod tests {
         app.update(Event::Worker(WorkerEvent::StepFinished {
             lesson: "push".into(),
             step: "tag".into(),
-            outcome: StepOutcome {
-                ok: false,
-                message: "the registry refused the credentials".into(),
-                output: Vec::new(),
-                vars: Default::default(),
-                auth_refused: Some("127.0.0.1:5000".into()),
-            },
+            outcome: StepOutcome::failed(
+                "the registry refused the credentials",
+                crate::runner::StepError::Refused {
+                    registry: "127.0.0.1:5000".into(),
+                },
+            ),
         }));
         assert!(app.running.is_none());
         assert!(matches!(

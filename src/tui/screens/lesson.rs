@@ -12,7 +12,7 @@ pub enum RunState {
     Idle,
     Running,
     Finished(StepOutcome),
-    Failed(String),
+    Failed(crate::i18n::Text),
 }
 
 /// What the lesson screen must ask before the step can run: where to push,
@@ -202,7 +202,7 @@ impl LessonScreen {
         self.run = RunState::Finished(outcome);
     }
 
-    pub fn fail_run(&mut self, message: &str) {
-        self.run = RunState::Failed(message.to_string());
+    pub fn fail_run(&mut self, message: impl Into<crate::i18n::Text>) {
+        self.run = RunState::Failed(message.into());
     }
 }
