@@ -573,3 +573,68 @@ fn a_question_step_outside_the_quiz_shows_its_question_and_is_answered() {
     // The quiz lesson's own saved session is untouched.
     assert!(app.progress.quiz_session().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_run_needs_yes_for_a_privileged_step_and_prints_it_in_full_first() {
+    let Some(docker) = common::docker_or_skip().await else {
+        return;
+    };
+    let busybox = common::busybox_image(&docker).await;
+    let top = tempfile::tempdir().unwrap();
+    let pack = top.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(
+        pack.join("pack.yaml"),
+        "format_version: 1\ntitle: {ru: П, en: P}\nlessons: [priv.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("priv.yaml"),
+        "format_version: 1\nid: priv\ntitle: {ru: П, en: P}\nsteps:\n  - id: look\n    kind: action\n    confirm: true\n    docker: docker run -d --name look --privileged -v \"{workspace}/out:/out\" {base_image} true\n    action:\n      run:\n        name: look\n        image: \"{base_image}\"\n        privileged: true\n        volumes: [\"out:/out\"]\n        cmd: [\"true\"]\n",
+    )
+    .unwrap();
+    let learner = Learner::new("priv");
+    let pack_arg = pack.display().to_string();
+    let base = [
+        "--lessons",
+        pack_arg.as_str(),
+        "run",
+        "priv",
+        "--base-image",
+        busybox.as_str(),
+    ];
+
+    let without = learner.run(&base).await;
+    let leftovers = learner.leftover_containers(&docker).await;
+    learner.remove_leftovers(&docker).await;
+    assert!(
+        without.stdout.contains("- look: skipped"),
+        "without --yes it is skipped: {without}"
+    );
+    assert!(!without.stdout.contains("--privileged"), "{without}");
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(!learner.workspace().join("out").exists(), "nothing made");
+
+    let mut with_yes = base.to_vec();
+    with_yes.push("--yes");
+    let with = learner.run(&with_yes).await;
+    learner.remove_leftovers(&docker).await;
+    // A daemon in a container may refuse privileges ("unable to apply caps"):
+    // the step is then tried and fails, which is fine here; what matters is
+    // that it was tried only with --yes, after its full command was shown.
+    let real_out = std::fs::canonicalize(learner.workspace().join("out")).unwrap();
+    let shown = format!(
+        "! priv/look: --yes: docker run -d --name {}-look --privileged -v {}:/out {busybox} true",
+        learner.prefix,
+        real_out.display()
+    );
+    let shown_at = with.stdout.find(&shown);
+    let ran_at = with
+        .stdout
+        .find("✔ priv/look")
+        .or_else(|| with.stdout.find("✘ priv/look"));
+    assert!(
+        shown_at.is_some() && ran_at.is_some() && shown_at < ran_at,
+        "the full command comes before the step runs:\n{shown}\n{with}"
+    );
+}

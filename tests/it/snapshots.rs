@@ -248,26 +248,40 @@ fn f2_switches_the_language_of_the_whole_screen() {
 fn f2_rerenders_results_that_arrived_before_the_switch() {
     use layerlab::i18n::Text;
     let mut h = building();
-    let summary = Text::new("образ собран: anna/site:1 (3 слоя)", "image built: anna/site:1 (3 layers)");
+    let summary = Text::new(
+        "образ собран: anna/site:1 (3 слоя)",
+        "image built: anna/site:1 (3 layers)",
+    );
     let mut done = StepOutcome::passed(summary);
-    done.output = vec![Text::new("слой  1: COPY rootfs/ /", "layer  1: COPY rootfs/ /")];
+    done.output = vec![Text::new(
+        "слой  1: COPY rootfs/ /",
+        "layer  1: COPY rootfs/ /",
+    )];
     finish(&mut h, "dockerfile", "build", done);
     let english = h.text(SMALL);
-    assert!(english.contains("image built: anna/site:1 (3 layers)"), "{english}");
+    assert!(
+        english.contains("image built: anna/site:1 (3 layers)"),
+        "{english}"
+    );
     assert!(english.contains("layer  1: COPY"), "{english}");
     h.key(KeyCode::F(2));
     let russian = h.text(SMALL);
-    assert!(russian.contains("образ собран: anna/site:1 (3 слоя)"), "{russian}");
+    assert!(
+        russian.contains("образ собран: anna/site:1 (3 слоя)"),
+        "{russian}"
+    );
     assert!(russian.contains("слой  1: COPY"), "{russian}");
     assert!(!russian.contains("image built"), "{russian}");
     snap(&h, "f2_after_a_result_ru");
 
     // A failure the worker put into words (the daemon went away) too.
     let mut h = building();
-    h.worker(WorkerEvent::Daemon(layerlab::tui::worker::DaemonState::Lost {
-        endpoint: "unix:///var/run/docker.sock".into(),
-        error: "connection refused".into(),
-    }));
+    h.worker(WorkerEvent::Daemon(
+        layerlab::tui::worker::DaemonState::Lost {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            error: "connection refused".into(),
+        },
+    ));
     h.key(KeyCode::F(2));
     let russian = h.text(SMALL);
     assert!(russian.contains("Docker недоступен"), "{russian}");
