@@ -48,7 +48,7 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
     };
     let opened = crate::progress::Progress::open_default()?;
     if let Some(notice) = opened.notice() {
-        println!("! {notice}");
+        println!("! {}", notice.get(lang));
     }
     let mut progress = opened.progress;
     let docker = Docker::connect_default()

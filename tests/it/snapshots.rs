@@ -743,7 +743,7 @@ fn a_lost_daemon_fails_the_running_step() {
 fn a_notice_shows_in_the_status_bar() {
     let mut h = Harness::new(Lang::En);
     h.connected();
-    h.app.notice = Some("could not save progress: disk full".to_string());
+    h.app.notice = Some("could not save progress: disk full".into());
     let screen = h.text(SMALL);
     let last = screen.lines().last().unwrap_or_default();
     assert!(last.contains("could not save progress"), "{last}");

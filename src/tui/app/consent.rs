@@ -64,8 +64,7 @@ impl App {
                         "Шаг не выполнен: вы не подтвердили доступ к хосту",
                         "The step did not run: you did not agree to host access"
                     )
-                    .get(self.lang)
-                    .to_string(),
+                    .into(),
                 );
                 Vec::new()
             }

@@ -7,16 +7,16 @@ use crate::tui::keys::Action;
 use crate::tui::worker::{JobKind, StepOutcome, WorkerRequest};
 
 impl App {
-    pub(super) fn on_lesson(&mut self, action: Action) -> Vec<Effect> {
+    pub(super) fn on_lesson(&mut self, action: Action) -> Option<Vec<Effect>> {
         let Screen::Lesson(view) = &mut self.screen else {
-            return Vec::new();
+            return Some(Vec::new());
         };
         let lesson = &self.lessons[view.lesson];
         let Some(step) = lesson.steps.get(view.step) else {
-            return Vec::new();
+            return Some(Vec::new());
         };
         let editable = edit_target(step);
-        match action {
+        Some(match action {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
             }
@@ -36,6 +36,16 @@ impl App {
             {
                 view.start_run();
                 vec![Effect::Edit(editable.unwrap_or_default())]
+            }
+            Action::Edit => {
+                self.notice = Some(
+                    t!(
+                        "На этом шаге нечего редактировать",
+                        "There is nothing to edit at this step"
+                    )
+                    .into(),
+                );
+                Vec::new()
             }
             Action::Run if self.running.is_some() => Vec::new(),
             Action::Run
@@ -79,11 +89,11 @@ impl App {
                     self.report(saved);
                     let image = self.fill_known(&image);
                     let compare = compare.map(|c| self.fill_known(&c));
-                    return if lab {
+                    return Some(if lab {
                         self.open_lab(image)
                     } else {
                         self.open_explorer(image, compare)
-                    };
+                    });
                 }
                 if crate::runner::needs_daemon(step) {
                     self.run_current_step()
@@ -96,11 +106,8 @@ impl App {
                     Vec::new()
                 }
             }
-            other => {
-                view.handle(other, lesson.steps.len());
-                Vec::new()
-            }
-        }
+            other => return view.handle(other, lesson.steps.len()).then(Vec::new),
+        })
     }
 
     /// Back from `$EDITOR`: an edit step is done when the editor succeeded;

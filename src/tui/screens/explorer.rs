@@ -117,7 +117,8 @@ impl ExplorerScreen {
         self.refresh_rows();
     }
 
-    pub fn handle(&mut self, action: Action) {
+    /// Move, fold, filter; false when `action` means nothing in this pane.
+    pub fn handle(&mut self, action: Action) -> bool {
         let layers = self.analysis.as_ref().map_or(0, |a| a.layers().len());
         match (self.pane, action) {
             (_, Action::NextPane | Action::PrevPane) => {
@@ -202,7 +203,8 @@ impl ExplorerScreen {
             }
             (_, Action::ToggleFullText) => self.full_text = !self.full_text,
             (_, Action::Filter) => self.filtering = true,
-            _ => {}
+            _ => return false,
         }
+        true
     }
 }

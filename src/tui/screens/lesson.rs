@@ -146,7 +146,8 @@ impl LessonScreen {
         }
     }
 
-    pub fn handle(&mut self, action: Action, steps: usize) {
+    /// Move between steps or scroll; false when `action` means nothing here.
+    pub fn handle(&mut self, action: Action, steps: usize) -> bool {
         match action {
             Action::NextStep => self.next(steps),
             Action::PrevStep => self.go(self.step.saturating_sub(1)),
@@ -156,8 +157,9 @@ impl LessonScreen {
             Action::PageDown => self.scroll = self.scroll.saturating_add(10),
             Action::Top => self.go(0),
             Action::Bottom => self.go(steps.saturating_sub(1)),
-            _ => {}
+            _ => return false,
         }
+        true
     }
 
     pub fn next(&mut self, steps: usize) {
