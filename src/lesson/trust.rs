@@ -134,15 +134,15 @@ pub fn lexical(path: &str) -> Result<(), Escape> {
 /// folder; any other placeholder is checked at run time, but a `..` or an
 /// absolute start is refused whatever the placeholders will hold.
 pub fn static_workspace_path(written: &str) -> Result<(), Escape> {
-    let rest = match written.strip_prefix("{workspace}") {
-        Some("") => return Ok(()),
-        Some(rest) if rest.starts_with('/') => rest.trim_start_matches('/'),
-        _ => written,
-    };
-    if rest.is_empty() {
-        return Ok(());
+    match written.strip_prefix("{workspace}") {
+        // The workspace itself.
+        Some("") => Ok(()),
+        Some(rest) if rest.starts_with('/') => match rest.trim_start_matches('/') {
+            "" => Ok(()),
+            rest => lexical(rest),
+        },
+        _ => lexical(written),
     }
-    lexical(rest)
 }
 
 /// The real path of `filled` (a pack's workspace path with its placeholders
@@ -290,6 +290,8 @@ mod tests {
         );
         assert_eq!(static_workspace_path("{root}/../x"), Err(Escape::ParentDir));
         assert_eq!(static_workspace_path("/{root}"), Err(Escape::Absolute));
+        assert_eq!(static_workspace_path(""), Err(Escape::Empty));
+        assert_eq!(static_workspace_path("{workspace}/"), Ok(()));
     }
 
     #[test]

@@ -638,3 +638,39 @@ async fn headless_run_needs_yes_for_a_privileged_step_and_prints_it_in_full_firs
         "the full command comes before the step runs:\n{shown}\n{with}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_itself_refuses_host_access_without_a_yes() {
+    // What the TUI's worker relies on when no `y` came for the step.
+    let Some(docker) = common::docker_or_skip().await else {
+        return;
+    };
+    let pack = std::sync::Arc::new(Pack::embedded().unwrap());
+    let (lesson, step) = pack.step("kernel/privileged-demo").unwrap();
+    let (lesson, step) = (lesson.clone(), step.clone());
+    let workspace = tempfile::tempdir().unwrap();
+    let mut runner = layerlab::runner::Runner {
+        docker: docker.clone(),
+        pack: pack.clone(),
+        state: Default::default(),
+        confirmed: false,
+        workspace: workspace.path().to_path_buf(),
+        credentials: Default::default(),
+    };
+    runner.state.vars = [("image", "layerlab-test/none:1")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let outcome = runner.run_step(&lesson, &step, &tx, &cancel).await;
+    assert!(!outcome.ok(), "{outcome:?}");
+    assert!(
+        outcome
+            .summary
+            .get(Lang::En)
+            .contains("needs your confirmation"),
+        "{outcome:?}"
+    );
+    assert!(runner.state.containers.is_empty());
+}
