@@ -1,7 +1,8 @@
 //! layerlab: learn Docker images and containers by doing the homework on your
 //! own Docker Engine. See README.md for the tour; the layout is
 //! `lesson/` (the pack), `docker/` (the only code that talks to the daemon),
-//! `layers/` (image archives), `quiz/`, `ui/` (drawing only) and `app.rs`
+//! `layers/` (image archives), `registry/` (images read from a registry
+//! over HTTP, no daemon), `quiz/`, `ui/` (drawing only) and `app.rs`
 //! (the one place state changes).
 
 pub mod app;
@@ -16,5 +17,6 @@ pub mod logging;
 pub mod paths;
 pub mod progress;
 pub mod quiz;
+pub mod registry;
 pub mod tui;
 pub mod ui;
