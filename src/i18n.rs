@@ -143,3 +143,58 @@ macro_rules! t {
         $crate::i18n::UiText::new($ru, $en)
     };
 }
+
+/// The Russian plural form for `n`: `one` (1, 21, 101), `few` (2–4, 22–24)
+/// or `many` (0, 5–20, 11–14, 25–30, ...): 1 слой, 3 слоя, 5 слоёв, 12 слоёв.
+pub fn plural_ru<'a>(n: u64, one: &'a str, few: &'a str, many: &'a str) -> &'a str {
+    let (last, last_two) = (n % 10, n % 100);
+    if (11..=14).contains(&last_two) {
+        many
+    } else if last == 1 {
+        one
+    } else if (2..=4).contains(&last) {
+        few
+    } else {
+        many
+    }
+}
+
+/// `n` with its noun in `lang`: `plural(lang, 3, ["слой", "слоя", "слоёв"], ["layer", "layers"])`.
+pub fn plural(lang: Lang, n: u64, ru: [&str; 3], en: [&str; 2]) -> String {
+    let word = match lang {
+        Lang::Ru => plural_ru(n, ru[0], ru[1], ru[2]),
+        Lang::En if n == 1 => en[0],
+        Lang::En => en[1],
+    };
+    format!("{n} {word}")
+}
+
+#[cfg(test)]
+mod plural_tests {
+    use super::*;
+
+    #[test]
+    fn russian_plurals_follow_the_last_digits() {
+        let forms = ["слой", "слоя", "слоёв"];
+        let expect = [
+            (0, "слоёв"),
+            (1, "слой"),
+            (2, "слоя"),
+            (4, "слоя"),
+            (5, "слоёв"),
+            (11, "слоёв"),
+            (12, "слоёв"),
+            (14, "слоёв"),
+            (21, "слой"),
+            (22, "слоя"),
+            (111, "слоёв"),
+            (101, "слой"),
+        ];
+        for (n, word) in expect {
+            assert_eq!(plural_ru(n, forms[0], forms[1], forms[2]), word, "{n}");
+        }
+        assert_eq!(plural(Lang::En, 1, forms, ["layer", "layers"]), "1 layer");
+        assert_eq!(plural(Lang::En, 3, forms, ["layer", "layers"]), "3 layers");
+        assert_eq!(plural(Lang::Ru, 3, forms, ["layer", "layers"]), "3 слоя");
+    }
+}

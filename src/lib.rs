@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cmd;
 pub mod docker;
 pub mod event;
 pub mod i18n;

@@ -1,0 +1,3 @@
+//! Front-ends of the command-line subcommands.
+
+pub mod grade;
