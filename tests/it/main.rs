@@ -13,6 +13,7 @@ mod walkthrough;
 // The tests, a module per area.
 mod docker_client;
 mod fuzz_inputs;
+mod grade;
 mod grader;
 mod harness_registry;
 mod lab;
