@@ -919,6 +919,14 @@ fn columns(rows: &[Row], report_column: bool) -> Vec<CriterionId> {
         .collect()
 }
 
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn cell(text: &str) -> String {
     sanitize(text).replace('|', "\\|")
 }
@@ -931,7 +939,7 @@ pub fn markdown(rows: &[Row], report_column: bool, lang: Lang) -> String {
         t!("Студент", "Student").get(lang).to_string(),
         t!("Ссылка", "Image").get(lang).to_string(),
     ];
-    header.extend(columns.iter().map(|c| c.label(lang).to_string()));
+    header.extend(columns.iter().map(|c| capitalized(c.label(lang))));
     header.push(t!("Итог", "Result").get(lang).to_string());
     out.push_str(&format!("| {} |\n", header.join(" | ")));
     out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
@@ -1312,7 +1320,11 @@ mod tests {
             "{table}"
         );
         assert!(table.contains("own page 1/2"), "{table}");
-        assert!(!table.contains("| report"), "no report column: {table}");
+        assert!(!table.contains("| Report"), "no report column: {table}");
+        assert!(
+            table.starts_with("| Student | Image | Image | Alpine base | Own page |"),
+            "{table}"
+        );
         let ru = summary(&rows[..1], &[CriterionId::Image], Lang::Ru);
         assert!(ru.starts_with("Проверено: 1 студент,"), "{ru}");
         let csv = csv_text(&rows, true).expect("csv");
