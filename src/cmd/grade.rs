@@ -937,7 +937,7 @@ pub fn markdown(rows: &[Row], report_column: bool, lang: Lang) -> String {
     let mut out = String::new();
     let mut header = vec![
         t!("Студент", "Student").get(lang).to_string(),
-        t!("Ссылка", "Image").get(lang).to_string(),
+        t!("Ссылка", "Reference").get(lang).to_string(),
     ];
     header.extend(columns.iter().map(|c| capitalized(c.label(lang))));
     header.push(t!("Итог", "Result").get(lang).to_string());
@@ -1322,7 +1322,7 @@ mod tests {
         assert!(table.contains("own page 1/2"), "{table}");
         assert!(!table.contains("| Report"), "no report column: {table}");
         assert!(
-            table.starts_with("| Student | Image | Image | Alpine base | Own page |"),
+            table.starts_with("| Student | Reference | Image | Alpine base | Own page |"),
             "{table}"
         );
         let ru = summary(&rows[..1], &[CriterionId::Image], Lang::Ru);
