@@ -161,7 +161,7 @@ pub struct GradeArgs {
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
     /// The platform a multi-platform image (manifest list) is graded for.
-    #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH[/VARIANT]")]
+    #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH[/VARIANT]", value_parser = platform)]
     pub platform: String,
     /// Accept layerlab's offline stand-in (a test double) as the Alpine base.
     #[arg(long)]
@@ -169,6 +169,11 @@ pub struct GradeArgs {
     /// Print the time and request counts to stderr (and each row's in --json).
     #[arg(long)]
     pub stats: bool,
+}
+
+/// A wrong `--platform` is a usage error (exit 2), said before any work.
+fn platform(text: &str) -> Result<String, String> {
+    crate::registry::Platform::parse(text).map(|_| text.to_string())
 }
 
 #[cfg(test)]

@@ -471,6 +471,15 @@ fn grade_exits_2_when_the_roster_cannot_be_read() {
         stderr.starts_with(&format!("{bad}:1: неизвестный столбец")),
         "{stderr}"
     );
+    // A platform that is not OS/ARCH[/VARIANT] is a usage error, before any work.
+    let (code, _, stderr) = layerlab_with(
+        data.path(),
+        "en",
+        &env,
+        &["grade", &bad, "--platform", "linux/am d64"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--platform"), "{stderr}");
     // A roster with only a header grades nobody, and says so.
     let empty = dir.path().join("empty.csv");
     std::fs::write(&empty, "student,image\n").expect("write");
