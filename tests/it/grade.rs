@@ -488,3 +488,38 @@ fn grade_exits_2_when_the_roster_cannot_be_read() {
     assert_eq!(code, 0);
     assert!(stdout.contains("Graded: 0 students"), "{stdout}");
 }
+
+#[test]
+fn grade_reports_an_unreachable_registry_in_the_students_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("data");
+    let dead = dead_docker_host(dir.path());
+    // A loopback port nobody listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        format!("student,image\nann,127.0.0.1:{port}/class/ann:hw\n"),
+    )
+    .expect("roster");
+    let roster = roster.display().to_string();
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = layerlab_with(
+        data.path(),
+        "en",
+        &[("DOCKER_HOST", dead.as_str())],
+        &["grade", &roster, "--json"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_criterion(&rows, "ann", "image", false, "unreachable");
+    assert_criterion(&rows, "ann", "image", false, "after 4 attempts");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "retries are bounded: {:?}",
+        started.elapsed()
+    );
+}
