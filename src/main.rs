@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             Some(Command::Report { out, image, pushed }) => {
                 layerlab::cmd::report::report(&global, out.as_deref(), image, pushed).await
             }
+            Some(Command::Grade(args)) => layerlab::cmd::grade::grade(&global, &args).await,
         }
     });
     match result {
