@@ -6,6 +6,7 @@ pub mod check;
 pub mod docker;
 pub mod layers;
 pub mod lessons;
+pub mod open;
 pub mod quiz;
 pub mod report;
 pub mod run;

@@ -4,6 +4,7 @@ use super::{App, Effect, Screen};
 use crate::lesson::{Step, StepKind};
 use crate::t;
 use crate::tui::keys::Action;
+use crate::tui::screens::lesson::{LessonScreen, Pane, RunState};
 use crate::tui::worker::{JobKind, StepOutcome, WorkerRequest};
 
 impl App {
@@ -16,18 +17,33 @@ impl App {
             return Vec::new();
         };
         let editable = edit_target(step);
+        let last = view.step + 1 == lesson.steps.len();
+        let done = self.progress.is_done(&lesson.id, &step.id);
+        let succeeded = matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok);
         match action {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
             }
+            // Esc in the output or the file gives the keyboard back to the text.
+            Action::Back | Action::Cancel if view.focus != Pane::Text => {
+                view.focus = Pane::Text;
+                Vec::new()
+            }
             Action::Back | Action::Cancel => {
+                self.home.selected = view.lesson;
                 self.screen = Screen::Lessons;
                 Vec::new()
             }
+            // The last step done: the "lesson done — next" line is shown,
+            // and Enter opens the next lesson.
+            Action::Run if last && (succeeded || (done && view.run == RunState::Idle)) => {
+                let next = view.lesson + 1;
+                self.open_lesson_at(next, None)
+            }
             // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok) =>
-            {
+            Action::Run if succeeded => {
                 view.next(lesson.steps.len());
+                self.remember_place();
                 Vec::new()
             }
             Action::Edit | Action::Run
@@ -83,14 +99,69 @@ impl App {
                     view.next(steps);
                     let saved = self.progress.complete_step(&lesson_id, &step_id);
                     self.report(saved);
+                    self.remember_place();
                     Vec::new()
                 }
             }
             other => {
-                view.handle(other, lesson.steps.len());
+                let has_file = step.kind == StepKind::File && step.file.is_some();
+                let before = view.step;
+                view.handle(other, lesson.steps.len(), has_file);
+                if view.step != before {
+                    self.remember_place();
+                }
                 Vec::new()
             }
         }
+    }
+
+    /// Open lesson `index` at `step` (else where its progress resumes), or
+    /// the quiz when that is the lesson; past the last lesson, the list.
+    pub(crate) fn open_lesson_at(&mut self, index: usize, step: Option<usize>) -> Vec<Effect> {
+        let Some(lesson) = self.lessons.get(index) else {
+            self.screen = Screen::Lessons;
+            return Vec::new();
+        };
+        self.home.selected = index;
+        if lesson.id == crate::quiz::bank::QUIZ_LESSON_ID {
+            return self.open_quiz();
+        }
+        let step = step.unwrap_or_else(|| {
+            self.progress
+                .resume_step(lesson)
+                .and_then(|id| lesson.steps.iter().position(|s| s.id == id))
+                .unwrap_or(0)
+        });
+        self.screen = Screen::Lesson(LessonScreen::new(index, step));
+        self.remember_place();
+        Vec::new()
+    }
+
+    /// Keep the lesson and step on screen, so the next start opens there.
+    pub(super) fn remember_place(&mut self) {
+        let Screen::Lesson(view) = &self.screen else {
+            return;
+        };
+        let Some(lesson) = self.lessons.get(view.lesson) else {
+            return;
+        };
+        let Some(step) = lesson.steps.get(view.step) else {
+            return;
+        };
+        let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
+        if self.progress.last_place() != Some((lesson_id.as_str(), Some(step_id.as_str()))) {
+            let saved = self.progress.set_current(&lesson_id, &step_id);
+            self.report(saved);
+        }
+    }
+
+    /// The lesson that follows the one on screen, if any: for the
+    /// "lesson done — next" line.
+    pub fn next_lesson_title(&self) -> Option<&crate::i18n::Text> {
+        let Screen::Lesson(view) = &self.screen else {
+            return None;
+        };
+        self.lessons.get(view.lesson + 1).map(|l| &l.title)
     }
 
     /// Back from `$EDITOR`: an edit step is done when the editor succeeded;

@@ -72,6 +72,9 @@ pub struct App {
     /// The pack's placeholder values at start (`{base_image}`, `{registry}`,
     /// …), so commands are shown as they will run.
     pub vars: std::collections::BTreeMap<String, String>,
+    /// The pack, for its files: a `file` step shows the pack's copy until
+    /// the lesson has put one in the workspace.
+    pub pack: Option<std::sync::Arc<crate::lesson::loader::Pack>>,
     /// One line for the learner that is not tied to a step (a save failed).
     pub notice: Option<String>,
     /// When the app itself was started with a screen other than the lessons
@@ -81,6 +84,10 @@ pub struct App {
     pub return_to: Vec<Screen>,
     /// The first R of "R R" (reset all progress) was pressed.
     pub reset_all_armed: bool,
+    /// The first `r` (reset this lesson) was pressed.
+    pub reset_lesson_armed: bool,
+    /// A Ctrl-C cancelled a running job; the next one quits.
+    pub interrupt_armed: bool,
     /// The last frame's area, recorded by the draw: mouse clicks are mapped
     /// through the same pure layout functions the draw uses.
     pub frame: std::cell::Cell<ratatui::layout::Rect>,
@@ -111,10 +118,13 @@ impl App {
             running: None,
             image,
             vars: Default::default(),
+            pack: None,
             notice: None,
             single_screen: false,
             return_to: Vec::new(),
             reset_all_armed: false,
+            reset_lesson_armed: false,
+            interrupt_armed: false,
             frame: Default::default(),
         }
     }
@@ -163,8 +173,14 @@ impl App {
     /// Screens that take typed text get printable keys first; everything
     /// else goes through the key table.
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if !self.help_open && !ctrl {
+        // Ctrl-C is the one control key a text field never takes; the others
+        // (Ctrl-U, Ctrl-W, …) edit the line.
+        let ctrl_c =
+            key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c'));
+        if !ctrl_c {
+            self.interrupt_armed = false;
+        }
+        if !self.help_open && !ctrl_c {
             match &mut self.screen {
                 Screen::Lab(lab) => match key.code {
                     KeyCode::Enter => {
@@ -217,7 +233,8 @@ impl App {
                         return self.open_explorer(image, Some(base));
                     }
                     KeyCode::Esc => return self.leave_lab(),
-                    KeyCode::F(1) => {}
+                    // Through the key table (help, paging, F4).
+                    KeyCode::F(1) | KeyCode::F(4) | KeyCode::PageUp | KeyCode::PageDown => {}
                     _ => {
                         lab.input.handle_event(&TermEvent::Key(key));
                         return Vec::new();
@@ -295,7 +312,7 @@ impl App {
                 self.help_scroll = 0;
                 return Vec::new();
             }
-            Action::Quit => return vec![Effect::Quit],
+            Action::Quit => return self.interrupt(),
             Action::ToggleLanguage => {
                 self.lang = match self.lang {
                     Lang::Ru => Lang::En,
@@ -321,10 +338,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Screen::Lab(_) => match action {
-                Action::Back | Action::Cancel => self.leave_lab(),
-                _ => Vec::new(),
-            },
+            Screen::Lab(_) => self.on_lab(action),
             Screen::Explorer(explorer) => match action {
                 Action::Back | Action::Cancel
                     if self.single_screen && self.return_to.is_empty() =>
@@ -370,6 +384,27 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Ctrl-C: a running job is cancelled first (the app stays open and
+    /// nothing is left half-built); with nothing running, or a second time,
+    /// the app quits.
+    fn interrupt(&mut self) -> Vec<Effect> {
+        match self.running {
+            Some(kind) if !self.interrupt_armed => {
+                self.interrupt_armed = true;
+                self.notice = Some(
+                    crate::t!(
+                        "Отменяю… Ctrl-C ещё раз — выйти из layerlab",
+                        "Cancelling… Ctrl-C again quits layerlab"
+                    )
+                    .get(self.lang)
+                    .to_string(),
+                );
+                vec![Effect::Worker(WorkerRequest::Cancel(kind))]
+            }
+            _ => vec![Effect::Quit],
+        }
     }
 
     /// Show `screen`; a lesson or a lab it was opened from is kept to come

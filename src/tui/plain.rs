@@ -1,0 +1,432 @@
+//! The plain mode (`layerlab --plain`, and whenever `TERM=dumb`): the same
+//! lessons for a screen reader or a dumb terminal. No alternate screen, no
+//! cursor moves, no colour: each screen is printed as numbered lines on
+//! standard output, every status is a word, and the learner answers on the
+//! line. It drives the same `App` as the TUI, with the same keys (Enter, n,
+//! p, q) turned into the same events, so the two never teach differently.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::text::Line;
+
+use crate::t;
+use crate::tui::app::{App, Effect, Screen};
+use crate::tui::boot::Options;
+use crate::tui::event::Event;
+use crate::tui::screens::lesson::{Prompt, RunState};
+use crate::tui::worker::{ProgressLine, WorkerEvent, WorkerRequest};
+
+/// `--plain`, or a terminal that says it can do nothing else.
+pub fn wanted(flag: bool) -> bool {
+    flag || std::env::var("TERM").is_ok_and(|t| t == "dumb")
+}
+
+/// Run the lessons in plain mode, optionally opened at `at` (lesson, step).
+pub async fn run(
+    options: &Options,
+    at: Option<(usize, Option<usize>)>,
+) -> anyhow::Result<ExitCode> {
+    let (mut app, setup) = crate::tui::boot::prepare(options)?;
+    // No colour needed: every status carries a word or a mark anyway.
+    app.theme = crate::tui::theme::Theme { color: false };
+    let (events_tx, mut events) = crate::tui::event::channel();
+    let (worker, worker_task) = crate::tui::worker::spawn(setup, events_tx);
+    if let Some((lesson, step)) = at {
+        app.open_lesson_at(lesson, step);
+    }
+    let mut lines = spawn_stdin();
+    let mut out = std::io::stdout();
+    let mut shown: Option<String> = None;
+    loop {
+        while let Ok(event) = events.try_recv() {
+            apply(&mut app, event, &mut out);
+        }
+        let page = render(&app);
+        // Print a screen again only when it changed: a screen reader reads
+        // every line it is given.
+        if shown.as_deref() != Some(page.as_str()) {
+            writeln!(out, "{page}")?;
+            shown = Some(page);
+        }
+        write!(out, "{}", prompt_text(&app))?;
+        out.flush()?;
+        let Some(line) = lines.recv().await else {
+            writeln!(out)?;
+            break;
+        };
+        // Typed on a terminal, the learner's Enter ended the line; piped, it did not.
+        if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            writeln!(out)?;
+        }
+        let effects = answer(&mut app, line.trim_end_matches(['\r', '\n']));
+        let mut quit = false;
+        for effect in effects {
+            match effect {
+                Effect::Worker(request) => {
+                    let _ = worker.send(request);
+                }
+                Effect::Edit(path) => {
+                    let result = crate::tui::terminal::run_editor(&path);
+                    app.editor_finished(&path, result);
+                }
+                Effect::Quit => quit = true,
+            }
+        }
+        if quit {
+            break;
+        }
+        // A step on the worker: its log, line by line, until it reports.
+        while app.running.is_some() {
+            let Some(event) = events.recv().await else {
+                break;
+            };
+            apply(&mut app, event, &mut out);
+        }
+        if matches!(app.screen, Screen::Lab(_) | Screen::Explorer(_)) {
+            writeln!(
+                out,
+                "{}",
+                t!(
+                    "Этот шаг открывает экран (лаборатория, обозреватель слоёв), которому нужен полноэкранный режим; в простом режиме: layerlab layers ОБРАЗ --json. Возвращаюсь к уроку.",
+                    "This step opens a screen (the lab, the layer explorer) that needs the full-screen UI; in plain mode use: layerlab layers IMAGE --json. Back to the lesson."
+                )
+                .get(app.lang)
+            )?;
+            let _ = worker.send(WorkerRequest::LabClose);
+            app.update(key(KeyCode::Esc));
+        }
+        if matches!(app.screen, Screen::Quiz(_)) {
+            writeln!(
+                out,
+                "{}",
+                t!(
+                    "Тест в простом режиме пока не работает: откройте его в полноэкранном режиме (layerlab, клавиша z).",
+                    "The quiz does not work in plain mode yet: open it in the full-screen UI (layerlab, key z)."
+                )
+                .get(app.lang)
+            )?;
+            app.update(key(KeyCode::Esc));
+        }
+    }
+    let _ = worker.send(WorkerRequest::Shutdown);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), worker_task).await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Standard input, a line at a time, read on a thread of its own.
+fn spawn_stdin() -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Terminal(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+/// A worker event into the app; a running step's log lines are printed as
+/// they come (a screen reader hears the build go on).
+fn apply(app: &mut App, event: Event, out: &mut std::io::Stdout) {
+    if let Event::Worker(WorkerEvent::Progress {
+        line: ProgressLine::Log(text),
+        ..
+    }) = &event
+    {
+        let _ = writeln!(out, "  {}", clean(text));
+    }
+    app.update(event);
+}
+
+/// What a typed line means on the current screen, as the keys the TUI
+/// would get; numbers pick from the numbered menu.
+fn answer(app: &mut App, line: &str) -> Vec<Effect> {
+    let typed = line.trim();
+    if let Screen::Lesson(view) = &app.screen
+        && view.prompt.is_some()
+    {
+        let mut effects = Vec::new();
+        if typed.is_empty() || typed == "q" {
+            return app.update(key(KeyCode::Esc));
+        }
+        for c in typed.chars() {
+            effects.extend(app.update(key(KeyCode::Char(c))));
+        }
+        // The credentials prompt has two fields: a line each.
+        let needs_second = matches!(
+            &app.screen,
+            Screen::Lesson(v) if matches!(&v.prompt, Some(Prompt::Credentials { on_password: false, .. }))
+        );
+        if needs_second {
+            effects.extend(app.update(key(KeyCode::Tab)));
+            return effects;
+        }
+        effects.extend(app.update(key(KeyCode::Enter)));
+        return effects;
+    }
+    match (&app.screen, typed) {
+        (_, "q") => app.update(key(KeyCode::Char('q'))),
+        (_, "?") => Vec::new(),
+        (_, "lang") => app.update(key(KeyCode::F(2))),
+        (Screen::Lessons, n) if n.parse::<usize>().is_ok() => {
+            let n: usize = n.parse().unwrap_or(0);
+            if n >= 1 && n <= app.lessons.len() {
+                app.home.selected = n - 1;
+                app.update(key(KeyCode::Enter))
+            } else {
+                Vec::new()
+            }
+        }
+        (Screen::Lesson(_), "") => app.update(key(KeyCode::Enter)),
+        (Screen::Lesson(_), "n") => app.update(key(KeyCode::Char('n'))),
+        (Screen::Lesson(_), "p") => app.update(key(KeyCode::Char('p'))),
+        (Screen::Lesson(_), "e") => app.update(key(KeyCode::Char('e'))),
+        (Screen::Lesson(view), n) if n.parse::<usize>().is_ok() => {
+            let (lesson, from) = (view.lesson, view.step);
+            let to = n.parse::<usize>().unwrap_or(0);
+            let steps = app.lessons.get(lesson).map_or(0, |l| l.steps.len());
+            if to >= 1 && to <= steps {
+                let code = if to - 1 > from {
+                    KeyCode::Char('n')
+                } else {
+                    KeyCode::Char('p')
+                };
+                for _ in 0..(to - 1).abs_diff(from) {
+                    app.update(key(code));
+                }
+            }
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The question at the end of the page.
+fn prompt_text(app: &App) -> String {
+    let lang = app.lang;
+    match &app.screen {
+        Screen::Lesson(view) if view.prompt.is_some() => "> ".to_string(),
+        Screen::Lessons => t!(
+            "Номер урока и Enter, q — выход, lang — English: ",
+            "Lesson number and Enter, q to quit, lang for русский: "
+        )
+        .get(lang)
+        .to_string(),
+        Screen::Lesson(_) => t!(
+            "Enter — выполнить или дальше, n — следующий шаг, p — предыдущий, номер — к шагу, e — редактор, q — к урокам: ",
+            "Enter to do it or go on, n next step, p previous, a number to go to that step, e editor, q back to the lessons: "
+        )
+        .get(lang)
+        .to_string(),
+        _ => "> ".to_string(),
+    }
+}
+
+/// The screen as plain lines.
+pub fn render(app: &App) -> String {
+    let lang = app.lang;
+    let mut out = Vec::new();
+    if let Some(notice) = &app.notice {
+        out.push(clean(notice));
+    }
+    match &app.screen {
+        Screen::Lessons => {
+            out.push(format!("layerlab — {}", app.pack_title.get(lang)));
+            for (i, lesson) in app.lessons.iter().enumerate() {
+                let (done, required) = app.progress.counts(lesson);
+                let optional = lesson.steps.len() - required;
+                let state = if required > 0 && done >= required {
+                    t!("пройден", "done")
+                } else if done > 0 {
+                    t!("начат", "started")
+                } else {
+                    t!("не начат", "not started")
+                };
+                out.push(format!(
+                    "{}. {} — {}; {}: {done}; {}",
+                    i + 1,
+                    lesson.title.get(lang),
+                    crate::tui::ui::counts::steps(lang, required, optional),
+                    t!("сделано", "done").get(lang),
+                    state.get(lang)
+                ));
+            }
+        }
+        Screen::Lesson(view) => render_lesson(app, view, &mut out),
+        _ => {}
+    }
+    out.join("\n")
+}
+
+fn render_lesson(
+    app: &App,
+    view: &crate::tui::screens::lesson::LessonScreen,
+    out: &mut Vec<String>,
+) {
+    let lang = app.lang;
+    let Some(lesson) = app.lessons.get(view.lesson) else {
+        return;
+    };
+    let Some(step) = lesson.steps.get(view.step) else {
+        return;
+    };
+    let done = app.progress.is_done(&lesson.id, &step.id);
+    out.push(String::new());
+    out.push(format!(
+        "{} {}: {}. {}{}/{}: {}{} — {}",
+        t!("Урок", "Lesson").get(lang),
+        view.lesson + 1,
+        lesson.title.get(lang),
+        t!("Шаг ", "Step ").get(lang),
+        view.step + 1,
+        lesson.steps.len(),
+        step.title.as_ref().map_or("", |t| t.get(lang)),
+        if step.optional {
+            t!(" (необязательный)", " (optional)").get(lang)
+        } else {
+            ""
+        },
+        if done {
+            t!("сделан", "done")
+        } else {
+            t!("не сделан", "not done")
+        }
+        .get(lang)
+    ));
+    if let Some(text) = &step.text {
+        for line in crate::tui::ui::markup::render(text.get(lang), app.theme) {
+            out.push(flatten(&line));
+        }
+    }
+    if let Some(file) = step.file.as_ref() {
+        let path = crate::paths::workspace_dir().join(&file.path);
+        let text = std::fs::read_to_string(&path).ok().or_else(|| {
+            app.pack
+                .as_ref()
+                .and_then(|p| p.read_asset(&file.path))
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        });
+        out.push(format!("{} {}:", t!("Файл", "File").get(lang), file.path));
+        for (i, line) in text.unwrap_or_default().lines().enumerate() {
+            out.push(format!("{:>3}  {}", i + 1, clean(line)));
+        }
+    }
+    if let Some(docker) = &step.docker {
+        out.push(format!(
+            "{}$ {}",
+            t!("Команда: ", "Command: ").get(lang),
+            app.fill_known(docker)
+        ));
+    }
+    match &view.run {
+        RunState::Idle | RunState::Running => {}
+        RunState::Finished(outcome) => {
+            out.push(format!(
+                "{}: {}",
+                if outcome.ok {
+                    t!("Готово", "OK")
+                } else {
+                    t!("Ошибка", "FAILED")
+                }
+                .get(lang),
+                clean(&outcome.message)
+            ));
+            out.extend(outcome.output.iter().map(|l| format!("  {}", clean(l))));
+        }
+        RunState::Failed(message) => {
+            out.push(format!(
+                "{}: {}",
+                t!("Ошибка", "FAILED").get(lang),
+                clean(message)
+            ));
+        }
+    }
+    if let Some(prompt) = &view.prompt {
+        out.push(
+            match prompt {
+                Prompt::Registry { .. } => t!(
+                    "Реестр (например, docker.io/USER или 127.0.0.1:5000/USER), пустая строка — отмена:",
+                    "Registry (e.g. docker.io/USER or 127.0.0.1:5000/USER), an empty line cancels:"
+                ),
+                Prompt::Archive { .. } => t!(
+                    "Путь к файлу docker save с базовым образом, пустая строка — отмена:",
+                    "The path of the docker save file with the base image, an empty line cancels:"
+                ),
+                Prompt::Credentials { on_password: false, .. } => t!(
+                    "Реестр отклонил учётные данные. Имя пользователя:",
+                    "The registry refused the credentials. Username:"
+                ),
+                Prompt::Credentials { .. } => t!(
+                    "Пароль (виден при вводе в простом режиме; хранится только в памяти):",
+                    "Password (visible as you type in plain mode; kept in memory only):"
+                ),
+            }
+            .get(lang)
+            .to_string(),
+        );
+        let error = match prompt {
+            Prompt::Registry { error, .. }
+            | Prompt::Archive { error, .. }
+            | Prompt::Credentials { error, .. } => error,
+        };
+        if let Some(error) = error {
+            out.push(format!(
+                "{}: {}",
+                t!("Ошибка", "Error").get(lang),
+                clean(error)
+            ));
+        }
+    }
+    let (done, required) = app.progress.counts(lesson);
+    let optional = lesson.steps.len() - required;
+    out.push(format!(
+        "{}: {}",
+        t!("Прогресс урока", "Lesson progress").get(lang),
+        crate::tui::ui::counts::done_of(lang, done, required, optional)
+    ));
+    if required > 0 && done >= required {
+        let next = app
+            .lessons
+            .get(view.lesson + 1)
+            .map(|l| l.title.get(lang).to_string());
+        out.push(match next {
+            Some(title) => crate::tr!(
+                lang,
+                "Урок пройден. Дальше: «{title}» — q, затем {n}",
+                "Lesson done. Next: “{title}” — q, then {n}",
+                n = view.lesson + 2
+            ),
+            None => t!(
+                "Урок пройден. Это был последний урок.",
+                "Lesson done. That was the last lesson."
+            )
+            .get(lang)
+            .to_string(),
+        });
+    }
+}
+
+fn flatten(line: &Line) -> String {
+    clean(
+        &line
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect::<String>(),
+    )
+}
+
+/// No control characters from the daemon or a file reach the terminal.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect()
+}
