@@ -415,18 +415,22 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         C::Lab,
-        &[K::Home, K::End],
-        "Home/End",
+        &[K::Home],
+        "Home",
         A::EditLine,
-        t!(
-            "в начало / в конец строки",
-            "to the start / end of the line"
-        ),
+        t!("в начало строки", "to the start of the line"),
+    ),
+    bind(
+        C::Lab,
+        &[K::End],
+        "End",
+        A::EditLine,
+        t!("в конец строки", "to the end of the line"),
     ),
     bind(
         C::Lab,
         &[],
-        "Ctrl-U Ctrl-W",
+        "^U ^W",
         A::EditLine,
         t!(
             "стереть строку / слово перед курсором",

@@ -307,7 +307,7 @@ fn render_lesson(
         }
     }
     if let Some(file) = step.file.as_ref() {
-        let path = crate::paths::workspace_dir().join(&file.path);
+        let path = app.workspace.join(&file.path);
         let text = std::fs::read_to_string(&path).ok().or_else(|| {
             app.pack
                 .as_ref()

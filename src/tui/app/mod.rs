@@ -75,6 +75,8 @@ pub struct App {
     /// The pack, for its files: a `file` step shows the pack's copy until
     /// the lesson has put one in the workspace.
     pub pack: Option<std::sync::Arc<crate::lesson::loader::Pack>>,
+    /// The learner's workspace folder (`file` steps read from it).
+    pub workspace: std::path::PathBuf,
     /// One line for the learner that is not tied to a step (a save failed).
     pub notice: Option<String>,
     /// When the app itself was started with a screen other than the lessons
@@ -119,6 +121,7 @@ impl App {
             image,
             vars: Default::default(),
             pack: None,
+            workspace: crate::paths::workspace_dir(),
             notice: None,
             single_screen: false,
             return_to: Vec::new(),

@@ -32,6 +32,10 @@ impl App {
                 outcome,
             } => {
                 self.running = None;
+                // The job a Ctrl-C cancelled is over: its "again quits" too.
+                if std::mem::take(&mut self.interrupt_armed) {
+                    self.notice = None;
+                }
                 if let (Some(registry), Screen::Lesson(view)) =
                     (&outcome.auth_refused, &mut self.screen)
                 {

@@ -151,7 +151,16 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                 Line::from(spans)
             })
             .collect();
-        if lines.is_empty() {
+        if lines.is_empty() && view.folded > 0 {
+            lines.push(Line::from(Span::styled(
+                t!(
+                    "только записи nginx (F4 — показать)",
+                    "only nginx's start-up entries (F4 shows them)"
+                )
+                .get(lang),
+                theme.dim(),
+            )));
+        } else if lines.is_empty() {
             lines.push(Line::from(Span::styled(
                 t!("слой пуст: изменений нет", "empty layer: no changes").get(lang),
                 theme.dim(),
@@ -190,10 +199,10 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
         let focused = i == lab.selected;
         // The state matters more than the words around it: it goes first.
         let title = format!(
-            " {} {} ({}) — {} ",
+            " {} {} · {} — {} ",
             if focused { "▶" } else { " " },
-            name,
             state.get(lang),
+            name,
             t!("слой для записи", "writable layer").get(lang),
         );
         let title =

@@ -150,7 +150,7 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
         .block(
             Block::bordered()
                 .title(Span::styled(
-                    format!("{}{title} ", if focused { "▶ " } else { " " }),
+                    format!(" {}{title} ", if focused { "▶ " } else { "" }),
                     theme.title(),
                 ))
                 .title_top(Line::from(counter).right_aligned())
@@ -346,7 +346,7 @@ fn highlighted_lines(ranges: &[crate::lesson::model::LineRange]) -> Vec<usize> {
 fn file_text(app: &App, path: &str) -> (String, Option<String>) {
     const CAP: u64 = 256 * 1024;
     let lang = app.lang;
-    let on_disk = crate::paths::workspace_dir().join(path);
+    let on_disk = app.workspace.join(path);
     if let Ok(file) = std::fs::File::open(&on_disk) {
         let mut bytes = Vec::new();
         if std::io::Read::read_to_end(&mut std::io::Read::take(file, CAP), &mut bytes).is_ok() {
@@ -480,35 +480,46 @@ fn draw_output(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer, ful
     let paragraph = Paragraph::new(body).wrap(Wrap { trim: false });
     let total = u16::try_from(paragraph.line_count(log_area.width)).unwrap_or(u16::MAX);
     let max = total.saturating_sub(log_area.height);
+    // A running job's log and a failure's output show their end, where
+    // the cause is; a success's output (a page, a table) reads from the top.
+    let failed = matches!(&view.run, RunState::Finished(o) if !o.ok)
+        || matches!(view.run, RunState::Failed(_));
     let scroll = match view.output_scroll {
         Some(at) if full => at.min(max),
-        _ if running => max,
+        _ if running || failed => max,
         _ => 0,
     };
     view.output_rows.set((total, log_area.height));
-    // What does not fit the small pane: said, with the key that shows it.
-    let hidden = total.saturating_sub(scroll + log_area.height);
-    let (log_area, more) = if !full && hidden > 0 && log_area.height > 1 {
-        let [log, more] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(log_area);
-        (log, Some(more))
-    } else {
-        (log_area, None)
-    };
-    paragraph.scroll((scroll, 0)).render(log_area, buf);
-    if let Some(more) = more {
-        let hidden = hidden + 1;
-        let lines = crate::i18n::count(lang, hidden, crate::i18n::nouns::LINE);
-        Paragraph::new(Line::from(Span::styled(
-            crate::tr!(
-                lang,
-                "… ещё {lines} — Tab: весь вывод, G: конец",
-                "… {lines} more — Tab: the whole output, G: its end"
-            ),
-            theme.dim(),
-        )))
-        .render(more, buf);
+    // What does not fit the small pane: said, with the key that shows it,
+    // below when the pane shows the top, above when it shows the end.
+    let below = total.saturating_sub(scroll + log_area.height);
+    if full || log_area.height < 2 || (below == 0 && scroll == 0) {
+        paragraph.scroll((scroll, 0)).render(log_area, buf);
+        return;
     }
+    let (text, log, note, scroll) = if below > 0 {
+        let [log, note] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(log_area);
+        let lines = crate::i18n::count(lang, below + 1, crate::i18n::nouns::LINE);
+        let text = crate::tr!(
+            lang,
+            "… ещё {lines} — Tab: весь вывод, G: конец",
+            "… {lines} more — Tab: the whole output, G: its end"
+        );
+        (text, log, note, scroll)
+    } else {
+        let [note, log] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(log_area);
+        let lines = crate::i18n::count(lang, scroll + 1, crate::i18n::nouns::LINE);
+        let text = crate::tr!(
+            lang,
+            "… выше ещё {lines} — Tab: весь вывод",
+            "… {lines} more above — Tab: the whole output"
+        );
+        (text, log, note, scroll + 1)
+    };
+    paragraph.scroll((scroll, 0)).render(log, buf);
+    Paragraph::new(Line::from(Span::styled(text, theme.dim()))).render(note, buf);
 }
 
 /// The prompt sits at the bottom of the step's text, over it.
