@@ -16,6 +16,7 @@ use crate::tui::app::{App, Effect, Screen};
 use crate::tui::boot::Options;
 use crate::tui::event::Event;
 use crate::tui::screens::lesson::{Prompt, RunState};
+use crate::tui::screens::quiz::QuizScreen;
 use crate::tui::worker::{ProgressLine, WorkerEvent, WorkerRequest};
 
 /// `--plain`, or a terminal that says it can do nothing else.
@@ -97,18 +98,6 @@ pub async fn run(
             let _ = worker.send(WorkerRequest::LabClose);
             app.update(key(KeyCode::Esc));
         }
-        if matches!(app.screen, Screen::Quiz(_)) {
-            writeln!(
-                out,
-                "{}",
-                t!(
-                    "Тест в простом режиме пока не работает: откройте его в полноэкранном режиме (layerlab, клавиша z).",
-                    "The quiz does not work in plain mode yet: open it in the full-screen UI (layerlab, key z)."
-                )
-                .get(app.lang)
-            )?;
-            app.update(key(KeyCode::Esc));
-        }
     }
     let _ = worker.send(WorkerRequest::Shutdown);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(15), worker_task).await;
@@ -172,6 +161,23 @@ fn answer(app: &mut App, line: &str) -> Vec<Effect> {
         effects.extend(app.update(key(KeyCode::Enter)));
         return effects;
     }
+    if matches!(app.screen, Screen::Quiz(_)) {
+        let was_answered = matches!(&app.screen, Screen::Quiz(q) if q.result.is_some());
+        let effects = answer_quiz(app, line);
+        // An answer that was not understood: say so, rather than ask again in silence.
+        app.notice = match &app.screen {
+            Screen::Quiz(q) if !was_answered && q.result.is_none() && line.trim() != "q" => Some(
+                t!(
+                    "Ответ не понят: нужны номера вариантов из списка (или текст для вопроса со свободным ответом)",
+                    "Answer not understood: type option numbers from the list (or text for a free-text question)"
+                )
+                .get(app.lang)
+                .to_string(),
+            ),
+            _ => None,
+        };
+        return effects;
+    }
     match (&app.screen, typed) {
         (_, "q") => app.update(key(KeyCode::Char('q'))),
         (_, "?") => Vec::new(),
@@ -220,6 +226,7 @@ fn prompt_text(app: &App) -> String {
         )
         .get(lang)
         .to_string(),
+        Screen::Quiz(quiz) => quiz_prompt(quiz).get(lang).to_string(),
         Screen::Lesson(_) => t!(
             "Enter — выполнить или дальше, n — следующий шаг, p — предыдущий, номер — к шагу, e — редактор, q — к урокам: ",
             "Enter to do it or go on, n next step, p previous, a number to go to that step, e editor, q back to the lessons: "
@@ -261,6 +268,7 @@ pub fn render(app: &App) -> String {
             }
         }
         Screen::Lesson(view) => render_lesson(app, view, &mut out),
+        Screen::Quiz(quiz) => render_quiz(app, quiz, &mut out),
         _ => {}
     }
     out.join("\n")
@@ -429,4 +437,165 @@ fn clean(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
         .collect()
+}
+
+/// What the quiz asks for on the line, by the kind of question.
+fn quiz_prompt(quiz: &QuizScreen) -> crate::i18n::UiText {
+    use crate::quiz::QuestionKind as K;
+    let kind = quiz.session.item(quiz.index).map(|i| &i.question.answer);
+    match kind {
+        _ if quiz.result.is_some() => t!(
+            "Enter — следующий вопрос, p — предыдущий, r — пересдать неверные (в конце), q — выход: ",
+            "Enter for the next question, p previous, r to retry the wrong ones (at the end), q to leave: "
+        ),
+        Some(K::Single { .. }) => t!("Номер ответа: ", "The number of your answer: "),
+        Some(K::Multiple { .. }) => t!(
+            "Номера верных ответов через пробел: ",
+            "The numbers of the right answers, separated by spaces: "
+        ),
+        Some(K::Order { .. }) => t!(
+            "Номера в правильном порядке через пробел, например 2 1 3: ",
+            "The numbers in the right order, separated by spaces, e.g. 2 1 3: "
+        ),
+        _ => t!("Ваш ответ: ", "Your answer: "),
+    }
+}
+
+/// A typed answer into the quiz screen's own state, then Enter, as the TUI
+/// does it (so the answer is scored and saved the same way).
+fn answer_quiz(app: &mut App, line: &str) -> Vec<Effect> {
+    use crate::quiz::QuestionKind as K;
+    let typed = line.trim();
+    let Screen::Quiz(quiz) = &mut app.screen else {
+        return Vec::new();
+    };
+    if quiz.result.is_some() || typed == "q" {
+        return match typed {
+            "q" => app.update(key(KeyCode::Char('q'))),
+            "p" => app.update(key(KeyCode::Char('p'))),
+            "r" => app.update(key(KeyCode::Char('r'))),
+            _ => app.update(key(KeyCode::Enter)),
+        };
+    }
+    let count = match quiz.session.item(quiz.index).map(|i| &i.question.answer) {
+        Some(K::Single { options, .. }) | Some(K::Multiple { options, .. }) => options.len(),
+        Some(K::Order { items }) => items.len(),
+        _ => 0,
+    };
+    let numbers: Option<Vec<usize>> = typed
+        .split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=count).contains(n))
+                .map(|n| n - 1)
+        })
+        .collect();
+    match quiz.session.item(quiz.index).map(|i| &i.question.answer) {
+        Some(K::FreeText { .. }) => {
+            for c in typed.chars() {
+                app.update(key(KeyCode::Char(c)));
+            }
+            app.update(key(KeyCode::Enter))
+        }
+        Some(K::Single { .. }) => match numbers.as_deref() {
+            Some([one]) => {
+                quiz.cursor = *one;
+                app.update(key(KeyCode::Enter))
+            }
+            _ => Vec::new(),
+        },
+        Some(K::Multiple { .. }) => match numbers {
+            Some(picks) if !picks.is_empty() => {
+                quiz.picks = picks.into_iter().collect();
+                app.update(key(KeyCode::Enter))
+            }
+            _ => Vec::new(),
+        },
+        Some(K::Order { .. }) => match numbers {
+            // A whole order: every item once.
+            Some(order)
+                if order.len() == count
+                    && order
+                        .iter()
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len()
+                        == count =>
+            {
+                quiz.arrangement = order;
+                app.update(key(KeyCode::Enter))
+            }
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    }
+}
+
+fn render_quiz(app: &App, quiz: &QuizScreen, out: &mut Vec<String>) {
+    use crate::quiz::QuestionKind as K;
+    let lang = app.lang;
+    let Some(item) = quiz.session.item(quiz.index) else {
+        return;
+    };
+    let question = &item.question;
+    let position = quiz
+        .queue
+        .iter()
+        .position(|&i| i == quiz.index)
+        .map_or(quiz.index + 1, |p| p + 1);
+    out.push(String::new());
+    out.push(format!(
+        "{} {position}/{}",
+        t!("Вопрос", "Question").get(lang),
+        quiz.queue.len()
+    ));
+    for line in crate::tui::ui::markup::render(question.prompt.get(lang), app.theme) {
+        out.push(flatten(&line));
+    }
+    let shuffle = quiz.session.shuffle(quiz.index);
+    let original = |display: usize| {
+        shuffle
+            .as_ref()
+            .and_then(|s| s.original(display))
+            .unwrap_or(display)
+    };
+    match &question.answer {
+        K::Single { options, .. } | K::Multiple { options, .. } => {
+            for display in 0..options.len() {
+                let text = options.get(original(display)).map_or("", |t| t.get(lang));
+                out.push(format!("{}. {}", display + 1, clean(text)));
+            }
+        }
+        K::Order { items } => {
+            for display in 0..items.len() {
+                let text = items.get(original(display)).map_or("", |t| t.get(lang));
+                out.push(format!("{}. {}", display + 1, clean(text)));
+            }
+        }
+        K::FreeText { .. } => {}
+    }
+    if let Some(score) = &quiz.result {
+        let word = match score.verdict {
+            crate::quiz::score::Verdict::Right => t!("Верно", "Right"),
+            crate::quiz::score::Verdict::Partial => t!("Частично верно", "Partly right"),
+            crate::quiz::score::Verdict::Wrong => t!("Неверно", "Wrong"),
+            crate::quiz::score::Verdict::Empty => t!("Нет ответа", "No answer"),
+        };
+        out.push(format!("{} ({:.0}%)", word.get(lang), score.points * 100.0));
+        for line in crate::tui::ui::markup::render(question.explanation.get(lang), app.theme) {
+            out.push(flatten(&line));
+        }
+    }
+    let total = quiz.session.total();
+    out.push(crate::tr!(
+        lang,
+        "Счёт: {:.1} из {}; верно {}, частично {}, неверно {}",
+        "Score: {:.1} of {}; right {}, partly {}, wrong {}",
+        total.points,
+        total.questions,
+        total.right,
+        total.partial,
+        total.wrong + total.empty
+    ));
 }

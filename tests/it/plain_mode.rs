@@ -84,3 +84,51 @@ async fn plain_mode_completes_lesson_1_through_stdin() {
         );
     }
 }
+
+#[test]
+fn plain_mode_answers_a_quiz_question_on_the_line() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let pack = layerlab::lesson::loader::Pack::embedded().expect("pack");
+    let quiz = pack
+        .lessons
+        .iter()
+        .position(|l| l.id == layerlab::quiz::bank::QUIZ_LESSON_ID)
+        .expect("the quiz lesson");
+    let mut child = Command::new(BIN)
+        .env("LAYERLAB_DATA_DIR", data.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/layerlab-test.sock")
+        .args(["--lang", "ru", "--plain"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start layerlab");
+    // Something not understood first, then option 1.
+    let input = format!("{}\nнепонятно\n1\nq\nq\n", quiz + 1);
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("type");
+    let out = child.wait_with_output().expect("layerlab ran");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Вопрос 1/"), "{stdout}");
+    assert!(stdout.contains("Ответ не понят"), "{stdout}");
+    assert!(
+        ["Верно (", "Неверно (", "Частично верно ("]
+            .iter()
+            .any(|w| stdout.contains(w)),
+        "the verdict is a word: {stdout}"
+    );
+    assert!(
+        stdout.contains("Счёт: 1.0 из") || stdout.contains("Счёт: 0.0 из"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}'), "no escape sequence: {stdout}");
+    let saved = std::fs::read_to_string(data.path().join("progress.json")).expect("saved");
+    assert!(
+        saved.contains("\"answers\""),
+        "the answer is saved: {saved}"
+    );
+}
