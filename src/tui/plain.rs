@@ -171,8 +171,7 @@ fn answer(app: &mut App, line: &str) -> Vec<Effect> {
                     "Ответ не понят: нужны номера вариантов из списка (или текст для вопроса со свободным ответом)",
                     "Answer not understood: type option numbers from the list (or text for a free-text question)"
                 )
-                .get(app.lang)
-                .to_string(),
+                .into(),
             ),
             _ => None,
         };
@@ -242,7 +241,7 @@ pub fn render(app: &App) -> String {
     let lang = app.lang;
     let mut out = Vec::new();
     if let Some(notice) = &app.notice {
-        out.push(clean(notice));
+        out.push(clean(notice.get(lang)));
     }
     match &app.screen {
         Screen::Lessons => {
@@ -339,21 +338,26 @@ fn render_lesson(
         RunState::Finished(outcome) => {
             out.push(format!(
                 "{}: {}",
-                if outcome.ok {
+                if outcome.ok() {
                     t!("Готово", "OK")
                 } else {
                     t!("Ошибка", "FAILED")
                 }
                 .get(lang),
-                clean(&outcome.message)
+                clean(outcome.summary.get(lang))
             ));
-            out.extend(outcome.output.iter().map(|l| format!("  {}", clean(l))));
+            out.extend(
+                outcome
+                    .output
+                    .iter()
+                    .map(|l| format!("  {}", clean(l.get(lang)))),
+            );
         }
         RunState::Failed(message) => {
             out.push(format!(
                 "{}: {}",
                 t!("Ошибка", "FAILED").get(lang),
-                clean(message)
+                clean(message.get(lang))
             ));
         }
     }

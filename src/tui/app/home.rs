@@ -1,11 +1,12 @@
 //! The lessons list: open a lesson or the quiz, reset progress.
 
 use super::{App, Effect};
+use crate::i18n::Text;
 use crate::t;
 use crate::tui::keys::Action;
 
 impl App {
-    pub(super) fn on_home(&mut self, action: Action) -> Vec<Effect> {
+    pub(super) fn on_home(&mut self, action: Action) -> Option<Vec<Effect>> {
         if action != Action::ResetAll && self.reset_all_armed {
             self.reset_all_armed = false;
             self.notice = None;
@@ -14,12 +15,12 @@ impl App {
             self.reset_lesson_armed = false;
             self.notice = None;
         }
-        match action {
+        Some(match action {
             Action::Back | Action::Cancel => vec![Effect::Quit],
             Action::Select => {
                 let index = self.home.selected.min(self.lessons.len().saturating_sub(1));
                 if self.lessons.is_empty() {
-                    return Vec::new();
+                    return Some(Vec::new());
                 }
                 self.open_lesson_at(index, None)
             }
@@ -28,11 +29,7 @@ impl App {
                 self.reset_all_armed = false;
                 let reset = self.progress.reset_all();
                 self.report(reset);
-                self.notice = Some(
-                    t!("Весь прогресс сброшен", "All progress was reset")
-                        .get(self.lang)
-                        .to_string(),
-                );
+                self.notice = Some(t!("Весь прогресс сброшен", "All progress was reset").into());
                 Vec::new()
             }
             Action::ResetAll => {
@@ -42,8 +39,7 @@ impl App {
                         "Нажмите R ещё раз, чтобы стереть весь прогресс и ответы",
                         "Press R again to erase all progress and answers"
                     )
-                    .get(self.lang)
-                    .to_string(),
+                    .into(),
                 );
                 Vec::new()
             }
@@ -51,36 +47,39 @@ impl App {
             Action::ResetLesson if self.reset_lesson_armed => {
                 self.reset_lesson_armed = false;
                 if let Some(lesson) = self.lessons.get(self.home.selected) {
-                    let (id, title) = (lesson.id.clone(), lesson.title.get(self.lang).to_string());
+                    let (id, title) = (lesson.id.clone(), lesson.title.clone());
                     let reset = self.progress.reset_lesson(&id);
-                    self.notice = Some(crate::tr!(
-                        self.lang,
-                        "Прогресс урока «{title}» сброшен",
-                        "The progress of “{title}” was reset"
-                    ));
+                    self.notice = Some(Text::from_fn(|lang| {
+                        let title = title.get(lang);
+                        crate::tr!(
+                            lang,
+                            "Прогресс урока «{title}» сброшен",
+                            "The progress of “{title}” was reset"
+                        )
+                    }));
                     self.report(reset);
                 }
                 Vec::new()
             }
             Action::ResetLesson => {
                 if let Some(lesson) = self.lessons.get(self.home.selected) {
-                    let title = lesson.title.get(self.lang).to_string();
+                    let title = lesson.title.clone();
                     self.reset_lesson_armed = true;
-                    self.notice = Some(crate::tr!(
-                        self.lang,
-                        "Нажмите r ещё раз, чтобы сбросить прогресс урока «{title}»",
-                        "Press r again to reset the progress of “{title}”"
-                    ));
+                    self.notice = Some(Text::from_fn(|lang| {
+                        let title = title.get(lang);
+                        crate::tr!(
+                            lang,
+                            "Нажмите r ещё раз, чтобы сбросить прогресс урока «{title}»",
+                            "Press r again to reset the progress of “{title}”"
+                        )
+                    }));
                 }
                 Vec::new()
             }
             Action::Quiz => self.open_quiz(),
             Action::Lab => self.open_lab(self.image.clone()),
             Action::Layers => self.open_explorer(self.image.clone(), None),
-            other => {
-                self.home.handle(other, self.lessons.len());
-                Vec::new()
-            }
-        }
+            other => return self.home.handle(other, self.lessons.len()).then(Vec::new),
+        })
     }
 }

@@ -7,6 +7,68 @@ use crate::tui::screens::lab::LabScreen;
 use crate::tui::worker::WorkerRequest;
 
 impl App {
+    /// What an action does in the lab (its keys come through the one table,
+    /// the printable ones are typed into the command line).
+    pub(super) fn on_lab(&mut self, action: Action) -> Option<Vec<Effect>> {
+        if matches!(action, Action::Back | Action::Cancel) {
+            return Some(self.leave_lab());
+        }
+        let Screen::Lab(lab) = &mut self.screen else {
+            return None;
+        };
+        let slot = lab.selected;
+        Some(match action {
+            Action::Run => match lab.take_command() {
+                Some(command) => vec![lab_request(LabRequest::Exec { slot, command })],
+                None => Vec::new(),
+            },
+            Action::NextPane => {
+                lab.selected = (slot + 1) % crate::docker::lab::SLOTS;
+                Vec::new()
+            }
+            Action::Up | Action::Down => {
+                lab.recall(action == Action::Up);
+                Vec::new()
+            }
+            Action::StopStart => {
+                let running = lab.slots.get(slot).is_some_and(|s| s.running);
+                vec![lab_request(if running {
+                    LabRequest::Stop { slot }
+                } else {
+                    LabRequest::Start { slot }
+                })]
+            }
+            Action::Recreate => vec![lab_request(LabRequest::Recreate { slot })],
+            Action::Commit => vec![lab_request(LabRequest::Commit { slot })],
+            Action::ToggleStorage => {
+                lab.show_storage = !lab.show_storage;
+                Vec::new()
+            }
+            Action::FoldNoise => {
+                lab.unfold_noise = !lab.unfold_noise;
+                lab.scroll.iter_mut().for_each(|s| *s = None);
+                Vec::new()
+            }
+            // Home/End and Ctrl-U/W never get here (the line takes them);
+            // listed in the table for the help.
+            Action::EditLine => Vec::new(),
+            Action::PageUp | Action::PageDown => {
+                self.scroll_lab(None, action == Action::PageDown);
+                Vec::new()
+            }
+            Action::ExploreCommit => {
+                // The commit's extra layer, seen like any image's: the lab
+                // stays open underneath and Esc comes back to it.
+                let Some(commit) = &lab.committed else {
+                    return Some(Vec::new());
+                };
+                let (image, base) = (commit.image.reference.clone(), lab.reference.clone());
+                self.open_explorer(image, Some(base))
+            }
+            _ => return None,
+        })
+    }
+
     pub(crate) fn open_lab(&mut self, image: String) -> Vec<Effect> {
         self.go_to(Screen::Lab(Box::new(LabScreen::new(image.clone()))));
         vec![Effect::Worker(WorkerRequest::LabOpen { image })]
@@ -22,32 +84,20 @@ impl App {
 }
 
 impl App {
-    /// What reaches the lab through the key table (the typed keys went to
-    /// its command line first) and the mouse wheel.
-    pub(super) fn on_lab(&mut self, action: Action) -> Vec<Effect> {
-        let body = crate::tui::layout::split_status(self.frame.get())[0];
+    /// PgUp/PgDn (a page) and the mouse wheel (`rows`, negative up) in the
+    /// selected container's writable-layer pane, as tall as the draw makes it.
+    pub(super) fn scroll_lab(&mut self, rows: Option<isize>, down: bool) {
+        let body = crate::tui::layout::split_status(self.frame)[0];
         let Screen::Lab(lab) = &mut self.screen else {
-            return Vec::new();
+            return;
         };
         let pane = crate::tui::screens::lab::layout(body)
             .slots
             .get(lab.selected)
             .map_or(1, |r| usize::from(r.height.saturating_sub(2)).max(1));
         let page = isize::try_from(pane.saturating_sub(1).max(1)).unwrap_or(1);
-        match action {
-            Action::Back | Action::Cancel => return self.leave_lab(),
-            Action::PageUp => lab.scroll_by(-page, pane),
-            Action::PageDown => lab.scroll_by(page, pane),
-            // Only the wheel gets here: ↑/↓ typed recall commands.
-            Action::Up => lab.scroll_by(-3, pane),
-            Action::Down => lab.scroll_by(3, pane),
-            Action::FoldNoise => {
-                lab.unfold_noise = !lab.unfold_noise;
-                lab.scroll.iter_mut().for_each(|s| *s = None);
-            }
-            _ => {}
-        }
-        Vec::new()
+        let delta = rows.unwrap_or(page);
+        lab.scroll_by(if down { delta } else { -delta }, pane);
     }
 }
 

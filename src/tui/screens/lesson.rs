@@ -12,7 +12,7 @@ pub enum RunState {
     Idle,
     Running,
     Finished(StepOutcome),
-    Failed(String),
+    Failed(crate::i18n::Text),
 }
 
 /// What the lesson screen must ask before the step can run: where to push,
@@ -166,8 +166,9 @@ impl LessonScreen {
         }
     }
 
-    /// `has_file`: the step shows a file (it can take the focus).
-    pub fn handle(&mut self, action: Action, steps: usize, has_file: bool) {
+    /// Move between steps, panes, or scroll; false when `action` means
+    /// nothing here. `has_file`: the step shows a file (it can take the focus).
+    pub fn handle(&mut self, action: Action, steps: usize, has_file: bool) -> bool {
         let has_output = self.run != RunState::Idle;
         match (action, self.focus) {
             (Action::NextStep, _) => self.next(steps),
@@ -214,8 +215,9 @@ impl LessonScreen {
                     }
                 }
             }
-            _ => {}
+            _ => return false,
         }
+        true
     }
 
     fn scroll_pane(scroll: &mut Option<u16>, rows: &Rows, delta: i32) {
@@ -274,7 +276,7 @@ impl LessonScreen {
         self.run = RunState::Finished(outcome);
     }
 
-    pub fn fail_run(&mut self, message: &str) {
-        self.run = RunState::Failed(message.to_string());
+    pub fn fail_run(&mut self, message: impl Into<crate::i18n::Text>) {
+        self.run = RunState::Failed(message.into());
     }
 }

@@ -102,7 +102,7 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
         ]));
     }
     lines.push(Line::raw(""));
-    let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok);
+    let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
     let done = app.progress.is_done(&lesson.id, &step.id);
     let last = view.step + 1 == lesson.steps.len();
     let hint = match step.kind {
@@ -400,9 +400,11 @@ fn draw_output(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer, ful
                 theme.warn(),
             )
         }
-        RunState::Finished(outcome) if outcome.ok => (format!("✔ {}", outcome.message), theme.ok()),
-        RunState::Finished(outcome) => (format!("✘ {}", outcome.message), theme.error()),
-        RunState::Failed(message) => (format!("✘ {message}"), theme.error()),
+        RunState::Finished(outcome) if outcome.ok() => {
+            (format!("✔ {}", outcome.summary.get(lang)), theme.ok())
+        }
+        RunState::Finished(outcome) => (format!("✘ {}", outcome.summary.get(lang)), theme.error()),
+        RunState::Failed(message) => (format!("✘ {}", message.get(lang)), theme.error()),
         RunState::Idle => (String::new(), theme.dim()),
     };
     let mut block = Block::bordered().border_style(if full {
@@ -462,13 +464,14 @@ fn draw_output(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer, ful
             .gauge_style(theme.ok())
             .render(line, buf);
     }
-    let output: &[String] = match &view.run {
+    let output: &[crate::i18n::Text] = match &view.run {
         RunState::Finished(outcome) => &outcome.output,
         _ => &[],
     };
     let body: Vec<Line> = output
         .iter()
-        .chain(&view.log)
+        .map(|line| line.get(lang).to_string())
+        .chain(view.log.iter().cloned())
         .map(|l| {
             Line::raw(
                 l.chars()
@@ -482,7 +485,7 @@ fn draw_output(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer, ful
     let max = total.saturating_sub(log_area.height);
     // A running job's log and a failure's output show their end, where
     // the cause is; a success's output (a page, a table) reads from the top.
-    let failed = matches!(&view.run, RunState::Finished(o) if !o.ok)
+    let failed = matches!(&view.run, RunState::Finished(o) if !o.ok())
         || matches!(view.run, RunState::Failed(_));
     let scroll = match view.output_scroll {
         Some(at) if full => at.min(max),
