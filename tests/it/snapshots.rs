@@ -1233,6 +1233,8 @@ fn lang_name(lang: Lang) -> &'static str {
 /// The lab with nginx's start-up entries, then the learner's own write.
 fn lab_with_nginx_noise(lang: Lang) -> Harness {
     let mut h = Harness::new(lang);
+    // PgUp/PgDn page by the pane's height, from the terminal's size.
+    h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
     h.connected().key(KeyCode::Char('b'));
     h.worker(WorkerEvent::Lab(LabEvent::Ready {
         session: "snapshot".to_string(),
@@ -1368,6 +1370,8 @@ fn journey_output_pane_scrolls_to_every_line() {
     let lines: Vec<&str> = diff.iter().map(String::as_str).collect();
     for lang in [Lang::En, Lang::Ru] {
         let mut h = Harness::new(lang);
+        // Scrolling stops at the end of what a 80×24 screen shows.
+        h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
         h.connected().open_lesson(DOCKERFILE, 9).key(KeyCode::Enter);
         finish(
             &mut h,

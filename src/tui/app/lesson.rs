@@ -9,6 +9,13 @@ use crate::tui::worker::{JobKind, StepOutcome, WorkerRequest};
 
 impl App {
     pub(super) fn on_lesson(&mut self, action: Action) -> Option<Vec<Effect>> {
+        let limits = match &self.screen {
+            Screen::Lesson(view) => {
+                let body = crate::tui::layout::split_status(self.frame)[0];
+                crate::tui::ui::lesson::limits(self, view, body)
+            }
+            _ => Default::default(),
+        };
         let Screen::Lesson(view) = &mut self.screen else {
             return Some(Vec::new());
         };
@@ -116,7 +123,7 @@ impl App {
             other => {
                 let has_file = step.kind == StepKind::File && step.file.is_some();
                 let before = view.step;
-                let handled = view.handle(other, lesson.steps.len(), has_file);
+                let handled = view.handle(other, lesson.steps.len(), has_file, limits);
                 if view.step != before {
                     self.remember_place();
                 }

@@ -124,9 +124,14 @@ pub enum Pane {
 /// How far a pane scrolled; `END` means "the last page", whatever its size.
 pub const END: u16 = u16::MAX;
 
-/// Rows a pane had and showed at the last draw, so a key can clamp its
-/// scroll to what is there (the draw alone knows how lines wrap).
-pub type Rows = std::cell::Cell<(u16, u16)>;
+/// Rows the file and the output have and show on the current screen
+/// (`ui::lesson::limits` measures them the way they are drawn), so a key
+/// clamps a pane's scroll to what is there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub file: (u16, u16),
+    pub output: (u16, u16),
+}
 
 #[derive(Debug, Clone)]
 pub struct LessonScreen {
@@ -138,8 +143,6 @@ pub struct LessonScreen {
     pub file_scroll: Option<u16>,
     /// `None`: a finished step's output from its top, a running one's end.
     pub output_scroll: Option<u16>,
-    pub file_rows: Rows,
-    pub output_rows: Rows,
     pub run: RunState,
     pub log: Vec<String>,
     pub bars: Vec<(String, u64, u64, String)>,
@@ -156,8 +159,6 @@ impl LessonScreen {
             focus: Pane::Text,
             file_scroll: None,
             output_scroll: None,
-            file_rows: Rows::default(),
-            output_rows: Rows::default(),
             run: RunState::Idle,
             log: Vec::new(),
             bars: Vec::new(),
@@ -168,7 +169,7 @@ impl LessonScreen {
 
     /// Move between steps, panes, or scroll; false when `action` means
     /// nothing here. `has_file`: the step shows a file (it can take the focus).
-    pub fn handle(&mut self, action: Action, steps: usize, has_file: bool) -> bool {
+    pub fn handle(&mut self, action: Action, steps: usize, has_file: bool, limits: Limits) -> bool {
         let has_output = self.run != RunState::Idle;
         match (action, self.focus) {
             (Action::NextStep, _) => self.next(steps),
@@ -208,10 +209,10 @@ impl LessonScreen {
                         self.scroll = self.scroll.saturating_add_signed(delta as i16);
                     }
                     Pane::File => {
-                        Self::scroll_pane(&mut self.file_scroll, &self.file_rows, delta);
+                        Self::scroll_pane(&mut self.file_scroll, limits.file, delta);
                     }
                     Pane::Output => {
-                        Self::scroll_pane(&mut self.output_scroll, &self.output_rows, delta);
+                        Self::scroll_pane(&mut self.output_scroll, limits.output, delta);
                     }
                 }
             }
@@ -220,8 +221,7 @@ impl LessonScreen {
         true
     }
 
-    fn scroll_pane(scroll: &mut Option<u16>, rows: &Rows, delta: i32) {
-        let (total, shown) = rows.get();
+    fn scroll_pane(scroll: &mut Option<u16>, (total, shown): (u16, u16), delta: i32) {
         let max = total.saturating_sub(shown);
         let now = scroll.map_or(0, |s| s.min(max));
         let page = if delta.abs() > 1 {

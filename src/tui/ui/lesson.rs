@@ -14,8 +14,21 @@ use crate::tui::app::App;
 use crate::tui::screens::lesson::*;
 
 pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
+    draw_measured(app, view, area, buf);
+}
+
+/// How far the file and the output can scroll on a screen of `area`: the
+/// same drawing, into a scratch buffer, so keys clamp to what the learner
+/// sees without the draw writing anything back into the state.
+pub fn limits(app: &App, view: &LessonScreen, area: Rect) -> Limits {
+    let mut scratch = Buffer::empty(area);
+    draw_measured(app, view, area, &mut scratch)
+}
+
+fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -> Limits {
+    let mut limits = Limits::default();
     let Some(lesson) = app.lessons.get(view.lesson) else {
-        return;
+        return limits;
     };
     let theme = app.theme;
     let lang = app.lang;
@@ -64,14 +77,14 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
         area
     };
     let Some(step) = lesson.steps.get(view.step) else {
-        return;
+        return limits;
     };
     let running = view.run == RunState::Running;
     let has_output = view.run != RunState::Idle;
     // Tab on the output: it takes the whole screen, every line in reach.
     if view.focus == Pane::Output && has_output {
-        draw_output(app, view, main, buf, true);
-        return;
+        limits.output = draw_output(app, view, main, buf, true);
+        return limits;
     }
     let file = step.file.as_ref().filter(|_| step.kind == StepKind::File);
     let output_height = match (&view.run, view.bars.is_empty()) {
@@ -163,14 +176,15 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
         .render(text_area, buf);
 
     if let Some(file) = file {
-        draw_file(app, view, file, file_area, buf);
+        limits.file = draw_file(app, view, file, file_area, buf);
     }
     if let Some(prompt) = &view.prompt {
         draw_prompt(app, prompt, text_area, buf);
     }
     if output_height > 0 {
-        draw_output(app, view, output_area, buf, false);
+        limits.output = draw_output(app, view, output_area, buf, false);
     }
+    limits
 }
 
 /// The step counter in the text's title: where this step is among all of
@@ -225,7 +239,7 @@ fn draw_file(
     file: &crate::lesson::model::FileView,
     area: Rect,
     buf: &mut Buffer,
-) {
+) -> (u16, u16) {
     let (theme, lang) = (app.theme, app.lang);
     let focused = view.focus == Pane::File;
     let highlight = highlighted_lines(&file.highlight);
@@ -318,7 +332,7 @@ fn draw_file(
         );
         Paragraph::new(lines).block(block).render(pane, buf);
     }
-    view.file_rows.set((total_rows, shown_rows.min(total_rows)));
+    (total_rows, shown_rows.min(total_rows))
 }
 
 /// The numbers of the lines `3` and `5-7` name.
@@ -381,7 +395,14 @@ fn file_text(app: &App, path: &str) -> (String, Option<String>) {
 /// output and the log, wrapped and scrollable. In the lesson's own pane a
 /// finished step's output reads from its top and a running job's log shows
 /// its end; `full` is the pane Tab opens over the whole screen.
-fn draw_output(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer, full: bool) {
+/// Returns how many rows the output has and how many it shows.
+fn draw_output(
+    app: &App,
+    view: &LessonScreen,
+    area: Rect,
+    buf: &mut Buffer,
+    full: bool,
+) -> (u16, u16) {
     let (theme, lang) = (app.theme, app.lang);
     let running = view.run == RunState::Running;
     let (status, style) = match &view.run {
@@ -492,13 +513,13 @@ fn draw_output(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer, ful
         _ if running || failed => max,
         _ => 0,
     };
-    view.output_rows.set((total, log_area.height));
+    let rows = (total, log_area.height);
     // What does not fit the small pane: said, with the key that shows it,
     // below when the pane shows the top, above when it shows the end.
     let below = total.saturating_sub(scroll + log_area.height);
     if full || log_area.height < 2 || (below == 0 && scroll == 0) {
         paragraph.scroll((scroll, 0)).render(log_area, buf);
-        return;
+        return rows;
     }
     let (text, log, note, scroll) = if below > 0 {
         let [log, note] =
@@ -523,6 +544,7 @@ fn draw_output(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer, ful
     };
     paragraph.scroll((scroll, 0)).render(log, buf);
     Paragraph::new(Line::from(Span::styled(text, theme.dim()))).render(note, buf);
+    rows
 }
 
 /// The prompt sits at the bottom of the step's text, over it.
