@@ -32,6 +32,9 @@ pub struct GlobalArgs {
     /// The base image the lessons build FROM (default: the pack's pinned Alpine).
     #[arg(long, global = true, value_name = "REF")]
     pub base_image: Option<String>,
+    /// Plain text for screen readers and dumb terminals: numbered menus on stdout, answers typed on the line (also when TERM=dumb).
+    #[arg(long, global = true)]
+    pub plain: bool,
     /// Log level for the log file in the data dir (error, warn, info, debug, trace).
     #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
     pub log_level: String,
@@ -67,6 +70,11 @@ pub enum Command {
     Lab {
         /// The image (default: your lesson image).
         image: Option<String>,
+    },
+    /// Open the lessons at LESSON or LESSON/STEP (ids as in `layerlab lessons`), e.g. `dockerfile/instructions`.
+    Open {
+        /// LESSON or LESSON/STEP.
+        target: String,
     },
     /// Run a lesson's actions and checks without the UI, one line per step.
     Run(RunArgs),

@@ -7,6 +7,7 @@ pub mod docker;
 pub mod grade;
 pub mod layers;
 pub mod lessons;
+pub mod open;
 pub mod quiz;
 pub mod report;
 pub mod run;
