@@ -46,7 +46,65 @@ pub fn parse(bytes: &[u8], lang: Lang) -> Result<Roster, String> {
         .trim(csv::Trim::All)
         .from_reader(bytes);
     let mut records = reader.byte_records();
-    let header = loop {
+    let header = header_record(&mut records, lang)?;
+    let columns = Columns::of(&header, line_of(bytes, header.position()), lang)?;
+    let mut roster = Roster {
+        has_report_column: columns.report.is_some(),
+        ..Roster::default()
+    };
+    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+    for record in records {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = line_of(bytes, e.position());
+                roster.problems.push(Problem {
+                    line,
+                    message: format!(
+                        "{}: {e}",
+                        t!("строка не разбирается как CSV", "not valid CSV").get(lang)
+                    ),
+                });
+                continue;
+            }
+        };
+        let line = line_of(bytes, record.position());
+        if record.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        let entry = match columns.entry(&record, line, lang) {
+            Ok(entry) => entry,
+            Err(message) => {
+                roster.problems.push(Problem { line, message });
+                continue;
+            }
+        };
+        // Only a line that is otherwise good can be a duplicate: the first
+        // good line for a student is the one that counts.
+        if let Some(first) = seen.get(&entry.student) {
+            roster.problems.push(Problem {
+                line,
+                message: format!(
+                    "{} {} {first}",
+                    crate::cmd::grade::sanitize(&entry.student),
+                    t!("уже есть в строке", "is already on line").get(lang)
+                ),
+            });
+            continue;
+        }
+        seen.insert(entry.student.clone(), line);
+        roster.entries.push(entry);
+    }
+    Ok(roster)
+}
+
+/// The first record that is not blank (comments are already skipped): the
+/// header. Without one the roster cannot be read at all.
+fn header_record(
+    records: &mut csv::ByteRecordsIter<&[u8]>,
+    lang: Lang,
+) -> Result<csv::ByteRecord, String> {
+    loop {
         match records.next() {
             None => {
                 return Err(t!(
@@ -67,174 +125,144 @@ pub fn parse(bytes: &[u8], lang: Lang) -> Result<Roster, String> {
                 ));
             }
             Some(Ok(record)) if record.iter().all(|f| f.is_empty()) => continue,
-            Some(Ok(record)) => break record,
-        }
-    };
-    let line_of = |position: Option<&csv::Position>| {
-        // csv's own line numbers skip comment lines; count the newlines instead.
-        position.map_or(0, |p| {
-            let mut at = usize::try_from(p.byte())
-                .unwrap_or(usize::MAX)
-                .min(bytes.len());
-            // A record's position is where parsing resumed: before the
-            // comment and blank lines that precede it.
-            loop {
-                let rest = &bytes[at..];
-                if rest.first() == Some(&b'#') {
-                    at += rest
-                        .iter()
-                        .position(|b| *b == b'\n')
-                        .map_or(rest.len(), |i| i + 1);
-                } else if rest.first() == Some(&b'\n') {
-                    at += 1;
-                } else if rest.starts_with(b"\r\n") {
-                    at += 2;
-                } else {
-                    break;
-                }
-            }
-            bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1
-        })
-    };
-    let header_line = line_of(header.position());
-    let mut columns: BTreeMap<&str, usize> = BTreeMap::new();
-    for (index, field) in header.iter().enumerate() {
-        let name = String::from_utf8_lossy(field).to_ascii_lowercase();
-        let known = match name.as_str() {
-            "student" => "student",
-            "image" => "image",
-            "report" => "report",
-            _ => {
-                return Err(format!(
-                    "{header_line}: {} {:?}; {}",
-                    t!("неизвестный столбец", "unknown column").get(lang),
-                    crate::cmd::grade::sanitize(&name),
-                    t!(
-                        "заголовок должен быть student,image[,report]",
-                        "the header must be student,image[,report]"
-                    )
-                    .get(lang)
-                ));
-            }
-        };
-        if columns.insert(known, index).is_some() {
-            return Err(format!(
-                "{header_line}: {} {known}",
-                t!("дважды столбец", "the column appears twice:").get(lang)
-            ));
+            Some(Ok(record)) => return Ok(record),
         }
     }
-    let (Some(&student_at), Some(&image_at)) = (columns.get("student"), columns.get("image"))
-    else {
-        return Err(format!(
-            "{header_line}: {}",
-            t!(
-                "в заголовке нет столбцов student и image (нужно student,image[,report])",
-                "the header lacks the columns student and image (it must be student,image[,report])"
-            )
-            .get(lang)
-        ));
-    };
-    let report_at = columns.get("report").copied();
-    let width = header.len();
-    let mut roster = Roster {
-        has_report_column: report_at.is_some(),
-        ..Roster::default()
-    };
-    let mut seen: BTreeMap<String, u64> = BTreeMap::new();
-    for record in records {
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                let line = line_of(e.position());
-                roster.problems.push(Problem {
-                    line,
-                    message: format!(
-                        "{}: {e}",
-                        t!("строка не разбирается как CSV", "not valid CSV").get(lang)
-                    ),
-                });
-                continue;
+}
+
+/// The 1-based line of a record in the file, as a teacher's editor shows it.
+fn line_of(bytes: &[u8], position: Option<&csv::Position>) -> u64 {
+    // csv's own line numbers skip comment lines; count the newlines instead.
+    position.map_or(0, |p| {
+        let mut at = usize::try_from(p.byte())
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        // A record's position is where parsing resumed: before the
+        // comment and blank lines that precede it.
+        loop {
+            let rest = &bytes[at..];
+            if rest.first() == Some(&b'#') {
+                at += rest
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(rest.len(), |i| i + 1);
+            } else if rest.first() == Some(&b'\n') {
+                at += 1;
+            } else if rest.starts_with(b"\r\n") {
+                at += 2;
+            } else {
+                break;
             }
-        };
-        let line = line_of(record.position());
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
         }
-        let mut problem = |message: String| {
-            roster.problems.push(Problem { line, message });
+        bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1
+    })
+}
+
+/// Where the header put each column, and how many fields a line must have.
+struct Columns {
+    student: usize,
+    image: usize,
+    report: Option<usize>,
+    width: usize,
+}
+
+impl Columns {
+    /// Read the header at `header_line`: only known names, each once, and
+    /// at least student and image.
+    fn of(header: &csv::ByteRecord, header_line: u64, lang: Lang) -> Result<Self, String> {
+        let mut columns: BTreeMap<&str, usize> = BTreeMap::new();
+        for (index, field) in header.iter().enumerate() {
+            let name = String::from_utf8_lossy(field).to_ascii_lowercase();
+            let known = match name.as_str() {
+                "student" => "student",
+                "image" => "image",
+                "report" => "report",
+                _ => {
+                    return Err(format!(
+                        "{header_line}: {} {:?}; {}",
+                        t!("неизвестный столбец", "unknown column").get(lang),
+                        crate::cmd::grade::sanitize(&name),
+                        t!(
+                            "заголовок должен быть student,image[,report]",
+                            "the header must be student,image[,report]"
+                        )
+                        .get(lang)
+                    ));
+                }
+            };
+            if columns.insert(known, index).is_some() {
+                return Err(format!(
+                    "{header_line}: {} {known}",
+                    t!("дважды столбец", "the column appears twice:").get(lang)
+                ));
+            }
+        }
+        let (Some(&student), Some(&image)) = (columns.get("student"), columns.get("image")) else {
+            return Err(format!(
+                "{header_line}: {}",
+                t!(
+                    "в заголовке нет столбцов student и image (нужно student,image[,report])",
+                    "the header lacks the columns student and image (it must be student,image[,report])"
+                )
+                .get(lang)
+            ));
         };
+        Ok(Columns {
+            student,
+            image,
+            report: columns.get("report").copied(),
+            width: header.len(),
+        })
+    }
+
+    /// One non-blank line as an entry, or the first thing wrong with it
+    /// (duplicates are the caller's: they need the lines before).
+    fn entry(&self, record: &csv::ByteRecord, line: u64, lang: Lang) -> Result<Entry, String> {
+        let width = self.width;
         if record.len() != width {
-            problem(format!(
+            return Err(format!(
                 "{} {width}, {} {}",
                 t!("ожидалось полей:", "expected fields:").get(lang),
                 t!("а их", "found").get(lang),
                 record.len()
             ));
-            continue;
         }
-        let field = |index: usize| std::str::from_utf8(&record[index]).map(str::to_string);
-        let (Ok(student), Ok(image)) = (field(student_at), field(image_at)) else {
-            problem(
-                t!("текст не в UTF-8", "the text is not UTF-8")
-                    .get(lang)
-                    .to_string(),
-            );
-            continue;
+        let not_utf8 = || {
+            t!("текст не в UTF-8", "the text is not UTF-8")
+                .get(lang)
+                .to_string()
         };
-        let report = match report_at.map(field) {
-            Some(Err(_)) => {
-                problem(
-                    t!("текст не в UTF-8", "the text is not UTF-8")
-                        .get(lang)
-                        .to_string(),
-                );
-                continue;
-            }
+        let field = |index: usize| std::str::from_utf8(&record[index]).map(str::to_string);
+        let (Ok(student), Ok(image)) = (field(self.student), field(self.image)) else {
+            return Err(not_utf8());
+        };
+        let report = match self.report.map(field) {
+            Some(Err(_)) => return Err(not_utf8()),
             Some(Ok(r)) if !r.is_empty() => Some(PathBuf::from(r)),
             _ => None,
         };
         if student.is_empty() {
-            problem(
-                t!("пустое имя студента", "the student name is empty")
-                    .get(lang)
-                    .to_string(),
-            );
-            continue;
+            return Err(t!("пустое имя студента", "the student name is empty")
+                .get(lang)
+                .to_string());
         }
         if image.is_empty() {
-            problem(format!(
+            return Err(format!(
                 "{} {}",
                 crate::cmd::grade::sanitize(&student),
                 t!("без ссылки на образ", "has no image link").get(lang)
             ));
-            continue;
         }
-        let reference = match ImageRef::parse(&image) {
-            Ok(r) => r,
-            Err(e) => {
-                problem(crate::cmd::grade::sanitize(&e.to_string()));
-                continue;
-            }
-        };
-        if let Some(first) = seen.get(&student) {
-            problem(format!(
-                "{} {} {first}",
-                crate::cmd::grade::sanitize(&student),
-                t!("уже есть в строке", "is already on line").get(lang)
-            ));
-            continue;
-        }
-        seen.insert(student.clone(), line);
-        roster.entries.push(Entry {
+        let reference =
+            ImageRef::parse(&image).map_err(|e| crate::cmd::grade::sanitize(&e.to_string()))?;
+        Ok(Entry {
             line,
             student,
             image,
             reference,
             report,
-        });
+        })
     }
-    Ok(roster)
 }
 
 #[cfg(test)]
