@@ -278,6 +278,8 @@ pub fn render(app: &App) -> String {
     out.join("\n")
 }
 
+/// One lesson step as plain lines, in the order the TUI shows it: where we
+/// are, what the step says, what its run did, what it asks, how far along.
 fn render_lesson(
     app: &App,
     view: &crate::tui::screens::lesson::LessonScreen,
@@ -290,9 +292,27 @@ fn render_lesson(
     let Some(step) = lesson.steps.get(view.step) else {
         return;
     };
-    let done = app.progress.is_done(&lesson.id, &step.id);
     out.push(String::new());
-    out.push(format!(
+    out.push(step_heading(app, view, lesson, step));
+    step_body(app, step, out);
+    run_lines(lang, &view.run, out);
+    if let Some(prompt) = &view.prompt {
+        prompt_lines(lang, prompt, out);
+    }
+    progress_lines(app, view, lesson, out);
+}
+
+/// "Lesson 2: title. Step 3/5: title (optional) — done": the whole place
+/// on one line, so a screen reader says it before anything else.
+fn step_heading(
+    app: &App,
+    view: &crate::tui::screens::lesson::LessonScreen,
+    lesson: &crate::lesson::Lesson,
+    step: &crate::lesson::Step,
+) -> String {
+    let lang = app.lang;
+    let done = app.progress.is_done(&lesson.id, &step.id);
+    format!(
         "{} {}: {}. {}{}/{}: {}{} — {}",
         t!("Урок", "Lesson").get(lang),
         view.lesson + 1,
@@ -312,7 +332,13 @@ fn render_lesson(
             t!("не сделан", "not done")
         }
         .get(lang)
-    ));
+    )
+}
+
+/// What the step says: its text, the file it is about (numbered, from the
+/// workspace or else the pack) and the docker command it stands for.
+fn step_body(app: &App, step: &crate::lesson::Step, out: &mut Vec<String>) {
+    let lang = app.lang;
     if let Some(text) = &step.text {
         for line in crate::tui::ui::markup::render(text.get(lang), app.theme) {
             out.push(flatten(&line));
@@ -338,7 +364,11 @@ fn render_lesson(
             app.fill_known(docker)
         ));
     }
-    match &view.run {
+}
+
+/// What the last run of the step did: nothing yet, or a word and its output.
+fn run_lines(lang: crate::i18n::Lang, run: &RunState, out: &mut Vec<String>) {
+    match run {
         RunState::Idle | RunState::Running => {}
         RunState::Finished(outcome) => {
             out.push(format!(
@@ -366,50 +396,62 @@ fn render_lesson(
             ));
         }
     }
-    if let Some(prompt) = &view.prompt {
-        if let Prompt::Consent { command, .. } = prompt {
-            out.push(format!("$ {}", clean(command)));
-        }
-        out.push(
-            match prompt {
-                Prompt::Registry { .. } => t!(
-                    "Реестр (например, docker.io/USER или 127.0.0.1:5000/USER), пустая строка — отмена:",
-                    "Registry (e.g. docker.io/USER or 127.0.0.1:5000/USER), an empty line cancels:"
-                ),
-                Prompt::Archive { .. } => t!(
-                    "Путь к файлу docker save с базовым образом, пустая строка — отмена:",
-                    "The path of the docker save file with the base image, an empty line cancels:"
-                ),
-                Prompt::Credentials { on_password: false, .. } => t!(
-                    "Реестр отклонил учётные данные. Имя пользователя:",
-                    "The registry refused the credentials. Username:"
-                ),
-                Prompt::Credentials { .. } => t!(
-                    "Пароль (виден при вводе в простом режиме; хранится только в памяти):",
-                    "Password (visible as you type in plain mode; kept in memory only):"
-                ),
-                Prompt::Consent { .. } => t!(
-                    "Этот шаг получает доступ к хосту. Выполнить команду выше? y — да, остальное — нет:",
-                    "This step gets access to the host. Run the command above? y for yes, anything else is no:"
-                ),
-            }
-            .get(lang)
-            .to_string(),
-        );
-        let error = match prompt {
-            Prompt::Registry { error, .. }
-            | Prompt::Archive { error, .. }
-            | Prompt::Credentials { error, .. } => error,
-            Prompt::Consent { .. } => &None,
-        };
-        if let Some(error) = error {
-            out.push(format!(
-                "{}: {}",
-                t!("Ошибка", "Error").get(lang),
-                clean(error)
-            ));
-        }
+}
+
+/// What the step asks before it can run, and why the last answer was refused.
+fn prompt_lines(lang: crate::i18n::Lang, prompt: &Prompt, out: &mut Vec<String>) {
+    if let Prompt::Consent { command, .. } = prompt {
+        out.push(format!("$ {}", clean(command)));
     }
+    out.push(
+        match prompt {
+            Prompt::Registry { .. } => t!(
+                "Реестр (например, docker.io/USER или 127.0.0.1:5000/USER), пустая строка — отмена:",
+                "Registry (e.g. docker.io/USER or 127.0.0.1:5000/USER), an empty line cancels:"
+            ),
+            Prompt::Archive { .. } => t!(
+                "Путь к файлу docker save с базовым образом, пустая строка — отмена:",
+                "The path of the docker save file with the base image, an empty line cancels:"
+            ),
+            Prompt::Credentials { on_password: false, .. } => t!(
+                "Реестр отклонил учётные данные. Имя пользователя:",
+                "The registry refused the credentials. Username:"
+            ),
+            Prompt::Credentials { .. } => t!(
+                "Пароль (виден при вводе в простом режиме; хранится только в памяти):",
+                "Password (visible as you type in plain mode; kept in memory only):"
+            ),
+            Prompt::Consent { .. } => t!(
+                "Этот шаг получает доступ к хосту. Выполнить команду выше? y — да, остальное — нет:",
+                "This step gets access to the host. Run the command above? y for yes, anything else is no:"
+            ),
+        }
+        .get(lang)
+        .to_string(),
+    );
+    let error = match prompt {
+        Prompt::Registry { error, .. }
+        | Prompt::Archive { error, .. }
+        | Prompt::Credentials { error, .. } => error,
+        Prompt::Consent { .. } => &None,
+    };
+    if let Some(error) = error {
+        out.push(format!(
+            "{}: {}",
+            t!("Ошибка", "Error").get(lang),
+            clean(error)
+        ));
+    }
+}
+
+/// How much of the lesson is done and, once it is, where to go next.
+fn progress_lines(
+    app: &App,
+    view: &crate::tui::screens::lesson::LessonScreen,
+    lesson: &crate::lesson::Lesson,
+    out: &mut Vec<String>,
+) {
+    let lang = app.lang;
     let (done, required) = app.progress.counts(lesson);
     let optional = lesson.steps.len() - required;
     out.push(format!(
