@@ -15,84 +15,56 @@ use crate::t;
 use crate::tui::app::App;
 use crate::tui::screens::lab::*;
 
+/// What the lab's panes need from the app: the look, the language and the
+/// spinner frame, not the whole `App` — so each pane states its inputs.
+#[derive(Clone, Copy)]
+struct View {
+    theme: crate::tui::theme::Theme,
+    lang: crate::i18n::Lang,
+    spinner: &'static str,
+}
+
 pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
-    let theme = app.theme;
-    let lang = app.lang;
+    let view = View {
+        theme: app.theme,
+        lang: app.lang,
+        spinner: crate::tui::ui::SPINNER[app.spinner % crate::tui::ui::SPINNER.len()],
+    };
     let LabLayout {
         left,
         slots: columns,
         output,
         input,
     } = layout(area);
+    draw_image(view, lab, left, buf);
+    for (i, column) in columns.iter().enumerate() {
+        draw_slot(view, lab, i, *column, buf);
+    }
+    draw_output(view, lab, output, buf);
+    draw_input(view, lab, input, buf);
+}
 
-    // The image: read-only, and checked to be so after every change.
-    let mut lines = Vec::new();
-    match &lab.image {
-        None => lines.push(Line::from(Span::styled(
+/// The left pane: the image, read-only and checked to be so after every
+/// change — or, with F8, where its layers live on disk.
+fn draw_image(view: View, lab: &LabScreen, left: Rect, buf: &mut Buffer) {
+    let View { theme, lang, .. } = view;
+    let (lines, image_title) = if lab.show_storage {
+        (
+            storage_lines(view, lab),
+            t!(" Где лежат слои (F8) ", " Where the layers live (F8) ")
+                .get(lang)
+                .to_string(),
+        )
+    } else {
+        (
+            image_lines(view, lab),
             format!(
-                "{} {} {}",
-                crate::tui::ui::SPINNER[app.spinner % crate::tui::ui::SPINNER.len()],
-                t!("запускаю контейнеры из", "starting containers from").get(lang),
+                " {} {} ",
+                t!("Образ (только чтение):", "Image (read-only):").get(lang),
                 lab.reference
             ),
-            theme.warn(),
-        ))),
-        Some(image) => {
-            lines.push(Line::from(vec![
-                Span::raw("id "),
-                Span::styled(short(&image.id).to_string(), theme.code()),
-            ]));
-            for (i, layer) in image.layers.iter().enumerate() {
-                let what = crate::layers::report::short_instruction(&layer.created_by, 40);
-                lines.push(Line::from(vec![
-                    Span::styled("🔒 ", theme.dim()),
-                    Span::raw(format!("{:>2} {} ", i + 1, short(&layer.digest))),
-                    Span::styled(what, theme.dim()),
-                ]));
-            }
-            lines.push(Line::raw(""));
-            lines.push(match &lab.verified {
-                None => Line::from(Span::styled(
-                    t!("образ: ещё не перепроверялся", "image: not re-checked yet").get(lang),
-                    theme.dim(),
-                )),
-                Some((true, _)) => Line::from(Span::styled(
-                    format!(
-                        "✔ {} ({}×)",
-                        t!(
-                            "образ не изменился: тот же id и те же слои",
-                            "image unchanged: same id, same layers"
-                        )
-                        .get(lang),
-                        lab.verifications
-                    ),
-                    theme.ok(),
-                )),
-                Some((false, id)) => Line::from(Span::styled(
-                    format!(
-                        "✘ {} {}",
-                        t!("образ изменился:", "image changed:").get(lang),
-                        short(id)
-                    ),
-                    theme.error(),
-                )),
-            });
-            if let Some(commit) = &lab.committed {
-                commit_lines(app, commit, &mut lines);
-            }
-        }
-    }
-    let mut image_title = format!(
-        " {} {} ",
-        t!("Образ (только чтение):", "Image (read-only):").get(lang),
-        lab.reference
-    );
-    if lab.show_storage {
-        lines = storage_lines(app, lab);
-        image_title = t!(" Где лежат слои (F8) ", " Where the layers live (F8) ")
-            .get(lang)
-            .to_string();
-    }
+        )
+    };
     let image_title =
         crate::tui::ui::fit::fit(&image_title, left.width.saturating_sub(2) as usize).into_owned();
     Paragraph::new(lines)
@@ -103,144 +75,220 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                 .border_style(theme.border()),
         )
         .render(left, buf);
+}
 
-    // The containers' writable layers, side by side.
-    for (i, column) in columns.iter().enumerate() {
-        let name = lab.slots.get(i).map(|s| s.name.as_str()).unwrap_or("…");
-        let running = lab.slots.get(i).is_some_and(|s| s.running);
-        let state = if running {
-            t!("работает", "running")
-        } else {
-            t!("остановлен", "stopped")
-        };
-        let view = lab.slot_view(i);
-        let visible = usize::from(column.height.saturating_sub(2));
-        let offset = view.offset(visible, lab.scroll.get(i).copied().flatten());
-        let mut lines: Vec<Line> = view
-            .rows
-            .iter()
-            .cloned()
-            .zip(view.fresh.iter().copied())
-            .map(|(row, fresh)| {
-                let (mark, style) = match row.kind {
-                    Some(kind) => (
-                        kind.mark(),
-                        match kind {
-                            ChangeKind::Added => theme.ok(),
-                            ChangeKind::Changed => theme.warn(),
-                            ChangeKind::Deleted => theme.error(),
-                        },
-                    ),
-                    None => (" ", theme.dim()),
-                };
-                let mut spans = vec![
-                    Span::raw("  ".repeat(row.depth)),
-                    Span::styled(format!("{mark} "), style),
-                    Span::raw(row.label),
-                ];
-                if let Some(size) = row.size {
-                    spans.push(Span::styled(format!("  {}", human_size(size)), theme.dim()));
-                }
-                if fresh {
-                    // A word as well as a colour: NO_COLOR and screen readers.
-                    spans.push(Span::styled(
-                        t!("  ← новое", "  ← new").get(lang),
-                        theme.selected(),
-                    ));
-                }
-                Line::from(spans)
-            })
-            .collect();
-        if lines.is_empty() && view.folded > 0 {
-            lines.push(Line::from(Span::styled(
+/// The image's id, its locked layers, whether it is still the same image,
+/// and what the last commit made of a container.
+fn image_lines(view: View, lab: &LabScreen) -> Vec<Line<'static>> {
+    let View { theme, lang, .. } = view;
+    let mut lines = Vec::new();
+    let Some(image) = &lab.image else {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} {} {}",
+                view.spinner,
+                t!("запускаю контейнеры из", "starting containers from").get(lang),
+                lab.reference
+            ),
+            theme.warn(),
+        )));
+        return lines;
+    };
+    lines.push(Line::from(vec![
+        Span::raw("id "),
+        Span::styled(short(&image.id).to_string(), theme.code()),
+    ]));
+    for (i, layer) in image.layers.iter().enumerate() {
+        let what = crate::layers::report::short_instruction(&layer.created_by, 40);
+        lines.push(Line::from(vec![
+            Span::styled("🔒 ", theme.dim()),
+            Span::raw(format!("{:>2} {} ", i + 1, short(&layer.digest))),
+            Span::styled(what, theme.dim()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(match &lab.verified {
+        None => Line::from(Span::styled(
+            t!("образ: ещё не перепроверялся", "image: not re-checked yet").get(lang),
+            theme.dim(),
+        )),
+        Some((true, _)) => Line::from(Span::styled(
+            format!(
+                "✔ {} ({}×)",
                 t!(
-                    "только записи nginx (F4 — показать)",
-                    "only nginx's start-up entries (F4 shows them)"
+                    "образ не изменился: тот же id и те же слои",
+                    "image unchanged: same id, same layers"
                 )
                 .get(lang),
-                theme.dim(),
-            )));
-        } else if lines.is_empty() {
-            lines.push(Line::from(Span::styled(
-                t!("слой пуст: изменений нет", "empty layer: no changes").get(lang),
-                theme.dim(),
-            )));
-        }
-        if let Some(Sizes::Unavailable(why)) = lab.sizes.get(i).and_then(Option::as_ref) {
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "{} ({why})",
-                    t!(
-                        "размеры недоступны: docker diff их не даёт",
-                        "sizes unavailable: docker diff gives none"
-                    )
-                    .get(lang)
-                ),
-                theme.dim(),
-            )));
-        }
-        if let Some((slot, removed)) = &lab.recreated
-            && *slot == i
-        {
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "{} {} {}",
-                    t!("контейнер", "container").get(lang),
-                    short(removed),
-                    t!(
-                        "удалён вместе со своим слоем; это новый, чистый",
-                        "removed with its layer; this one is new and clean"
-                    )
-                    .get(lang)
-                ),
-                theme.warn(),
-            )));
-        }
-        let focused = i == lab.selected;
-        // The state matters more than the words around it: it goes first.
-        let title = format!(
-            " {} {} · {} — {} ",
-            if focused { "▶" } else { " " },
-            state.get(lang),
-            name,
-            t!("слой для записи", "writable layer").get(lang),
-        );
-        let title =
-            crate::tui::ui::fit::fit(&title, column.width.saturating_sub(2) as usize).into_owned();
-        // Below the tree: what is folded, and how much is above and below.
-        let below = view.rows.len().saturating_sub(offset + visible);
-        let mut footer = Vec::new();
-        if offset > 0 || below > 0 {
-            footer.push(format!("↑{offset} ↓{below}"));
-        }
-        if view.folded > 0 {
-            let entries = crate::i18n::count(lang, view.folded, crate::i18n::nouns::ENTRY);
-            footer.push(crate::tr!(
-                lang,
-                "F4: ещё {entries} от nginx",
-                "F4: {entries} more from nginx"
-            ));
-        }
-        let mut block = Block::bordered().title(title).border_style(if focused {
-            theme.border_focused()
-        } else {
-            theme.border()
-        });
-        if !footer.is_empty() {
-            let footer = crate::tui::ui::fit::fit(
-                &format!(" {} ", footer.join(" · ")),
-                column.width.saturating_sub(2) as usize,
-            )
-            .into_owned();
-            block =
-                block.title_bottom(Line::from(Span::styled(footer, theme.dim())).right_aligned());
-        }
-        let skip = offset.min(lines.len());
-        Paragraph::new(lines.split_off(skip))
-            .block(block)
-            .render(*column, buf);
+                lab.verifications
+            ),
+            theme.ok(),
+        )),
+        Some((false, id)) => Line::from(Span::styled(
+            format!(
+                "✘ {} {}",
+                t!("образ изменился:", "image changed:").get(lang),
+                short(id)
+            ),
+            theme.error(),
+        )),
+    });
+    if let Some(commit) = &lab.committed {
+        commit_lines(view, commit, &mut lines);
     }
+    lines
+}
 
+/// One container's writable layer: its changes as a tree, scrolled, with
+/// its state in the title and what is folded or off-screen in the footer.
+fn draw_slot(view: View, lab: &LabScreen, i: usize, column: Rect, buf: &mut Buffer) {
+    let View { theme, lang, .. } = view;
+    let name = lab.slots.get(i).map(|s| s.name.as_str()).unwrap_or("…");
+    let running = lab.slots.get(i).is_some_and(|s| s.running);
+    let state = if running {
+        t!("работает", "running")
+    } else {
+        t!("остановлен", "stopped")
+    };
+    let slot = lab.slot_view(i);
+    let visible = usize::from(column.height.saturating_sub(2));
+    let offset = slot.offset(visible, lab.scroll.get(i).copied().flatten());
+    let mut lines = slot_lines(view, lab, i, &slot);
+    let focused = i == lab.selected;
+    // The state matters more than the words around it: it goes first.
+    let title = format!(
+        " {} {} · {} — {} ",
+        if focused { "▶" } else { " " },
+        state.get(lang),
+        name,
+        t!("слой для записи", "writable layer").get(lang),
+    );
+    let title =
+        crate::tui::ui::fit::fit(&title, column.width.saturating_sub(2) as usize).into_owned();
+    // Below the tree: what is folded, and how much is above and below.
+    let below = slot.rows.len().saturating_sub(offset + visible);
+    let mut footer = Vec::new();
+    if offset > 0 || below > 0 {
+        footer.push(format!("↑{offset} ↓{below}"));
+    }
+    if slot.folded > 0 {
+        let entries = crate::i18n::count(lang, slot.folded, crate::i18n::nouns::ENTRY);
+        footer.push(crate::tr!(
+            lang,
+            "F4: ещё {entries} от nginx",
+            "F4: {entries} more from nginx"
+        ));
+    }
+    let mut block = Block::bordered().title(title).border_style(if focused {
+        theme.border_focused()
+    } else {
+        theme.border()
+    });
+    if !footer.is_empty() {
+        let footer = crate::tui::ui::fit::fit(
+            &format!(" {} ", footer.join(" · ")),
+            column.width.saturating_sub(2) as usize,
+        )
+        .into_owned();
+        block = block.title_bottom(Line::from(Span::styled(footer, theme.dim())).right_aligned());
+    }
+    let skip = offset.min(lines.len());
+    Paragraph::new(lines.split_off(skip))
+        .block(block)
+        .render(column, buf);
+}
+
+/// The rows of one writable layer, then why it may look empty, why sizes
+/// are missing, or that the container was just recreated.
+fn slot_lines(view: View, lab: &LabScreen, i: usize, slot: &SlotView) -> Vec<Line<'static>> {
+    let View { theme, lang, .. } = view;
+    let mut lines: Vec<Line> = slot
+        .rows
+        .iter()
+        .cloned()
+        .zip(slot.fresh.iter().copied())
+        .map(|(row, fresh)| {
+            let (mark, style) = match row.kind {
+                Some(kind) => (
+                    kind.mark(),
+                    match kind {
+                        ChangeKind::Added => theme.ok(),
+                        ChangeKind::Changed => theme.warn(),
+                        ChangeKind::Deleted => theme.error(),
+                    },
+                ),
+                None => (" ", theme.dim()),
+            };
+            let mut spans = vec![
+                Span::raw("  ".repeat(row.depth)),
+                Span::styled(format!("{mark} "), style),
+                Span::raw(row.label),
+            ];
+            if let Some(size) = row.size {
+                spans.push(Span::styled(format!("  {}", human_size(size)), theme.dim()));
+            }
+            if fresh {
+                // A word as well as a colour: NO_COLOR and screen readers.
+                spans.push(Span::styled(
+                    t!("  ← новое", "  ← new").get(lang),
+                    theme.selected(),
+                ));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    if lines.is_empty() && slot.folded > 0 {
+        lines.push(Line::from(Span::styled(
+            t!(
+                "только записи nginx (F4 — показать)",
+                "only nginx's start-up entries (F4 shows them)"
+            )
+            .get(lang),
+            theme.dim(),
+        )));
+    } else if lines.is_empty() {
+        lines.push(Line::from(Span::styled(
+            t!("слой пуст: изменений нет", "empty layer: no changes").get(lang),
+            theme.dim(),
+        )));
+    }
+    if let Some(Sizes::Unavailable(why)) = lab.sizes.get(i).and_then(Option::as_ref) {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} ({why})",
+                t!(
+                    "размеры недоступны: docker diff их не даёт",
+                    "sizes unavailable: docker diff gives none"
+                )
+                .get(lang)
+            ),
+            theme.dim(),
+        )));
+    }
+    if let Some((slot, removed)) = &lab.recreated
+        && *slot == i
+    {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} {} {}",
+                t!("контейнер", "container").get(lang),
+                short(removed),
+                t!(
+                    "удалён вместе со своим слоем; это новый, чистый",
+                    "removed with its layer; this one is new and clean"
+                )
+                .get(lang)
+            ),
+            theme.warn(),
+        )));
+    }
+    lines
+}
+
+/// The output pane: an error first, else the command still running, else
+/// the last result, else the keys; the tail is shown when it is too long.
+fn draw_output(view: View, lab: &LabScreen, output: Rect, buf: &mut Buffer) {
+    let View { theme, lang, .. } = view;
     let running = lab.running.get(lab.selected).and_then(|r| r.last());
     let last = lab.output.get(lab.selected).and_then(Option::as_ref);
     let (title, body, style) = match (&lab.error, running, last) {
@@ -252,7 +300,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
         (None, Some(command), _) => (
             format!(
                 " $ {command} {} {} ",
-                crate::tui::ui::SPINNER[app.spinner % crate::tui::ui::SPINNER.len()],
+                view.spinner,
                 t!("выполняется…", "running…").get(lang)
             ),
             // The previous output stays readable until the new one arrives.
@@ -287,7 +335,11 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                 .border_style(theme.border()),
         )
         .render(output, buf);
+}
 
+/// The command line, scrolled so the cursor stays visible, titled with the
+/// container it runs in.
+fn draw_input(view: View, lab: &LabScreen, input: Rect, buf: &mut Buffer) {
     let width = input.width.saturating_sub(4) as usize;
     let scroll = lab.input.visual_scroll(width);
     Paragraph::new(format!("$ {}", lab.input.value()))
@@ -301,7 +353,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                         .map(|s| s.name.as_str())
                         .unwrap_or("…")
                 ))
-                .border_style(theme.border_focused()),
+                .border_style(view.theme.border_focused()),
         )
         .render(input, buf);
 }
@@ -342,8 +394,8 @@ pub fn cursor(lab: &LabScreen, area: Rect) -> (u16, u16) {
 }
 
 /// What a commit made: the new image, its extra layer and what is in it.
-fn commit_lines(app: &App, commit: &Commit, lines: &mut Vec<Line<'static>>) {
-    let (theme, lang) = (app.theme, app.lang);
+fn commit_lines(view: View, commit: &Commit, lines: &mut Vec<Line<'static>>) {
+    let View { theme, lang, .. } = view;
     lines.push(Line::from(Span::styled(
         format!(
             "commit → {} ({} {})",
@@ -401,8 +453,8 @@ fn commit_lines(app: &App, commit: &Commit, lines: &mut Vec<Line<'static>>) {
 }
 
 /// F8: how the selected container's filesystem is put together.
-fn storage_lines(app: &App, lab: &LabScreen) -> Vec<Line<'static>> {
-    let (theme, lang) = (app.theme, app.lang);
+fn storage_lines(view: View, lab: &LabScreen) -> Vec<Line<'static>> {
+    let View { theme, lang, .. } = view;
     let mut lines = Vec::new();
     let slot = lab.slots.get(lab.selected);
     if let Some(ImageStore::ContainerdSnapshotter { snapshotter }) = &lab.store {
