@@ -264,6 +264,14 @@ pub mod nouns {
         ru: ["изменение", "изменения", "изменений"],
         en: ["change", "changes"],
     };
+    pub const MATCH: Noun = Noun {
+        ru: ["совпадение", "совпадения", "совпадений"],
+        en: ["match", "matches"],
+    };
+    pub const PATH: Noun = Noun {
+        ru: ["путь", "пути", "путей"],
+        en: ["path", "paths"],
+    };
 }
 
 #[cfg(test)]

@@ -136,8 +136,8 @@ pub async fn load(global: &GlobalArgs, archive: &Path) -> anyhow::Result<ExitCod
                         last_percent = Some(percent);
                         eprintln!(
                             "{id}: {percent}% ({} / {})",
-                            human_size(current),
-                            human_size(total)
+                            human_size(lang, current),
+                            human_size(lang, total)
                         );
                     }
                 }

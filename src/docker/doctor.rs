@@ -292,8 +292,8 @@ async fn engine_lines(
             ok: Status::Ok,
             label: base_label,
             detail: match lang {
-                Lang::Ru => format!("есть ({}, {})", short_id(&image.id), human_size(image.size)),
-                Lang::En => format!("present ({}, {})", short_id(&image.id), human_size(image.size)),
+                Lang::Ru => format!("есть ({}, {})", short_id(&image.id), human_size(lang, image.size)),
+                Lang::En => format!("present ({}, {})", short_id(&image.id), human_size(lang, image.size)),
             },
             fix: None,
         }),
@@ -386,19 +386,9 @@ async fn check_registry(host_port: String, lang: Lang) -> DoctorLine {
     }
 }
 
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+/// A size for the doctor's lines: the program's one unit family.
+pub fn human_size(lang: Lang, bytes: u64) -> String {
+    crate::text::size(lang, bytes)
 }
 
 #[cfg(test)]
@@ -499,7 +489,8 @@ mod tests {
 
     #[test]
     fn sizes_are_human() {
-        assert_eq!(human_size(999), "999 B");
-        assert_eq!(human_size(8_300_000), "8.3 MB");
+        assert_eq!(human_size(Lang::En, 999), "999 B");
+        assert_eq!(human_size(Lang::En, 8_300_000), "8.3 MB");
+        assert_eq!(human_size(Lang::Ru, 8_300_000), "8,3 МБ");
     }
 }

@@ -102,7 +102,7 @@ impl Runner {
         self.docker
             .inspect_image(reference)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| e.render(self.lang))?
             .ok_or_else(|| no_image(reference, self.lang))
     }
 
@@ -119,11 +119,18 @@ impl Runner {
         if let Some(id) = self.state.containers.get(name) {
             return Ok(id.clone());
         }
-        let details = self
-            .docker
-            .inspect_container(&container_name(name))
-            .await
-            .map_err(|e| e.to_string())?;
+        let details = match self.docker.inspect_container(&container_name(name)).await {
+            Ok(details) => details,
+            // A check or a later step needs a container an earlier step starts.
+            Err(DockerError::ContainerNotFound { .. }) => {
+                return Err(crate::tr!(
+                    self.lang,
+                    "контейнера {name} нет: его запускает один из предыдущих шагов урока — выполните тот шаг снова",
+                    "there is no container {name}: an earlier step of the lesson starts it; do that step again"
+                ));
+            }
+            Err(e) => return Err(e.render(self.lang)),
+        };
         self.state
             .containers
             .insert(name.to_string(), details.id.clone());
@@ -351,7 +358,12 @@ impl Runner {
                 let id = self.container(container).await?;
                 let command = self.fill(command)?;
                 let out = self.docker.exec(&id, &command, cancel).await.map_err(err)?;
-                let mut done = Done::new(format!("exit {}", out.exit_code));
+                let mut done = Done::new(crate::tr!(
+                    lang,
+                    "команда завершилась с кодом {}",
+                    "the command exited with code {}",
+                    out.exit_code
+                ));
                 done.output = lines_of(&out.stdout).chain(lines_of(&out.stderr)).collect();
                 if out.exit_code != 0 {
                     return Err(format!(
@@ -548,10 +560,9 @@ impl Runner {
                     let image = self.fill(image)?;
                     let info = self.image(&image).await?;
                     done.output.push(format!(
-                        "{image}: {} MB, {} {}",
-                        mb(info.size),
-                        info.layers.len(),
-                        t!("слоёв", "layers").get(lang)
+                        "{image}: {}, {}",
+                        mb(lang, info.size),
+                        crate::i18n::count(lang, info.layers.len(), crate::i18n::nouns::LAYER)
                     ));
                 }
                 Ok(done)
@@ -707,7 +718,7 @@ impl Runner {
                 self.docker
                     .remove_container(&details.id)
                     .await
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.render(self.lang))
             }
             Ok(_) => Err(format!(
                 "{} `{}` {}",
@@ -720,7 +731,7 @@ impl Runner {
                 .get(self.lang)
             )),
             Err(DockerError::ContainerNotFound { .. }) => Ok(()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.render(self.lang)),
         }
     }
 
@@ -735,7 +746,7 @@ impl Runner {
             .docker
             .inspect_container(&id)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.render(self.lang))?;
         let host_port = details
             .ports
             .iter()
@@ -751,7 +762,7 @@ impl Runner {
             .docker
             .http_get(host_port, &self.fill(path)?, HTTP_TIMEOUT)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.render(self.lang))?;
         Ok((
             response.status,
             String::from_utf8_lossy(&response.body).into_owned(),
@@ -796,14 +807,17 @@ impl Runner {
                 let details = self.docker.inspect_container(&id).await.map_err(err)?;
                 verdict(
                     details.state.running == want_running,
-                    format!("{container}: {}", details.state.status),
+                    format!(
+                        "{container}: {}",
+                        crate::text::container_state(lang, &details.state.status)
+                    ),
                     format!(
                         "{container}: {} ({})",
-                        details.state.status,
+                        crate::text::container_state(lang, &details.state.status),
                         if want_running {
-                            t!("ожидался running", "expected running")
+                            t!("а должен работать", "it should be running")
                         } else {
-                            t!("ожидалась остановка", "expected stopped")
+                            t!("а должен быть остановлен", "it should be stopped")
                         }
                         .get(lang)
                     ),
@@ -822,7 +836,7 @@ impl Runner {
                     "{container}: {}",
                     t!("контейнер ещё существует", "the container still exists").get(lang)
                 )),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(e.render(self.lang)),
             },
             Check::PageContains {
                 container,
@@ -866,8 +880,18 @@ impl Runner {
                 let n = info.layers.len() as u32;
                 verdict(
                     n <= *max,
-                    format!("{image}: {n} {} ≤ {max}", t!("слоёв", "layers").get(lang)),
-                    format!("{image}: {n} {} > {max}", t!("слоёв", "layers").get(lang)),
+                    crate::tr!(
+                        lang,
+                        "{image}: {}, не больше {max}",
+                        "{image}: {}, at most {max}",
+                        crate::i18n::count(lang, n, crate::i18n::nouns::LAYER)
+                    ),
+                    crate::tr!(
+                        lang,
+                        "{image}: {}, а можно не больше {max}",
+                        "{image}: {}, more than {max}",
+                        crate::i18n::count(lang, n, crate::i18n::nouns::LAYER)
+                    ),
                 )
             }
             Check::LayerCountDiff { image, base, more } => {
@@ -880,10 +904,9 @@ impl Runner {
                     diff == *more as i64 && shared,
                     format!("{image}: {} = {} + {more}", a.layers.len(), b.layers.len()),
                     format!(
-                        "{image}: {} {}, {base}: {}",
-                        a.layers.len(),
-                        t!("слоёв", "layers").get(lang),
-                        b.layers.len()
+                        "{image}: {}, {base}: {}",
+                        crate::i18n::count(lang, a.layers.len(), crate::i18n::nouns::LAYER),
+                        crate::i18n::count(lang, b.layers.len(), crate::i18n::nouns::LAYER)
                     ),
                 )
             }
@@ -953,7 +976,11 @@ impl Runner {
                 let all = format!("{}{}", out.stdout, out.stderr);
                 verdict(
                     all.contains(&text),
-                    format!("«{text}»"),
+                    crate::tr!(
+                        lang,
+                        "команда вывела «{text}», как и ожидалось",
+                        "the command printed «{text}», as expected"
+                    ),
                     format!(
                         "`{command}`: {} «{text}»",
                         t!("в выводе нет", "output lacks").get(lang)
@@ -1027,8 +1054,16 @@ impl Runner {
                 let b = self.image(&other).await?;
                 verdict(
                     a.size < b.size,
-                    format!("{image} {} MB < {other} {} MB", mb(a.size), mb(b.size)),
-                    format!("{image} {} MB ≥ {other} {} MB", mb(a.size), mb(b.size)),
+                    format!(
+                        "{image} {} < {other} {}",
+                        mb(lang, a.size),
+                        mb(lang, b.size)
+                    ),
+                    format!(
+                        "{image} {} ≥ {other} {}",
+                        mb(lang, a.size),
+                        mb(lang, b.size)
+                    ),
                 )
             }
         }
@@ -1101,8 +1136,9 @@ fn lines_of(text: &str) -> impl Iterator<Item = String> + '_ {
     text.lines().take(OUTPUT_LINES).map(str::to_string)
 }
 
-fn mb(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / 1_000_000.0)
+/// A size in the program's one unit family (see `crate::text`).
+fn mb(lang: Lang, bytes: u64) -> String {
+    crate::text::size(lang, bytes)
 }
 
 fn parse_change(word: &str) -> Option<ChangeKind> {
@@ -1252,11 +1288,10 @@ fn pull_hint(e: DockerError, image: &str, lang: Lang) -> String {
 
 fn describe_image(info: &crate::docker::model::ImageInfo, lang: Lang) -> Vec<String> {
     let mut out = vec![format!(
-        "{} {} MB, {} {}, id {}",
+        "{} {}, {}, id {}",
         t!("размер", "size").get(lang),
-        mb(info.size),
-        info.layers.len(),
-        t!("слоёв", "layers").get(lang),
+        mb(lang, info.size),
+        crate::i18n::count(lang, info.layers.len(), crate::i18n::nouns::LAYER),
         short(&info.id)
     )];
     // History is newest first; metadata steps (ENV, CMD…) made no layer.
@@ -1266,10 +1301,10 @@ fn describe_image(info: &crate::docker::model::ImageInfo, lang: Lang) -> Vec<Str
         if crate::docker::model::makes_a_layer(entry) {
             if layer < info.layers.len() {
                 out.push(format!(
-                    "  {} {:>2}: {instruction} ({} MB)",
+                    "  {} {:>2}: {instruction} ({})",
                     t!("слой", "layer").get(lang),
                     layer + 1,
-                    mb(entry.size)
+                    mb(lang, entry.size)
                 ));
             }
             layer += 1;

@@ -173,8 +173,9 @@ async fn worker_loop(
                         Some(client) => {
                             let events = events.clone();
                             let lang = setup.lang;
+                            let base = setup.vars.get("base_image").cloned();
                             tokio::spawn(async move {
-                                let result = crate::docker::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.message(lang));
+                                let result = crate::docker::layers::analyze_image_with_base(&client, &image, base.as_deref()).await.map(Arc::new).map_err(|e| e.message(lang));
                                 let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                             });
                         }
@@ -192,6 +193,32 @@ async fn worker_loop(
                                 })
                                 .map(Arc::new);
                             let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
+                        });
+                    }
+                    WorkerRequest::ReadFile { source, member, path, layer } => {
+                        let events = events.clone();
+                        let lang = setup.lang;
+                        let client = docker.clone();
+                        tokio::spawn(async move {
+                            let stored = match source {
+                                ImageSource::Daemon(image) => match client {
+                                    Some(client) => crate::docker::layers::read_image_file(&client, &image, &member, &path).await.map_err(|e| e.message(lang)),
+                                    None => Err(NOT_CONNECTED.get(lang).to_string()),
+                                },
+                                ImageSource::Archive(file) => {
+                                    let (member, path) = (member.clone(), path.clone());
+                                    tokio::task::spawn_blocking(move || {
+                                        let name = file.display().to_string();
+                                        std::fs::File::open(&file)
+                                            .map_err(|e| format!("{name}: {e}"))
+                                            .and_then(|f| crate::layers::content::read_stored(f, &member, &path, crate::layers::content::SHOWN_BYTES).map_err(|e| e.message(lang)))
+                                    })
+                                    .await
+                                    .unwrap_or_else(|e| Err(e.to_string()))
+                                }
+                            };
+                            let result = stored.map(|stored| crate::layers::content::FileContent { path: path.clone(), layer, stored });
+                            let _ = events.send(Event::Worker(WorkerEvent::FileRead { path, layer, result }));
                         });
                     }
                     WorkerRequest::LabOpen { image } => {

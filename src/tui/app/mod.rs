@@ -6,7 +6,7 @@
 //! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
 //! reports in `worker`.
 
-mod explorer;
+pub(crate) mod explorer;
 mod home;
 mod lab;
 mod lesson;
@@ -223,18 +223,8 @@ impl App {
                         return Vec::new();
                     }
                 },
-                Screen::Explorer(explorer) if explorer.filtering => {
-                    match key.code {
-                        KeyCode::Enter => explorer.filtering = false,
-                        KeyCode::Esc => {
-                            explorer.filtering = false;
-                            explorer.filter.reset();
-                        }
-                        _ => {
-                            explorer.filter.handle_event(&TermEvent::Key(key));
-                        }
-                    }
-                    explorer.set_filter();
+                Screen::Explorer(explorer) if explorer.wants_text() => {
+                    explorer.text_key(key);
                     return Vec::new();
                 }
                 Screen::Lesson(view) if view.prompt.is_some() => {
@@ -326,6 +316,7 @@ impl App {
                 _ => Vec::new(),
             },
             Screen::Explorer(explorer) => match action {
+                Action::Back | Action::Cancel if explorer.close_overlay() => Vec::new(),
                 Action::Back | Action::Cancel
                     if self.single_screen && self.return_to.is_empty() =>
                 {
@@ -335,10 +326,11 @@ impl App {
                     self.go_back();
                     Vec::new()
                 }
-                other => {
-                    explorer.handle(other);
-                    Vec::new()
-                }
+                other => explorer
+                    .handle(other)
+                    .map(Effect::Worker)
+                    .into_iter()
+                    .collect(),
             },
         }
     }
@@ -388,6 +380,9 @@ impl App {
 
     /// `text` with its placeholders filled as far as they are known: saved
     /// values first, then the start-up ones; an unknown one stays as written.
+    /// `text` with the placeholders known so far filled in; the others are
+    /// shown as what the learner will give (`ФАЙЛ.tar`, `РЕЕСТР`), never as
+    /// raw `{name}`.
     pub fn fill_known(&self, text: &str) -> String {
         crate::lesson::placeholders::fill(text, |name| {
             Some(
@@ -396,7 +391,7 @@ impl App {
                     .map(str::to_string)
                     .or_else(|| self.vars.get(name).cloned())
                     .or_else(|| (name == "image").then(|| self.image.clone()))
-                    .unwrap_or_else(|| format!("{{{name}}}")),
+                    .unwrap_or_else(|| unknown_value(self.lang, name)),
             )
         })
         .unwrap_or_else(|_| text.to_string())
@@ -407,6 +402,25 @@ impl App {
             tracing::warn!("{e}");
             self.notice = Some(e.to_string());
         }
+    }
+}
+
+/// What stands for a value not known yet: a word in capitals, as usage
+/// lines write it (`layerlab load ФАЙЛ.tar`).
+fn unknown_value(lang: Lang, name: &str) -> String {
+    let (ru, en) = match name.split('.').next().unwrap_or(name) {
+        "base_archive" => ("ФАЙЛ.tar", "FILE.tar"),
+        "registry" => ("РЕЕСТР", "REGISTRY"),
+        "port" => ("ПОРТ", "PORT"),
+        "image" | "image_repo" => ("ОБРАЗ", "IMAGE"),
+        "base_image" => ("БАЗОВЫЙ_ОБРАЗ", "BASE_IMAGE"),
+        "workspace" => ("РАБОЧАЯ_ПАПКА", "WORKSPACE"),
+        _ if name.ends_with("_id") || name.contains("_id_") => ("ID", "ID"),
+        _ => ("ЗНАЧЕНИЕ", "VALUE"),
+    };
+    match lang {
+        Lang::Ru => ru.to_string(),
+        Lang::En => en.to_string(),
     }
 }
 

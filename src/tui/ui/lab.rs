@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use crate::docker::lab::{Commit, SLOTS, Sizes};
 use crate::docker::model::short_id as short;
 use crate::docker::model::{ChangeKind, ImageStore};
-use crate::layers::report::human_bytes as human_size;
 use crate::t;
 use crate::tui::app::App;
 use crate::tui::screens::lab::*;
@@ -137,7 +136,10 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                     Span::raw(row.label),
                 ];
                 if let Some(size) = row.size {
-                    spans.push(Span::styled(format!("  {}", human_size(size)), theme.dim()));
+                    spans.push(Span::styled(
+                        format!("  {}", crate::text::size(lang, size)),
+                        theme.dim(),
+                    ));
                 }
                 Line::from(spans)
             })
@@ -273,10 +275,9 @@ fn commit_lines(app: &App, commit: &Commit, lines: &mut Vec<Line<'static>>) {
     let (theme, lang) = (app.theme, app.lang);
     lines.push(Line::from(Span::styled(
         format!(
-            "commit → {} ({} {})",
+            "commit → {} ({})",
             commit.image.reference,
-            commit.image.layers.len(),
-            t!("слоёв", "layers").get(lang)
+            crate::i18n::count(lang, commit.image.layers.len(), crate::i18n::nouns::LAYER)
         ),
         theme.ok(),
     )));
@@ -492,13 +493,5 @@ mod tests {
         assert_eq!(lab.running[0], ["sleep 30"]);
         lab.apply(done("sleep 30"));
         assert!(!lab.is_running());
-    }
-
-    #[test]
-    fn sizes_read_like_ls_h() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(5 << 20), "5.0 MiB");
     }
 }
