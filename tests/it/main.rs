@@ -26,6 +26,7 @@ mod nginx_lesson_image;
 mod quiz_cli;
 mod report;
 mod snapshots;
+mod snapshots_explorer;
 mod standin_base;
 mod tmux_explorer;
 mod tmux_lab;

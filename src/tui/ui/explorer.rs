@@ -93,10 +93,11 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
     }
     let selected = view.layer.map_or(0, |k| k + 1);
     let focused = view.pane == Pane::Layers;
+    // The count first: a long reference is what gets cut at 80 columns.
     let title = format!(
-        " {} — {} ",
-        view.reference,
-        count(lang, report.layers.len(), nouns::LAYER)
+        " {} · {} ",
+        count(lang, report.layers.len(), nouns::LAYER),
+        view.reference
     );
     StatefulWidget::render(
         List::new(items)
@@ -481,10 +482,13 @@ fn draw_file(app: &App, view: &ExplorerScreen, file: &FileView, area: Rect, buf:
         ])
         .render(footer, buf);
     } else {
-        footer_line.push(Span::styled(
-            t!(" · / — поиск", " · / — search").get(lang),
-            theme.dim(),
-        ));
+        let is_text = matches!(&file.content, Some(Ok(c)) if c.text().is_some());
+        if is_text {
+            footer_line.push(Span::styled(
+                t!(" · / — поиск", " · / — search").get(lang),
+                theme.dim(),
+            ));
+        }
         Line::from(footer_line).render(footer, buf);
     }
 }
