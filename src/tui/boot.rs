@@ -119,7 +119,7 @@ pub async fn run_explorer(
             let mut screen = ExplorerScreen::new(name, None);
             screen.source = crate::tui::messages::ImageSource::Archive(path.clone());
             screen.hints = crate::tui::app::explorer::name_hints();
-            app.screen = Screen::Explorer(screen);
+            app.screen = Screen::Explorer(Box::new(screen));
             vec![Effect::Worker(WorkerRequest::AnalyzeArchive {
                 path: path.clone(),
             })]

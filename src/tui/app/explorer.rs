@@ -22,7 +22,7 @@ impl App {
         }
         let mut screen = ExplorerScreen::new(image, compare);
         screen.hints = name_hints();
-        self.go_to(Screen::Explorer(screen));
+        self.go_to(Screen::Explorer(Box::new(screen)));
         effects
     }
 }

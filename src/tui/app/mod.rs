@@ -50,7 +50,7 @@ pub enum Screen {
     Lesson(LessonScreen),
     Quiz(QuizScreen),
     Lab(Box<LabScreen>),
-    Explorer(ExplorerScreen),
+    Explorer(Box<ExplorerScreen>),
 }
 
 pub struct App {

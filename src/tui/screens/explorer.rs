@@ -135,10 +135,11 @@ pub struct ExplorerScreen {
     pub hints: NameHints,
     pub names: Vec<LayerName>,
     pub compared_names: Vec<LayerName>,
-    pub file: Option<FileView>,
+    /// Boxed: the screen enum stays small while no file is open.
+    pub file: Option<Box<FileView>>,
     /// The two images side by side (when there is a second one).
     pub comparing: bool,
-    pub comparison: Option<Comparison>,
+    pub comparison: Option<Box<Comparison>>,
     /// First differing path shown in the comparison.
     pub compare_scroll: usize,
 }
@@ -241,7 +242,7 @@ impl ExplorerScreen {
 
     fn compare_if_ready(&mut self) {
         if let (Some(a), Some(b)) = (&self.analysis, &self.compared) {
-            self.comparison = Some(crate::layers::compare::compare(a, b));
+            self.comparison = Some(Box::new(crate::layers::compare::compare(a, b)));
         }
     }
 
@@ -257,7 +258,7 @@ impl ExplorerScreen {
         let layer = node.layer? as usize;
         let member = analysis.layer_member(layer)?.to_string();
         let path = format!("/{}", String::from_utf8_lossy(&tree.path(row.node)));
-        self.file = Some(FileView {
+        self.file = Some(Box::new(FileView {
             path: path.clone(),
             layer,
             content: None,
@@ -266,7 +267,7 @@ impl ExplorerScreen {
             search: Input::default(),
             matches: Vec::new(),
             current: 0,
-        });
+        }));
         Some(WorkerRequest::ReadFile {
             source: self.source.clone(),
             member,
