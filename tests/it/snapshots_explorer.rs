@@ -625,3 +625,68 @@ fn the_scan_would_catch_an_english_state() {
     assert!(has_placeholder("docker load -i {base_archive}"));
     assert!(!has_placeholder("html { color-scheme: light dark; }"));
 }
+
+// ------------------------------------------------- the content reader
+
+#[test]
+fn a_file_is_read_back_from_its_layer_in_every_shape_and_compression() {
+    use layerlab::layers::content::Stored;
+    for shape in [Shape::Legacy, Shape::Oci, Shape::OciNoManifest] {
+        for (how, layer) in [
+            ("tar", Layer::new("RUN x", vec![])),
+            ("gzip", Layer::new("RUN x", vec![]).gzip()),
+            ("zstd", Layer::new("RUN x", vec![]).zstd()),
+        ] {
+            let mut layer = layer;
+            layer.ops = vec![
+                file("etc/motd", "hello\n"),
+                file_n("big.bin", 3 * 1024 * 1024),
+                symlink("etc/link", "motd"),
+                hardlink("etc/hard", "etc/motd"),
+                dir("srv"),
+            ];
+            let base = Layer::new("ADD file:x in /", vec![file("etc/motd", "old\n")]);
+            let bytes = archive(&ArchiveSpec::new(shape, vec![base, layer]));
+            let analysis = analyze_archive(&bytes[..], "t").expect("valid");
+            let member = analysis.layer_member(1).expect("member").to_string();
+            let read = |path: &str| read_stored(&bytes[..], &member, path, SHOWN_BYTES);
+            let at = format!("{shape:?} {how}");
+            assert_eq!(
+                read("/etc/motd").expect(&at),
+                Stored::File {
+                    size: 6,
+                    head: b"hello\n".to_vec()
+                },
+                "{at}: the upper layer's bytes, not the base's"
+            );
+            match read("big.bin").expect(&at) {
+                Stored::File { size, head } => {
+                    assert_eq!(size, 3 * 1024 * 1024, "{at}");
+                    assert_eq!(head.len(), SHOWN_BYTES, "{at}: capped");
+                }
+                other => panic!("{at}: {other:?}"),
+            }
+            assert_eq!(
+                read("./etc/link").expect(&at),
+                Stored::Link {
+                    target: "motd".into(),
+                    hard: false
+                }
+            );
+            assert!(matches!(
+                read("etc/hard").expect(&at),
+                Stored::Link { hard: true, .. }
+            ));
+            assert_eq!(read("/srv/").expect(&at), Stored::Other);
+            let missing = read("/nope").expect_err("absent");
+            assert!(
+                missing.message(Lang::Ru).contains("нет такого пути"),
+                "{at}"
+            );
+            assert!(
+                read_stored(&bytes[..], "no/such/member", "/etc/motd", SHOWN_BYTES).is_err(),
+                "{at}: an unknown member"
+            );
+        }
+    }
+}

@@ -588,6 +588,26 @@ mod tests {
     }
 
     #[test]
+    fn unknown_placeholders_read_as_what_the_learner_will_give() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut app = app_at_push_tag(dir.path());
+        app.vars.remove("registry");
+        app.vars.remove("base_archive");
+        app.lang = Lang::Ru;
+        assert_eq!(
+            app.fill_known("docker load -i {base_archive} && docker push {registry}/x"),
+            "docker load -i ФАЙЛ.tar && docker push РЕЕСТР/x"
+        );
+        app.lang = Lang::En;
+        assert_eq!(
+            app.fill_known("curl 127.0.0.1:{port.web} {image_id_before}"),
+            "curl 127.0.0.1:PORT ID"
+        );
+        app.vars.insert("registry".into(), "127.0.0.1:5000".into());
+        assert_eq!(app.fill_known("{registry}/x"), "127.0.0.1:5000/x");
+    }
+
+    #[test]
     fn a_load_step_asks_for_the_archive_and_checks_it_exists() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut app = app_at_push_tag(dir.path());
