@@ -27,6 +27,9 @@ pub async fn analyze_image_with_base(
     Ok(analysis)
 }
 
+/// How long reading one file from an exported image may take in all.
+const READ_FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// One file of one layer, as stored: exports the image again and reads only
 /// that layer's member, keeping at most [`SHOWN_BYTES`] of the file.
 pub async fn read_image_file(
@@ -35,9 +38,12 @@ pub async fn read_image_file(
     member: &str,
     path: &str,
 ) -> Result<Stored, LayersError> {
+    // Bounded in time like every request: a stalled export ends the stream,
+    // and the reader reports a truncated archive instead of waiting on.
     let stream = docker
         .export_image(reference)
-        .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
+        .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())))
+        .take_until(Box::pin(tokio::time::sleep(READ_FILE_TIMEOUT)));
     let reader = SyncIoBridge::new(StreamReader::new(stream));
     let (member, path) = (member.to_string(), path.to_string());
     tokio::task::spawn_blocking(move || read_stored(reader, &member, &path, SHOWN_BYTES))

@@ -150,7 +150,7 @@ fn dockerfile_line(text: &str, hints: &NameHints) -> Option<LayerName> {
                 return Some(LayerName::Dockerfile {
                     file: file.clone(),
                     line: number + 1,
-                    text: line.to_string(),
+                    text: one_line(line),
                 });
             }
         }
@@ -170,8 +170,14 @@ fn same_dest(written: &str, recorded: &str) -> bool {
     norm(written) == norm(recorded)
 }
 
+/// One line of text with no control characters: an image's history and a
+/// Dockerfile are input, and nothing from input may steer the terminal.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -221,6 +227,18 @@ mod tests {
             layer_name(2, "COPY rootfs/ / # buildkit", &h).label(Lang::En),
             "COPY rootfs/ /"
         );
+    }
+
+    #[test]
+    fn control_characters_never_reach_a_label() {
+        let name = layer_name(
+            1,
+            "/bin/sh -c echo \u{1b}[2Jboom\u{7}",
+            &NameHints::default(),
+        );
+        let label = name.label(Lang::En);
+        assert!(!label.chars().any(char::is_control), "{label:?}");
+        assert_eq!(label, "RUN echo [2Jboom");
     }
 
     #[test]
