@@ -191,7 +191,7 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
         } else {
             format!("{}… (i)", text.chars().take(200).collect::<String>())
         };
-        lines.push(Line::raw(shown));
+        lines.push(Line::raw(printable(&shown)));
         lines.push(Line::from(Span::styled(layer.digest.clone(), theme.code())));
     }
     Paragraph::new(lines)
@@ -320,7 +320,7 @@ fn mark_style(mark: Mark, theme: Theme) -> (&'static str, Style) {
 fn printable(line: &str) -> String {
     line.chars()
         .map(|c| match c {
-            '\t' => ' ',
+            '\t' | '\n' | '\r' => ' ',
             c if c.is_control() => '·',
             c => c,
         })
