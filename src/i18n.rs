@@ -60,6 +60,19 @@ impl Text {
         }
     }
 
+    /// A sentence made in both languages now, chosen at draw time: results
+    /// of work done in the background travel as `Text`, so a language
+    /// switch re-renders them too. `make` is called once per language.
+    pub fn from_fn(make: impl Fn(Lang) -> String) -> Text {
+        Text::new(make(Lang::Ru), make(Lang::En))
+    }
+
+    /// Words that are the same in both languages (a path, Docker's output).
+    pub fn plain(text: impl Into<String>) -> Text {
+        let text = text.into();
+        Text::new(text.clone(), text)
+    }
+
     /// The text in `lang`, falling back to the other language rather than
     /// showing nothing (a pack that fails validation can still be browsed).
     pub fn get(&self, lang: Lang) -> &str {
@@ -121,6 +134,24 @@ mod tests {
 pub struct UiText {
     pub ru: &'static str,
     pub en: &'static str,
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text::plain(text)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text::plain(text)
+    }
+}
+
+impl From<UiText> for Text {
+    fn from(text: UiText) -> Text {
+        Text::new(text.ru, text.en)
+    }
 }
 
 impl UiText {
@@ -201,6 +232,63 @@ pub fn count(lang: Lang, n: impl TryInto<u64> + Copy + std::fmt::Display, noun: 
         Ok(word) => format!("{n} {word}"),
         // Negative counts do not occur; show the many-form rather than panic.
         Err(_) => format!("{n} {}", noun.form(lang, 5)),
+    }
+}
+
+/// A size in the units `docker images` prints (decimal: 1 MB = 1,000,000
+/// bytes), so the learner can compare the two; Russian abbreviations and
+/// the decimal comma in Russian. One formatter for every screen, report and
+/// command: `14.9 MB` / `14,9 МБ` (one decimal, as Docker's `14.9MB`);
+/// under 1000 bytes the exact count.
+pub fn size(lang: Lang, bytes: u64) -> String {
+    const RU: [&str; 6] = ["Б", "кБ", "МБ", "ГБ", "ТБ", "ПБ"];
+    const EN: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let units = match lang {
+        Lang::Ru => &RU,
+        Lang::En => &EN,
+    };
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    // 999 950 bytes is "1.0 MB", never "1000.0 kB".
+    while value >= 999.95 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        return format!("{bytes} {}", units[0]);
+    }
+    let number = format!("{value:.1}");
+    match lang {
+        Lang::Ru => format!("{} {}", number.replace('.', ","), units[unit]),
+        Lang::En => format!("{number} {}", units[unit]),
+    }
+}
+
+/// A fraction as a percentage with one decimal: `87.5%` / `87,5 %`.
+pub fn percent(lang: Lang, fraction: f64) -> String {
+    let number = format!("{:.1}", fraction * 100.0);
+    match lang {
+        Lang::Ru => format!("{} %", number.replace('.', ",")),
+        Lang::En => format!("{number}%"),
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_in_both_languages() {
+        assert_eq!(size(Lang::En, 0), "0 B");
+        assert_eq!(size(Lang::En, 999), "999 B");
+        assert_eq!(size(Lang::Ru, 999), "999 Б");
+        assert_eq!(size(Lang::En, 1500), "1.5 kB");
+        assert_eq!(size(Lang::En, 14_913_561), "14.9 MB");
+        assert_eq!(size(Lang::Ru, 14_913_561), "14,9 МБ");
+        assert_eq!(size(Lang::En, 999_999), "1.0 MB");
+        assert_eq!(size(Lang::En, 2_000_000_000), "2.0 GB");
+        assert_eq!(percent(Lang::Ru, 0.875), "87,5 %");
+        assert_eq!(percent(Lang::En, 1.0), "100.0%");
     }
 }
 

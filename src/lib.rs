@@ -12,7 +12,6 @@ pub mod logging;
 pub mod paths;
 pub mod progress;
 pub mod quiz;
-pub mod text;
 // The Docker tier: the only code that talks to a daemon.
 pub mod docker;
 // The domain tier: doing a lesson step, grading and reporting the homework.

@@ -388,7 +388,7 @@ async fn check_registry(host_port: String, lang: Lang) -> DoctorLine {
 
 /// A size for the doctor's lines: the program's one unit family.
 pub fn human_size(lang: Lang, bytes: u64) -> String {
-    crate::text::size(lang, bytes)
+    crate::i18n::size(lang, bytes)
 }
 
 #[cfg(test)]

@@ -236,7 +236,7 @@ pub fn evaluate(facts: &Facts, lang: Lang) -> Vec<Criterion> {
             facts.image,
             t!("id", "id").get(lang),
             short_id(&image.id),
-            crate::text::size(lang, image.size)
+            crate::i18n::size(lang, image.size)
         ),
     )];
     criteria.push(alpine_base(facts, image, lang));

@@ -255,7 +255,7 @@ pub fn render(facts: &ReportFacts, lang: Lang) -> String {
         t!("ID образа", "Image ID").get(lang),
         facts.image_id,
         t!("Размер", "Size").get(lang),
-        crate::text::size(lang, facts.size),
+        crate::i18n::size(lang, facts.size),
         facts.size,
         t!("байт", "bytes").get(lang),
         t!("Слоёв", "Layers").get(lang),

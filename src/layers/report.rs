@@ -1,8 +1,8 @@
 //! Turning a [`Report`] into text: the short human table, and the `--ci`
 //! rules. Pure functions returning strings; the command prints them.
 
+use crate::i18n::size;
 use crate::i18n::{Lang, count, nouns};
-use crate::text::size;
 
 use super::analysis::Report;
 

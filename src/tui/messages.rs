@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-pub use crate::runner::StepOutcome;
+pub use crate::runner::{StepError, StepOutcome};
 
 /// The daemon as the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,12 +64,12 @@ pub enum WorkerEvent {
     FileRead {
         path: String,
         layer: usize,
-        result: Result<crate::layers::content::FileContent, String>,
+        result: Result<crate::layers::content::FileContent, crate::i18n::Text>,
     },
     /// A layer analysis finished; `image` is what was asked for.
     Analysis {
         image: String,
-        result: Result<Arc<crate::layers::Analysis>, String>,
+        result: Result<Arc<crate::layers::Analysis>, crate::i18n::Text>,
     },
 }
 

@@ -12,6 +12,7 @@ mod walkthrough;
 
 // The tests, a module per area.
 mod docker_client;
+mod engine_current;
 mod fuzz_inputs;
 mod grader;
 mod harness_registry;

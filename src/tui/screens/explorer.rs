@@ -24,7 +24,7 @@ pub struct FileView {
     pub path: String,
     pub layer: usize,
     /// `None` while the worker reads it.
-    pub content: Option<Result<FileContent, String>>,
+    pub content: Option<Result<FileContent, crate::i18n::Text>>,
     /// The first line shown.
     pub scroll: usize,
     /// Typing a search (after `/`).
@@ -113,7 +113,7 @@ pub struct ExplorerScreen {
     pub analysis: Option<Arc<Analysis>>,
     pub compared: Option<Arc<Analysis>>,
     /// The analysis failed: the worker's text, already in the session's language.
-    pub error: Option<String>,
+    pub error: Option<crate::i18n::Text>,
     /// The chosen layer's tree could not be built. Kept typed and rendered
     /// when drawn, so it follows a language switch like the rest of the screen.
     pub layer_error: Option<LayersError>,
@@ -217,7 +217,12 @@ impl ExplorerScreen {
         self.file.take().is_some()
     }
 
-    pub fn file_loaded(&mut self, path: &str, layer: usize, result: Result<FileContent, String>) {
+    pub fn file_loaded(
+        &mut self,
+        path: &str,
+        layer: usize,
+        result: Result<FileContent, crate::i18n::Text>,
+    ) {
         if let Some(file) = self
             .file
             .as_mut()
@@ -276,7 +281,7 @@ impl ExplorerScreen {
         })
     }
 
-    pub fn loaded(&mut self, reference: &str, result: Result<Arc<Analysis>, String>) {
+    pub fn loaded(&mut self, reference: &str, result: Result<Arc<Analysis>, crate::i18n::Text>) {
         match result {
             Ok(analysis) if reference == self.reference => {
                 self.names = self.names_for(&analysis);
@@ -336,15 +341,19 @@ impl ExplorerScreen {
         self.refresh_rows();
     }
 
-    /// One action; a file view asks the worker for the file's bytes.
-    pub fn handle(&mut self, action: Action) -> Option<WorkerRequest> {
+    /// Move, fold, filter, open a file, switch the comparison; `None` when
+    /// `action` means nothing here, else what to ask the worker (a file view
+    /// asks for the file's bytes).
+    pub fn handle(&mut self, action: Action) -> Option<Vec<WorkerRequest>> {
         if let Some(file) = &mut self.file {
             file.handle(action);
-            return None;
+            return Some(Vec::new());
         }
-        if action == Action::Compare && self.compare.is_some() {
-            self.comparing = !self.comparing;
-            return None;
+        if action == Action::Compare {
+            if self.compare.is_some() {
+                self.comparing = !self.comparing;
+            }
+            return Some(Vec::new());
         }
         if self.comparing && self.compare.is_some() {
             let last = self
@@ -360,10 +369,18 @@ impl ExplorerScreen {
                 Action::Bottom => self.compare_scroll = last,
                 _ => {}
             }
-            return None;
+            return Some(Vec::new());
         }
-        if action == Action::ViewFile && self.pane == Pane::Tree {
-            return self.open_file();
+        if action == Action::ViewFile {
+            let asked = match self.pane {
+                Pane::Tree => self.open_file(),
+                Pane::Layers => None,
+            };
+            return Some(asked.into_iter().collect());
+        }
+        if matches!(action, Action::NextMatch | Action::PrevMatch) {
+            // Only a file view has matches; outside one the keys do nothing.
+            return Some(Vec::new());
         }
         let layers = self.analysis.as_ref().map_or(0, |a| a.layers().len());
         match (self.pane, action) {
@@ -409,7 +426,7 @@ impl ExplorerScreen {
                             .is_some_and(|t| t.node(row.node).kind == EntryKind::Dir);
                         if !is_dir {
                             // Enter on a file shows it, as in a file manager.
-                            return self.open_file();
+                            return Some(self.open_file().into_iter().collect());
                         }
                     }
                     let open = match action {
@@ -459,8 +476,8 @@ impl ExplorerScreen {
             }
             (_, Action::ToggleFullText) => self.full_text = !self.full_text,
             (_, Action::Filter) => self.filtering = true,
-            _ => {}
+            _ => return None,
         }
-        None
+        Some(Vec::new())
     }
 }

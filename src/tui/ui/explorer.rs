@@ -10,11 +10,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph, StatefulWidget, Widget, Wrap};
 
 use crate::i18n::{count, nouns};
+use crate::i18n::{percent, size};
 use crate::layers::compare::{Comparison, PathDiff};
 use crate::layers::content::Stored;
 use crate::layers::report::instruction;
 use crate::layers::{EntryKind, Mark, SortBy};
-use crate::text::{percent, size};
 use crate::tui::app::App;
 use crate::tui::screens::explorer::*;
 use crate::tui::theme::Theme;
@@ -25,7 +25,7 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
     let lang = app.lang;
     let Some(analysis) = &view.analysis else {
         let text = match &view.error {
-            Some(e) => Line::from(Span::styled(format!("✘ {e}"), theme.error())),
+            Some(e) => Line::from(Span::styled(format!("✘ {}", e.get(lang)), theme.error())),
             None => Line::from(Span::styled(
                 format!(
                     "{} {}",
@@ -370,9 +370,12 @@ fn draw_file(app: &App, view: &ExplorerScreen, file: &FileView, area: Rect, buf:
             .render(inner, buf);
         }
         Some(Err(e)) => {
-            Paragraph::new(Line::from(Span::styled(format!("✘ {e}"), theme.error())))
-                .wrap(Wrap { trim: true })
-                .render(inner, buf);
+            Paragraph::new(Line::from(Span::styled(
+                format!("✘ {}", e.get(lang)),
+                theme.error(),
+            )))
+            .wrap(Wrap { trim: true })
+            .render(inner, buf);
         }
         Some(Ok(content)) => match (&content.stored, content.text()) {
             (Stored::File { size: total, head }, Some(text)) => {

@@ -137,7 +137,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                 ];
                 if let Some(size) = row.size {
                     spans.push(Span::styled(
-                        format!("  {}", crate::text::size(lang, size)),
+                        format!("  {}", crate::i18n::size(lang, size)),
                         theme.dim(),
                     ));
                 }
