@@ -690,3 +690,22 @@ fn a_file_is_read_back_from_its_layer_in_every_shape_and_compression() {
         }
     }
 }
+
+// ------------------------------------------------ every screen, both sizes
+
+/// Every screen the snapshot suite builds, in both languages, at the two
+/// sizes the issue names: a laptop's 80×24 and a roomier 100×32. (The
+/// screens' own snapshots in `snapshots.rs` are at 80×24 and 160×48.)
+#[test]
+fn every_screen_in_both_languages_at_80x24_and_100x32() {
+    for lang in [Lang::En, Lang::Ru] {
+        for (name, mut h) in every_screen() {
+            h.app.lang = lang;
+            let name: String = name
+                .chars()
+                .map(|c| if c.is_alphanumeric() { c } else { '_' })
+                .collect();
+            snap(&h, &format!("screen_{name}_{}", lang_name(lang)));
+        }
+    }
+}
