@@ -14,7 +14,7 @@ use crate::i18n::{percent, size};
 use crate::layers::compare::{Comparison, PathDiff};
 use crate::layers::content::Stored;
 use crate::layers::report::instruction;
-use crate::layers::{EntryKind, Mark, SortBy};
+use crate::layers::{Analysis, EntryKind, Mark, SortBy};
 use crate::tui::app::App;
 use crate::tui::screens::explorer::*;
 use crate::tui::theme::Theme;
@@ -54,14 +54,27 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
         draw_comparison(app, view, area, buf);
         return;
     }
-    let report = analysis.report();
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(area);
     let details_height = if left.height >= 22 { 10 } else { 8 };
     let [layers_area, details_area] =
         Layout::vertical([Constraint::Min(5), Constraint::Length(details_height)]).areas(left);
 
-    // Layers, with "the whole image" as the first row.
+    draw_layers(app, view, analysis, layers_area, buf);
+    draw_details(app, view, analysis, details_area, buf);
+    draw_tree(app, view, right, buf);
+}
+
+/// The layers, with "the whole image" as the first row.
+fn draw_layers(
+    app: &App,
+    view: &ExplorerScreen,
+    analysis: &Analysis,
+    layers_area: Rect,
+    buf: &mut Buffer,
+) {
+    let (theme, lang) = (app.theme, app.lang);
+    let report = analysis.report();
     let mut items = vec![ListItem::new(Line::from(vec![Span::styled(
         t!("  всё: что видит контейнер", "  all: what a container sees").get(lang),
         theme.heading(),
@@ -123,8 +136,18 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
         buf,
         &mut ListState::default().with_selected(Some(selected)),
     );
+}
 
-    // Details: the totals, the compared image, the selected layer in full.
+/// The totals, the compared image, the selected layer in full.
+fn draw_details(
+    app: &App,
+    view: &ExplorerScreen,
+    analysis: &Analysis,
+    details_area: Rect,
+    buf: &mut Buffer,
+) {
+    let (theme, lang) = (app.theme, app.lang);
+    let report = analysis.report();
     let mut lines = vec![
         Line::raw(tr!(
             lang,
@@ -198,8 +221,11 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
         .wrap(Wrap { trim: true })
         .block(Block::bordered().border_style(theme.border()))
         .render(details_area, buf);
+}
 
-    // The tree.
+/// The chosen layer's (or the whole image's) file tree, and the filter line.
+fn draw_tree(app: &App, view: &ExplorerScreen, right: Rect, buf: &mut Buffer) {
+    let (theme, lang) = (app.theme, app.lang);
     let Some(tree) = &view.tree else {
         if let Some(e) = &view.layer_error {
             Paragraph::new(Line::from(Span::styled(
@@ -377,93 +403,7 @@ fn draw_file(app: &App, view: &ExplorerScreen, file: &FileView, area: Rect, buf:
             .wrap(Wrap { trim: true })
             .render(inner, buf);
         }
-        Some(Ok(content)) => match (&content.stored, content.text()) {
-            (Stored::File { size: total, head }, Some(text)) => {
-                let lines: Vec<&str> = text.lines().collect();
-                let width = lines.len().max(1).to_string().len();
-                let needle = file.search.value().to_lowercase();
-                let shown: Vec<Line> = lines
-                    .iter()
-                    .enumerate()
-                    .skip(file.scroll)
-                    .take(inner.height as usize)
-                    .map(|(i, l)| {
-                        let hit = !needle.is_empty() && l.to_lowercase().contains(&needle);
-                        let number = Span::styled(format!("{:>width$} │ ", i + 1), theme.dim());
-                        let text = if hit {
-                            Span::styled(printable(l), theme.selected())
-                        } else {
-                            Span::raw(printable(l))
-                        };
-                        Line::from(vec![number, text])
-                    })
-                    .collect();
-                Paragraph::new(shown).render(inner, buf);
-                footer_line.push(Span::styled(
-                    format!(
-                        " · {} · {}",
-                        count(lang, lines.len(), nouns::LINE),
-                        size(lang, *total)
-                    ),
-                    theme.dim(),
-                ));
-                if content.truncated() {
-                    footer_line.push(Span::styled(
-                        tr!(
-                            lang,
-                            " · показано не всё: {} из {}",
-                            " · shown: {} of {}",
-                            size(lang, head.len() as u64),
-                            size(lang, *total)
-                        ),
-                        theme.warn(),
-                    ));
-                }
-            }
-            (Stored::File { size: total, .. }, None) => {
-                let text = tr!(
-                    lang,
-                    "Двоичный файл: {}, {}. Его содержимое не текст, и здесь оно не показывается.",
-                    "A binary file: {}, {}. Its content is not text and is not shown here.",
-                    content.kind_name(lang),
-                    size(lang, *total)
-                );
-                Paragraph::new(text)
-                    .wrap(Wrap { trim: true })
-                    .render(inner, buf);
-            }
-            (Stored::Link { target, hard }, _) => {
-                let text = if *hard {
-                    tr!(
-                        lang,
-                        "Жёсткая ссылка на /{}: то же содержимое, что у того файла.",
-                        "A hard link to /{}: the same content as that file.",
-                        printable(target.trim_start_matches('/'))
-                    )
-                } else {
-                    tr!(
-                        lang,
-                        "Символическая ссылка на {}.",
-                        "A symbolic link to {}.",
-                        printable(target)
-                    )
-                };
-                Paragraph::new(text)
-                    .wrap(Wrap { trim: true })
-                    .render(inner, buf);
-            }
-            (Stored::Other, _) => {
-                Paragraph::new(
-                    t!(
-                        "Не обычный файл (устройство или канал): содержимого нет.",
-                        "Not a regular file (a device or a pipe): there is no content."
-                    )
-                    .get(lang),
-                )
-                .wrap(Wrap { trim: true })
-                .render(inner, buf);
-            }
-        },
+        Some(Ok(content)) => draw_content(app, file, content, inner, buf, &mut footer_line),
     }
     if file.searching || !file.search.value().is_empty() {
         let found = if file.matches.is_empty() {
@@ -493,6 +433,106 @@ fn draw_file(app: &App, view: &ExplorerScreen, file: &FileView, area: Rect, buf:
             ));
         }
         Line::from(footer_line).render(footer, buf);
+    }
+}
+
+/// A read file: its text with line numbers (search hits marked), or what
+/// it is when it is not text. Adds its size to `footer_line`.
+fn draw_content(
+    app: &App,
+    file: &FileView,
+    content: &crate::layers::content::FileContent,
+    inner: Rect,
+    buf: &mut Buffer,
+    footer_line: &mut Vec<Span<'static>>,
+) {
+    let (theme, lang) = (app.theme, app.lang);
+    match (&content.stored, content.text()) {
+        (Stored::File { size: total, head }, Some(text)) => {
+            let lines: Vec<&str> = text.lines().collect();
+            let width = lines.len().max(1).to_string().len();
+            let needle = file.search.value().to_lowercase();
+            let shown: Vec<Line> = lines
+                .iter()
+                .enumerate()
+                .skip(file.scroll)
+                .take(inner.height as usize)
+                .map(|(i, l)| {
+                    let hit = !needle.is_empty() && l.to_lowercase().contains(&needle);
+                    let number = Span::styled(format!("{:>width$} │ ", i + 1), theme.dim());
+                    let text = if hit {
+                        Span::styled(printable(l), theme.selected())
+                    } else {
+                        Span::raw(printable(l))
+                    };
+                    Line::from(vec![number, text])
+                })
+                .collect();
+            Paragraph::new(shown).render(inner, buf);
+            footer_line.push(Span::styled(
+                format!(
+                    " · {} · {}",
+                    count(lang, lines.len(), nouns::LINE),
+                    size(lang, *total)
+                ),
+                theme.dim(),
+            ));
+            if content.truncated() {
+                footer_line.push(Span::styled(
+                    tr!(
+                        lang,
+                        " · показано не всё: {} из {}",
+                        " · shown: {} of {}",
+                        size(lang, head.len() as u64),
+                        size(lang, *total)
+                    ),
+                    theme.warn(),
+                ));
+            }
+        }
+        (Stored::File { size: total, .. }, None) => {
+            let text = tr!(
+                lang,
+                "Двоичный файл: {}, {}. Его содержимое не текст, и здесь оно не показывается.",
+                "A binary file: {}, {}. Its content is not text and is not shown here.",
+                content.kind_name(lang),
+                size(lang, *total)
+            );
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .render(inner, buf);
+        }
+        (Stored::Link { target, hard }, _) => {
+            let text = if *hard {
+                tr!(
+                    lang,
+                    "Жёсткая ссылка на /{}: то же содержимое, что у того файла.",
+                    "A hard link to /{}: the same content as that file.",
+                    printable(target.trim_start_matches('/'))
+                )
+            } else {
+                tr!(
+                    lang,
+                    "Символическая ссылка на {}.",
+                    "A symbolic link to {}.",
+                    printable(target)
+                )
+            };
+            Paragraph::new(text)
+                .wrap(Wrap { trim: true })
+                .render(inner, buf);
+        }
+        (Stored::Other, _) => {
+            Paragraph::new(
+                t!(
+                    "Не обычный файл (устройство или канал): содержимого нет.",
+                    "Not a regular file (a device or a pipe): there is no content."
+                )
+                .get(lang),
+            )
+            .wrap(Wrap { trim: true })
+            .render(inner, buf);
+        }
     }
 }
 
