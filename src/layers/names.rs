@@ -68,6 +68,52 @@ impl LayerName {
     }
 }
 
+/// The Dockerfiles whose lines name the layers, as the lessons place them.
+const DOCKERFILES: [&str; 2] = ["Dockerfile", "Dockerfile.naive"];
+/// A Dockerfile is a few lines; anything bigger is not one worth matching.
+const MAX_DOCKERFILE: u64 = 64 * 1024;
+
+/// The workspace's Dockerfiles (`nginx-alpine/` as lesson 3 copies it), or
+/// the pack's own when the workspace has none yet: their `COPY` lines name
+/// the layers Docker records as `COPY dir:<hash>`.
+pub fn workspace_hints() -> NameHints {
+    let folder = crate::paths::workspace_dir().join("nginx-alpine");
+    let embedded = crate::lesson::files::PackFiles::embedded();
+    let dockerfiles = DOCKERFILES
+        .iter()
+        .filter_map(|name| {
+            let path = folder.join(name);
+            let from_workspace = std::fs::metadata(&path)
+                .ok()
+                .filter(|m| m.is_file() && m.len() <= MAX_DOCKERFILE)
+                .and_then(|_| std::fs::read_to_string(&path).ok());
+            let text = from_workspace.or_else(|| {
+                embedded
+                    .get(&format!("../assets/nginx-alpine/{name}"))
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+            })?;
+            Some((name.to_string(), text))
+        })
+        .collect();
+    NameHints {
+        base: None,
+        dockerfiles,
+    }
+}
+
+/// Every layer of `analysis` named, with the base it records.
+pub fn names_of(analysis: &super::Analysis, hints: &NameHints) -> Vec<LayerName> {
+    let mut hints = hints.clone();
+    if let Some((base, n)) = analysis.base() {
+        hints.base = Some((base.to_string(), n));
+    }
+    analysis
+        .layers()
+        .iter()
+        .map(|l| layer_name(l.index, &l.created_by, &hints))
+        .collect()
+}
+
 /// The name of layer `index` made by `created_by`.
 pub fn layer_name(index: usize, created_by: &str, hints: &NameHints) -> LayerName {
     if let Some((image, count)) = &hints.base
@@ -227,6 +273,17 @@ mod tests {
             layer_name(2, "COPY rootfs/ / # buildkit", &h).label(Lang::En),
             "COPY rootfs/ /"
         );
+    }
+
+    #[test]
+    fn the_packs_dockerfiles_name_layers_when_the_workspace_has_none() {
+        let hints = workspace_hints();
+        assert_eq!(
+            hints.dockerfiles.len(),
+            2,
+            "Dockerfile and Dockerfile.naive"
+        );
+        assert!(hints.dockerfiles[0].1.contains("COPY rootfs/ /"));
     }
 
     #[test]

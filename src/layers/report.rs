@@ -87,10 +87,12 @@ pub fn instruction(created_by: &str) -> String {
 
 /// The instruction on one line, at most `width` characters.
 pub fn short_instruction(created_by: &str, width: usize) -> String {
-    let one_line: String = instruction(created_by)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    short_text(&instruction(created_by), width)
+}
+
+/// `text` on one line, at most `width` characters.
+fn short_text(text: &str, width: usize) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= width {
         one_line
     } else {
@@ -102,6 +104,17 @@ pub fn short_instruction(created_by: &str, width: usize) -> String {
 
 /// The table printed when neither `--json` nor `--ci` is given.
 pub fn summary_table(report: &Report, lang: Lang) -> String {
+    let names: Vec<String> = report
+        .layers
+        .iter()
+        .map(|l| short_instruction(&l.created_by, 60))
+        .collect();
+    named_table(report, &names, lang)
+}
+
+/// The table with each layer's name (`names[i]` for layer i, see
+/// `layers::names`) in the last column.
+pub fn named_table(report: &Report, names: &[String], lang: Lang) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let short_id = report.image.id.trim_start_matches("sha256:");
@@ -159,7 +172,10 @@ pub fn summary_table(report: &Report, lang: Lang) -> String {
             l.modified,
             l.removed,
             l.entries,
-            short_instruction(&l.created_by, 60)
+            names
+                .get(l.index)
+                .map(|n| short_text(n, 60))
+                .unwrap_or_else(|| short_instruction(&l.created_by, 60))
         );
     }
     let _ = writeln!(

@@ -118,7 +118,7 @@ pub async fn run_explorer(
             let name = path.display().to_string();
             let mut screen = ExplorerScreen::new(name, None);
             screen.source = crate::tui::messages::ImageSource::Archive(path.clone());
-            screen.hints = crate::tui::app::explorer::name_hints();
+            screen.hints = crate::layers::names::workspace_hints();
             app.screen = Screen::Explorer(Box::new(screen));
             vec![Effect::Worker(WorkerRequest::AnalyzeArchive {
                 path: path.clone(),

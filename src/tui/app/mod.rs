@@ -6,7 +6,7 @@
 //! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
 //! reports in `worker`.
 
-pub(crate) mod explorer;
+mod explorer;
 mod home;
 mod lab;
 mod lesson;

@@ -11,7 +11,7 @@ use tui_input::Input;
 
 use crate::layers::compare::Comparison;
 use crate::layers::content::FileContent;
-use crate::layers::names::{LayerName, NameHints, layer_name};
+use crate::layers::names::{LayerName, NameHints};
 use crate::layers::{
     Analysis, EntryKind, FileTree, LayersError, SortBy, TreeNodeId, TreeRow, TreeView,
 };
@@ -234,15 +234,7 @@ impl ExplorerScreen {
     }
 
     fn names_for(&self, analysis: &Analysis) -> Vec<LayerName> {
-        let mut hints = self.hints.clone();
-        if let Some((base, n)) = analysis.base() {
-            hints.base = Some((base.to_string(), n));
-        }
-        analysis
-            .layers()
-            .iter()
-            .map(|l| layer_name(l.index, &l.created_by, &hints))
-            .collect()
+        crate::layers::names::names_of(analysis, &self.hints)
     }
 
     fn compare_if_ready(&mut self) {
