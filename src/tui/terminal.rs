@@ -102,6 +102,8 @@ pub async fn run(
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     test_hooks::panic_if_asked();
+    let size = terminal.size()?;
+    app.frame = ratatui::layout::Rect::new(0, 0, size.width, size.height);
     terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
     test_hooks::first_frame_drawn();
     // Counted so "no redraw without an event" can be checked in the trace log.

@@ -24,6 +24,7 @@ mod layers_malformed;
 mod lesson_fixtures;
 mod lesson_pack_content;
 mod nginx_lesson_image;
+mod pack_trust;
 mod quiz_cli;
 mod report;
 mod snapshots;

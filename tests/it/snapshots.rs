@@ -39,6 +39,9 @@ const PUSH: usize = 6;
 pub(crate) struct Harness {
     pub(crate) app: App,
     _dir: tempfile::TempDir,
+    /// The size last drawn at: a real terminal reports it with a resize
+    /// event before the learner can click on what was drawn.
+    drawn: std::cell::Cell<(u16, u16)>,
 }
 
 impl Harness {
@@ -64,7 +67,11 @@ impl Harness {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        Harness { app, _dir: dir }
+        Harness {
+            app,
+            _dir: dir,
+            drawn: std::cell::Cell::new((80, 24)),
+        }
     }
 
     pub(crate) fn send(&mut self, event: Event) -> &mut Harness {
@@ -117,6 +124,8 @@ impl Harness {
     }
 
     pub(crate) fn mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> &mut Harness {
+        let (width, height) = self.drawn.get();
+        self.send(Event::Terminal(TermEvent::Resize(width, height)));
         self.send(Event::Terminal(TermEvent::Mouse(MouseEvent {
             kind,
             column,
@@ -148,6 +157,7 @@ impl Harness {
     }
 
     pub(crate) fn buffer(&self, (width, height): (u16, u16)) -> Buffer {
+        self.drawn.set((width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         terminal
             .draw(|frame| frame.render_widget(&self.app, frame.area()))

@@ -6,6 +6,7 @@
 //! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
 //! reports in `worker`.
 
+mod consent;
 mod explorer;
 mod home;
 mod lab;
@@ -27,7 +28,7 @@ use crate::tui::event::Event;
 use crate::tui::keys::{self, Action, Context};
 use crate::tui::screens::explorer::ExplorerScreen;
 use crate::tui::screens::lab::LabScreen;
-use crate::tui::screens::lesson::LessonScreen;
+use crate::tui::screens::lesson::{LessonScreen, Prompt};
 use crate::tui::screens::lessons::LessonsScreen;
 use crate::tui::screens::quiz::QuizScreen;
 use crate::tui::theme::Theme;
@@ -79,9 +80,13 @@ pub struct App {
     pub return_to: Vec<Screen>,
     /// The first R of "R R" (reset all progress) was pressed.
     pub reset_all_armed: bool,
-    /// The last frame's area, recorded by the draw: mouse clicks are mapped
-    /// through the same pure layout functions the draw uses.
-    pub frame: std::cell::Cell<ratatui::layout::Rect>,
+    /// The terminal's size, as reported at start-up and by every resize:
+    /// mouse clicks are mapped through the same pure layout functions the
+    /// draw uses, without the draw writing anything back.
+    pub frame: ratatui::layout::Rect,
+    /// The `question` step (lesson id, step id) the quiz screen was opened
+    /// for from a lesson other than the quiz: answering it completes the step.
+    pub lesson_question: Option<(String, String)>,
 }
 
 impl App {
@@ -114,6 +119,7 @@ impl App {
             return_to: Vec::new(),
             reset_all_armed: false,
             frame: Default::default(),
+            lesson_question: None,
         }
     }
 
@@ -148,6 +154,10 @@ impl App {
                 }
                 _ => Vec::new(),
             },
+            Event::Terminal(TermEvent::Resize(width, height)) => {
+                self.frame = ratatui::layout::Rect::new(0, 0, width, height);
+                Vec::new()
+            }
             Event::Terminal(_) => Vec::new(),
             Event::Tick => {
                 self.spinner = self.spinner.wrapping_add(1);
@@ -180,6 +190,9 @@ impl App {
                     return Vec::new();
                 }
                 Screen::Lesson(view) if view.prompt.is_some() => {
+                    if let Some(Prompt::Consent { .. }) = view.prompt {
+                        return self.answer_consent(key.code);
+                    }
                     if let Some(prompt) = view.prompt.as_mut() {
                         match key.code {
                             KeyCode::Enter => return self.submit_prompt(),
@@ -223,7 +236,7 @@ impl App {
             ) {
                 self.help_open = false;
             }
-            let max = crate::tui::layout::max_help_scroll(self.frame.get(), self.context());
+            let max = crate::tui::layout::max_help_scroll(self.frame, self.context());
             self.help_scroll = match action {
                 Action::Up => self.help_scroll.saturating_sub(1),
                 Action::Down => self.help_scroll.saturating_add(1),
@@ -257,6 +270,9 @@ impl App {
         match &mut self.screen {
             Screen::Lessons => self.on_home(action),
             Screen::Lesson(_) => self.on_lesson(action),
+            Screen::Quiz(_) if self.lesson_question.is_some() => {
+                Some(self.on_lesson_question(action))
+            }
             Screen::Quiz(quiz) => match action {
                 Action::Back | Action::Cancel => {
                     self.save_quiz();
@@ -298,7 +314,7 @@ impl App {
         if self.help_open {
             return Vec::new();
         }
-        let [body, _] = crate::tui::layout::split_status(self.frame.get());
+        let [body, _] = crate::tui::layout::split_status(self.frame);
         match &self.screen {
             Screen::Lessons => {
                 let (count, selected) = (self.lessons.len(), self.home.selected);
