@@ -18,6 +18,9 @@ use crate::layers::{
 use crate::tui::keys::Action;
 use crate::tui::messages::{ImageSource, WorkerRequest};
 
+/// Lines kept above a search match when it is scrolled into view.
+const MATCH_CONTEXT: usize = 2;
+
 /// One file of one layer, open over the whole explorer.
 #[derive(Debug)]
 pub struct FileView {
@@ -66,7 +69,7 @@ impl FileView {
             .position(|&m| m >= self.scroll)
             .unwrap_or(0);
         if let Some(&line) = self.matches.get(self.current) {
-            self.scroll = line;
+            self.scroll = line.saturating_sub(MATCH_CONTEXT);
         }
     }
 
@@ -80,7 +83,7 @@ impl FileView {
         } else {
             (self.current + n - 1) % n
         };
-        self.scroll = self.matches[self.current];
+        self.scroll = self.matches[self.current].saturating_sub(MATCH_CONTEXT);
     }
 
     fn handle(&mut self, action: Action) {
