@@ -59,6 +59,14 @@ const ABOUT_RU: &[(&str, &str)] = &[
         "Написать README домашнего задания (Markdown) с цифрами, измеренными сейчас.",
     ),
     (
+        "open",
+        "Открыть уроки на УРОКЕ или УРОКЕ/ШАГЕ (id как в `layerlab lessons`), например `dockerfile/instructions`.",
+    ),
+    (
+        "grade",
+        "Проверить всю группу по реестру: без Docker, ничего не скачивается и не запускается (docs/teachers.md).",
+    ),
+    (
         "help",
         "Показать эту справку или справку по указанным подкомандам",
     ),
@@ -86,6 +94,11 @@ const ARGS_RU: &[(&str, &str, &str)] = &[
         "",
         "log_level",
         "Подробность журнала в папке данных: error, warn, info (по умолчанию), debug, trace.",
+    ),
+    (
+        "",
+        "plain",
+        "Простой текст для экранных чтецов и простых терминалов: нумерованные меню в стандартном выводе, ответы вводятся строкой (так же при TERM=dumb).",
     ),
     ("", "help", "Показать справку"),
     ("", "version", "Показать версию"),
@@ -178,6 +191,34 @@ const ARGS_RU: &[(&str, &str, &str)] = &[
         "pushed",
         "Отправленная ссылка (по умолчанию — записанная уроком про push).",
     ),
+    ("open", "target", "УРОК или УРОК/ШАГ."),
+    (
+        "grade",
+        "roster",
+        "Список группы: CSV с заголовком student,image[,report].",
+    ),
+    ("grade", "csv", "Вывести CSV вместо таблицы Markdown."),
+    (
+        "grade",
+        "json",
+        "Вывести JSON: список строк {student, image, passed, criteria: [{id, passed, reason}], digest}.",
+    ),
+    ("grade", "jobs", "Сколько студентов проверять одновременно."),
+    (
+        "grade",
+        "platform",
+        "Платформа, для которой проверяется многоплатформенный образ (manifest list).",
+    ),
+    (
+        "grade",
+        "accept_base",
+        "Принять офлайн-замену layerlab (тестовый двойник) как базовый Alpine.",
+    ),
+    (
+        "grade",
+        "stats",
+        "Вывести время и число запросов в stderr (и для каждой строки в --json).",
+    ),
     (
         "help",
         "subcommand",
@@ -238,6 +279,8 @@ const VALUE_NAMES_RU: &[(&str, &str)] = &[
     ("LESSON", "УРОК"),
     ("ARCHIVE", "АРХИВ"),
     ("SUBCOMMAND", "ПОДКОМАНДА"),
+    ("TARGET", "УРОК[/ШАГ]"),
+    ("ROSTER", "СПИСОК"),
 ];
 
 fn value_name_ru(name: &str) -> Option<&'static str> {

@@ -449,6 +449,26 @@ const ENGLISH: &[&str] = &[
     "lines",
 ];
 
+/// Every line of the homework's files (`assets/nginx-alpine/`), trimmed.
+fn homework_lines() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                out.extend(text.lines().map(|l| l.trim().to_string()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/nginx-alpine"),
+        &mut out,
+    );
+    out
+}
+
 /// The phrases the lesson pack quotes: Docker's words, said in its words.
 fn quoted_in_lessons() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
@@ -498,6 +518,21 @@ fn own_words(line: &str, quoted: &[String]) -> Vec<String> {
     if line.contains("--->") || line.contains("Step ") && line.contains(" : ") {
         return Vec::new();
     }
+    // A file shown with line numbers (a `file` step, the explorer's file
+    // view) is the learner's file, not the program's words: a pane's segment
+    // that is (the start of) a line of the homework's files is left out.
+    let files = homework_lines();
+    let line: String = line
+        .split('│')
+        .filter(|segment| {
+            let text = segment
+                .trim_start()
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim();
+            text.chars().count() < 8 || !files.iter().any(|l| l.starts_with(text))
+        })
+        .collect::<Vec<_>>()
+        .join("│");
     let mut line = line.split("$ ").next().unwrap_or("").to_string();
     for span in quoted {
         if line.contains(span.as_str()) {
@@ -618,6 +653,14 @@ fn the_scan_would_catch_an_english_state() {
     let words = own_words("│ web: running · потеряно 495 B │", &quoted);
     assert!(words.contains(&"running".to_string()), "{words:?}");
     assert!(own_words("$ docker ps --filter status=running", &quoted).is_empty());
+    assert!(
+        own_words(
+            "│ 12 # so the image keeps only what nginx needs. │",
+            &quoted
+        )
+        .is_empty()
+    );
+    assert!(own_words("│ 2 layers │", &quoted).contains(&"layers".to_string()));
     let wrapped = unwrap_quoted("│ статуса Engine│", "│running; в WSL│", &quoted);
     assert!(own_words(&wrapped, &quoted).iter().all(|w| w != "running"));
     let alone = unwrap_quoted("│ контейнер│", "│running; в WSL│", &quoted);
