@@ -236,33 +236,60 @@ pub fn count(lang: Lang, n: impl TryInto<u64> + Copy + std::fmt::Display, noun: 
 }
 
 /// A size in the units `docker images` prints (decimal: 1 MB = 1,000,000
-/// bytes), so the learner can compare the two; Russian abbreviations in
-/// Russian. One formatter for every screen, report and command.
+/// bytes), so the learner can compare the two; Russian abbreviations and
+/// the decimal comma in Russian. One formatter for every screen, report and
+/// command: `14.9 MB` / `14,9 МБ` (one decimal, as Docker's `14.9MB`);
+/// under 1000 bytes the exact count.
 pub fn size(lang: Lang, bytes: u64) -> String {
-    const UNITS: [(&str, &str); 4] = [("ГБ", "GB"), ("МБ", "MB"), ("кБ", "kB"), ("Б", "B")];
-    let steps = [1_000_000_000u64, 1_000_000, 1_000, 1];
-    for (i, step) in steps.iter().enumerate() {
-        if bytes >= *step || *step == 1 {
-            let (ru, en) = UNITS[i];
-            let unit = if lang == Lang::Ru { ru } else { en };
-            if *step == 1 {
-                return format!("{bytes} {unit}");
-            }
-            let value = bytes as f64 / *step as f64;
-            let text = if value < 10.0 {
-                format!("{value:.1}")
-            } else {
-                format!("{value:.0}")
-            };
-            let text = if lang == Lang::Ru {
-                text.replace('.', ",")
-            } else {
-                text
-            };
-            return format!("{text} {unit}");
-        }
+    const RU: [&str; 6] = ["Б", "кБ", "МБ", "ГБ", "ТБ", "ПБ"];
+    const EN: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let units = match lang {
+        Lang::Ru => &RU,
+        Lang::En => &EN,
+    };
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    // 999 950 bytes is "1.0 MB", never "1000.0 kB".
+    while value >= 999.95 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
     }
-    format!("{bytes} B")
+    if unit == 0 {
+        return format!("{bytes} {}", units[0]);
+    }
+    let number = format!("{value:.1}");
+    match lang {
+        Lang::Ru => format!("{} {}", number.replace('.', ","), units[unit]),
+        Lang::En => format!("{number} {}", units[unit]),
+    }
+}
+
+/// A fraction as a percentage with one decimal: `87.5%` / `87,5 %`.
+pub fn percent(lang: Lang, fraction: f64) -> String {
+    let number = format!("{:.1}", fraction * 100.0);
+    match lang {
+        Lang::Ru => format!("{} %", number.replace('.', ",")),
+        Lang::En => format!("{number}%"),
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_in_both_languages() {
+        assert_eq!(size(Lang::En, 0), "0 B");
+        assert_eq!(size(Lang::En, 999), "999 B");
+        assert_eq!(size(Lang::Ru, 999), "999 Б");
+        assert_eq!(size(Lang::En, 1500), "1.5 kB");
+        assert_eq!(size(Lang::En, 14_913_561), "14.9 MB");
+        assert_eq!(size(Lang::Ru, 14_913_561), "14,9 МБ");
+        assert_eq!(size(Lang::En, 999_999), "1.0 MB");
+        assert_eq!(size(Lang::En, 2_000_000_000), "2.0 GB");
+        assert_eq!(percent(Lang::Ru, 0.875), "87,5 %");
+        assert_eq!(percent(Lang::En, 1.0), "100.0%");
+    }
 }
 
 /// The nouns that meet numbers on screen and in reports.
@@ -329,6 +356,14 @@ pub mod nouns {
     pub const CHANGE: Noun = Noun {
         ru: ["изменение", "изменения", "изменений"],
         en: ["change", "changes"],
+    };
+    pub const MATCH: Noun = Noun {
+        ru: ["совпадение", "совпадения", "совпадений"],
+        en: ["match", "matches"],
+    };
+    pub const PATH: Noun = Noun {
+        ru: ["путь", "пути", "путей"],
+        en: ["path", "paths"],
     };
 }
 

@@ -1,11 +1,10 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use layerlab::cmd::args::{Cli, Command};
+use layerlab::cmd::args::Command;
 
 fn main() -> ExitCode {
     layerlab::tui::terminal::mark_start();
-    let cli = Cli::parse();
+    let cli = layerlab::cmd::help::parse();
     let _log_guard = layerlab::logging::init(&cli.global.log_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -7,7 +7,7 @@ use anyhow::Context;
 use crate::cmd::args::{GlobalArgs, LayersArgs};
 use crate::t;
 
-use crate::layers::report::{check_rules, summary_table};
+use crate::layers::report::{check_rules, named_table};
 use crate::layers::{Analysis, analyze_archive};
 
 pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<ExitCode> {
@@ -59,9 +59,13 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
         }
         (None, Some(image)) => {
             let docker = connect_for_layers(lang).await?;
-            crate::docker::layers::analyze_image(&docker, image)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message(lang)))?
+            crate::docker::layers::analyze_image_with_base(
+                &docker,
+                image,
+                global.base_image.as_deref(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message(lang)))?
         }
         (None, None) => anyhow::bail!(
             "{}",
@@ -88,8 +92,15 @@ fn print_outcome(
     }
     if !args.ci {
         if !args.json {
-            // TODO(tui): without --json/--ci this opens the layer explorer
-            write!(stdout, "{}", summary_table(report, global.lang()))?;
+            // Piped (no terminal): the table, each layer named as the
+            // explorer names it.
+            let lang = global.lang();
+            let names: Vec<String> =
+                crate::layers::names::names_of(analysis, &crate::layers::names::workspace_hints())
+                    .iter()
+                    .map(|n| n.label(lang))
+                    .collect();
+            write!(stdout, "{}", named_table(report, &names, lang))?;
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -5,6 +5,7 @@ pub mod args;
 pub mod check;
 pub mod docker;
 pub mod grade;
+pub mod help;
 pub mod layers;
 pub mod lessons;
 pub mod open;

@@ -8,6 +8,53 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::layers::LayersError;
 use crate::layers::analysis::{Analysis, analyze_archive_for};
+use crate::layers::content::{SHOWN_BYTES, Stored, read_stored};
+
+/// Like [`analyze_image`], and marks the layers the image shares with
+/// `base` (the lessons' base image) so the explorer can name them.
+pub async fn analyze_image_with_base(
+    docker: &crate::docker::Docker,
+    reference: &str,
+    base: Option<&str>,
+) -> Result<Analysis, LayersError> {
+    let mut analysis = analyze_image(docker, reference).await?;
+    if let Some(base) = base.filter(|b| !b.is_empty()) {
+        // Only a label: an absent base or a failed inspect leaves layers unnamed.
+        if let Ok(Some(info)) = docker.inspect_image(base).await {
+            analysis.set_base(base, &info.layers);
+        }
+    }
+    Ok(analysis)
+}
+
+/// How long reading one file from an exported image may take in all.
+const READ_FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// One file of one layer, as stored: exports the image again and reads only
+/// that layer's member, keeping at most [`SHOWN_BYTES`] of the file.
+pub async fn read_image_file(
+    docker: &crate::docker::Docker,
+    reference: &str,
+    member: &str,
+    path: &str,
+) -> Result<Stored, LayersError> {
+    // Bounded in time like every request: a stalled export ends the stream,
+    // and the reader reports a truncated archive instead of waiting on.
+    let stream = docker
+        .export_image(reference)
+        .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())))
+        .take_until(Box::pin(tokio::time::sleep(READ_FILE_TIMEOUT)));
+    let reader = SyncIoBridge::new(StreamReader::new(stream));
+    let (member, path) = (member.to_string(), path.to_string());
+    tokio::task::spawn_blocking(move || read_stored(reader, &member, &path, SHOWN_BYTES))
+        .await
+        .unwrap_or_else(|join| {
+            Err(LayersError::Daemon {
+                reference: reference.to_string(),
+                message: format!("the read task failed: {join}"),
+            })
+        })
+}
 
 /// Exports `reference` from the daemon and analyses it while it streams.
 pub async fn analyze_image(

@@ -232,11 +232,11 @@ pub fn evaluate(facts: &Facts, lang: Lang) -> Vec<Criterion> {
         CriterionId::Image,
         true,
         format!(
-            "{} ({} {}, {} MB)",
+            "{} ({} {}, {})",
             facts.image,
             t!("id", "id").get(lang),
             short_id(&image.id),
-            megabytes(image.size)
+            crate::i18n::size(lang, image.size)
         ),
     )];
     criteria.push(alpine_base(facts, image, lang));
@@ -611,10 +611,6 @@ pub fn digest_for(repo_digests: &[String], repository: &str) -> Option<String> {
             repo == repository || ImageRef::parse(repo).is_ok_and(|r| r.repository() == repository);
         same.then(|| digest.to_string())
     })
-}
-
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / 1_000_000.0)
 }
 
 /// Exit 0 only when nothing failed (a skipped `pushed` is not a failure).

@@ -113,10 +113,6 @@ fn serving_port(facts: &ReportFacts) -> u16 {
     facts.serving.as_ref().map_or(EXAMPLE_PORT, |s| s.host_port)
 }
 
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / 1_000_000.0)
-}
-
 fn points(value: f32) -> String {
     let rounded = (value * 100.0).round() / 100.0;
     if rounded.fract() == 0.0 {
@@ -253,13 +249,13 @@ pub fn render(facts: &ReportFacts, lang: Lang) -> String {
 
     out.push_str(&format!("## {}\n\n", t!("Образ", "The image").get(lang)));
     out.push_str(&format!(
-        "| | |\n|---|---|\n| {} | `{}` |\n| {} | `{}` |\n| {} | {} MB ({} {}) |\n| {} | {} |\n",
+        "| | |\n|---|---|\n| {} | `{}` |\n| {} | `{}` |\n| {} | {} ({} {}) |\n| {} | {} |\n",
         t!("Имя", "Name").get(lang),
         facts.image,
         t!("ID образа", "Image ID").get(lang),
         facts.image_id,
         t!("Размер", "Size").get(lang),
-        megabytes(facts.size),
+        crate::i18n::size(lang, facts.size),
         facts.size,
         t!("байт", "bytes").get(lang),
         t!("Слоёв", "Layers").get(lang),

@@ -57,6 +57,9 @@ pub struct Analysis {
     store: ScanStore,
     scans: Vec<LayerScan>,
     layer_scans: Vec<usize>,
+    /// The base image and how many bottom layers are its own (set from the
+    /// daemon, which can compare diff_ids with the base's).
+    base: Option<(String, usize)>,
 }
 
 /// Reads a `docker save` tarball in one forward pass and analyses the image
@@ -143,6 +146,7 @@ impl Analysis {
             store,
             scans,
             layer_scans,
+            base: None,
         }
     }
 
@@ -158,8 +162,31 @@ impl Analysis {
         &self.report.layers
     }
 
+    /// The base image and the number of bottom layers it provides, if known.
+    pub fn base(&self) -> Option<(&str, usize)> {
+        self.base.as_ref().map(|(name, n)| (name.as_str(), *n))
+    }
+
+    /// Records that the bottom layers are `base`'s: those of `base_diff_ids`
+    /// that this image starts with. Nothing in common, nothing recorded.
+    pub fn set_base(&mut self, base: &str, base_diff_ids: &[String]) {
+        let shared = self
+            .report
+            .layers
+            .iter()
+            .zip(base_diff_ids)
+            .take_while(|(l, d)| &l.digest == *d)
+            .count();
+        self.base = (shared > 0).then(|| (base.to_string(), shared));
+    }
+
     pub(crate) fn set_reference(&mut self, reference: &str) {
         self.report.image.reference = reference.to_string();
+    }
+
+    /// The archive member holding layer `index` (for [`super::content`]).
+    pub fn layer_member(&self, index: usize) -> Option<&str> {
+        Some(&self.scans[*self.layer_scans.get(index)?].member)
     }
 
     /// How layer `index` was stored in the archive.

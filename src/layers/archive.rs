@@ -103,7 +103,7 @@ struct OciDocument {
 }
 
 /// Normalises an outer member path: `./blobs//x` → `blobs/x`.
-fn member_path(raw: &[u8]) -> String {
+pub(super) fn member_path(raw: &[u8]) -> String {
     let s = String::from_utf8_lossy(raw);
     s.split('/')
         .filter(|c| !c.is_empty() && *c != ".")
@@ -236,14 +236,14 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
 
 /// The archive itself may be compressed (`docker save img | gzip > img.tar.gz`):
 /// sniffed from its first bytes like the layers.
-enum OuterSource<R: Read> {
+pub(super) enum OuterSource<R: Read> {
     Plain(io::BufReader<R>),
     Gzip(Box<flate2::bufread::MultiGzDecoder<io::BufReader<R>>>),
     Zstd(Box<zstd::stream::read::Decoder<'static, io::BufReader<R>>>),
 }
 
 impl<R: Read> OuterSource<R> {
-    fn new(mut reader: io::BufReader<R>) -> io::Result<Self> {
+    pub(super) fn new(mut reader: io::BufReader<R>) -> io::Result<Self> {
         use std::io::BufRead;
         let kind = sniff_compression(reader.fill_buf()?);
         Ok(match kind {

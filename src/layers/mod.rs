@@ -10,7 +10,10 @@
 
 pub mod analysis;
 mod archive;
+pub mod compare;
+pub mod content;
 pub mod error;
+pub mod names;
 mod overlay;
 mod pathtree;
 pub mod report;

@@ -1,7 +1,8 @@
 //! Turning a [`Report`] into text: the short human table, and the `--ci`
 //! rules. Pure functions returning strings; the command prints them.
 
-use crate::i18n::Lang;
+use crate::i18n::size;
+use crate::i18n::{Lang, count, nouns};
 
 use super::analysis::Report;
 
@@ -56,7 +57,7 @@ pub fn check_rules(
                 "{} {what} {} ({}) {op} {max} (--max-wasted-bytes)",
                 verdict(passed),
                 report.wasted_bytes,
-                human_bytes(report.wasted_bytes)
+                size(lang, report.wasted_bytes)
             ),
         });
     }
@@ -67,22 +68,6 @@ fn t(lang: Lang, ru: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Ru => ru,
         Lang::En => en,
-    }
-}
-
-/// 1536 -> "1.5 KiB".
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
@@ -102,10 +87,12 @@ pub fn instruction(created_by: &str) -> String {
 
 /// The instruction on one line, at most `width` characters.
 pub fn short_instruction(created_by: &str, width: usize) -> String {
-    let one_line: String = instruction(created_by)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    short_text(&instruction(created_by), width)
+}
+
+/// `text` on one line, at most `width` characters.
+fn short_text(text: &str, width: usize) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= width {
         one_line
     } else {
@@ -117,17 +104,27 @@ pub fn short_instruction(created_by: &str, width: usize) -> String {
 
 /// The table printed when neither `--json` nor `--ci` is given.
 pub fn summary_table(report: &Report, lang: Lang) -> String {
+    let names: Vec<String> = report
+        .layers
+        .iter()
+        .map(|l| short_instruction(&l.created_by, 60))
+        .collect();
+    named_table(report, &names, lang)
+}
+
+/// The table with each layer's name (`names[i]` for layer i, see
+/// `layers::names`) in the last column.
+pub fn named_table(report: &Report, names: &[String], lang: Lang) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let short_id = report.image.id.trim_start_matches("sha256:");
     let _ = writeln!(
         out,
-        "{} {}  id {}  {}: {}",
+        "{} {}  id {}  {}",
         t(lang, "Образ", "Image"),
         report.image.reference,
         &short_id[..short_id.len().min(12)],
-        t(lang, "слоёв", "layers"),
-        report.image.layer_count
+        count(lang, report.image.layer_count, nouns::LAYER)
     );
     let headers = match lang {
         Lang::Ru => [
@@ -170,25 +167,27 @@ pub fn summary_table(report: &Report, lang: Lang) -> String {
             "{:>3}  {:<12}  {:>10}  {:>8}  {:>8}  {:>8}  {:>8}  {}",
             l.index,
             &digest[..digest.len().min(12)],
-            human_bytes(l.size_bytes),
+            size(lang, l.size_bytes),
             l.added,
             l.modified,
             l.removed,
             l.entries,
-            short_instruction(&l.created_by, 60)
+            names
+                .get(l.index)
+                .map(|n| short_text(n, 60))
+                .unwrap_or_else(|| short_instruction(&l.created_by, 60))
         );
     }
     let _ = writeln!(
         out,
-        "{}: {}  {}: {} ({} {})  {}: {}  {}: {:.2} %",
+        "{}: {}  {}: {} ({})  {}: {}  {}: {:.2} %",
         t(lang, "Всего в слоях", "Stored in layers"),
-        human_bytes(report.total_file_bytes),
+        size(lang, report.total_file_bytes),
         t(lang, "видно в контейнере", "visible in a container"),
-        human_bytes(report.visible_file_bytes),
-        report.visible_files,
-        t(lang, "файлов", "files"),
+        size(lang, report.visible_file_bytes),
+        count(lang, report.visible_files, nouns::FILE),
         t(lang, "впустую", "wasted"),
-        human_bytes(report.wasted_bytes),
+        size(lang, report.wasted_bytes),
         t(lang, "эффективность", "efficiency"),
         report.efficiency * 100.0
     );
@@ -252,8 +251,10 @@ mod tests {
         assert!(table.contains("ENV A=1 B=2"), "{table}");
         assert!(table.contains("efficiency: 75.00 %"), "{table}");
         assert!(summary_table(&report(0.75, 512), Lang::Ru).contains("эффективность: 75.00 %"));
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(10), "10 B");
+        assert!(table.contains("Stored in layers: 2.0 kB"), "{table}");
+        assert!(table.contains("(3 files)"), "{table}");
+        let ru = summary_table(&report(0.75, 512), Lang::Ru);
+        assert!(ru.contains("1 слой") && ru.contains("(3 файла)"), "{ru}");
         assert_eq!(short_instruction("abcdef", 4), "abc…");
     }
 }

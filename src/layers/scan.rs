@@ -89,6 +89,9 @@ pub enum Compression {
 /// Everything kept of one layer blob.
 #[derive(Debug)]
 pub struct LayerScan {
+    /// The archive member the layer was read from, to find it again when a
+    /// file's content is asked for (see `content.rs`).
+    pub member: String,
     pub compression: Compression,
     /// File-system entries in tar order (the root `./` entry is counted in
     /// `entry_count` but has no node to keep).
@@ -225,6 +228,7 @@ impl ScanStore {
     ) -> Result<LayerScan, LayersError> {
         let stream = HashingReader::new(Cursor::new(head).chain(rest), true);
         let mut scan = LayerScan {
+            member: member.to_string(),
             compression: Compression::None,
             entries: Vec::new(),
             entry_count: 0,

@@ -215,11 +215,21 @@ impl Runner {
         if let Some(id) = self.state.containers.get(name) {
             return Ok(id.clone());
         }
-        let details = self
-            .docker
-            .inspect_container(&container_name(name))
-            .await
-            .map_err(|e| self.fail(e))?;
+        let details = match self.docker.inspect_container(&container_name(name)).await {
+            Ok(details) => details,
+            // Docker's own advice ("start the step again") is wrong here: a
+            // check or a later step needs a container an earlier step starts.
+            Err(DockerError::ContainerNotFound { .. }) => {
+                return Err(Fail::from(Text::from_fn(|lang| {
+                    crate::tr!(
+                        lang,
+                        "контейнера {name} нет: его запускает один из предыдущих шагов урока — выполните тот шаг снова",
+                        "there is no container {name}: an earlier step of the lesson starts it; do that step again"
+                    )
+                })));
+            }
+            Err(e) => return Err(self.fail(e)),
+        };
         self.state
             .containers
             .insert(name.to_string(), details.id.clone());

@@ -138,7 +138,10 @@ pub async fn run_explorer(
     let first = match (&archive, &image) {
         (Some(path), _) => {
             let name = path.display().to_string();
-            app.screen = Screen::Explorer(ExplorerScreen::new(name, None));
+            let mut screen = ExplorerScreen::new(name, None);
+            screen.source = crate::tui::messages::ImageSource::Archive(path.clone());
+            screen.hints = crate::layers::names::workspace_hints();
+            app.screen = Screen::Explorer(Box::new(screen));
             vec![Effect::Worker(WorkerRequest::AnalyzeArchive {
                 path: path.clone(),
             })]

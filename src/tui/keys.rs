@@ -45,6 +45,10 @@ pub enum Action {
     Commit,
     ToggleStorage,
     ExploreCommit,
+    ViewFile,
+    Compare,
+    NextMatch,
+    PrevMatch,
     /// F4 in the lab: nginx's start-up entries one by one, or folded.
     FoldNoise,
     /// Lesson: move the keyboard to the output pane (and back).
@@ -301,14 +305,57 @@ pub const BINDINGS: &[Binding] = &[
         &[K::Char('/')],
         "/",
         A::Filter,
-        t!("фильтр по пути", "filter by path"),
+        t!(
+            "фильтр по пути; в файле — поиск",
+            "filter by path; in a file, search"
+        ),
     ),
     bind(
         C::Explorer,
         &[K::Enter, K::Char(' ')],
         "Enter",
         A::Select,
-        t!("свернуть / развернуть", "fold / unfold"),
+        t!(
+            "свернуть / развернуть; файл — открыть",
+            "fold / unfold; on a file, open it"
+        ),
+    ),
+    bind(
+        C::Explorer,
+        &[K::Char('v')],
+        "v",
+        A::ViewFile,
+        t!(
+            "содержимое файла, как оно хранится в слое",
+            "the file's content as the layer stores it"
+        ),
+    ),
+    bind(
+        C::Explorer,
+        &[K::Char('n')],
+        "n",
+        A::NextMatch,
+        t!("в файле: следующее совпадение", "in a file: next match"),
+    ),
+    bind(
+        C::Explorer,
+        &[K::Char('N')],
+        "N",
+        A::PrevMatch,
+        t!(
+            "в файле: предыдущее совпадение",
+            "in a file: previous match"
+        ),
+    ),
+    bind(
+        C::Explorer,
+        &[K::Char('d')],
+        "d",
+        A::Compare,
+        t!(
+            "два образа рядом / один образ (если их два)",
+            "two images side by side / one image (when there are two)"
+        ),
     ),
     bind(
         C::Explorer,

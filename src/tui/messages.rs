@@ -60,11 +60,24 @@ pub enum WorkerEvent {
         outcome: StepOutcome,
     },
     Lab(crate::docker::lab::LabEvent),
+    /// A file's content as one layer stores it (the explorer's file view).
+    FileRead {
+        path: String,
+        layer: usize,
+        result: Result<crate::layers::content::FileContent, crate::i18n::Text>,
+    },
     /// A layer analysis finished; `image` is what was asked for.
     Analysis {
         image: String,
         result: Result<Arc<crate::layers::Analysis>, crate::i18n::Text>,
     },
+}
+
+/// Where the explorer's image is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    Daemon(String),
+    Archive(std::path::PathBuf),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +118,14 @@ pub enum WorkerRequest {
     },
     AnalyzeArchive {
         path: std::path::PathBuf,
+    },
+    /// Read one file of one layer again from the image (or archive): the
+    /// analysis keeps no contents. `member` is the layer's archive member.
+    ReadFile {
+        source: ImageSource,
+        member: String,
+        path: String,
+        layer: usize,
     },
     /// Close everything this worker started, then stop.
     Shutdown,

@@ -179,8 +179,9 @@ async fn worker_loop(
                     WorkerRequest::Analyze { image } => match docker.clone() {
                         Some(client) => {
                             let events = events.clone();
+                            let base = setup.vars.get("base_image").cloned();
                             tokio::spawn(async move {
-                                let result = crate::docker::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| Text::from_fn(|lang| e.message(lang)));
+                                let result = crate::docker::layers::analyze_image_with_base(&client, &image, base.as_deref()).await.map(Arc::new).map_err(|e| Text::from_fn(|lang| e.message(lang)));
                                 let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                             });
                         }
@@ -198,6 +199,9 @@ async fn worker_loop(
                                 .map(Arc::new);
                             let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                         });
+                    }
+                    WorkerRequest::ReadFile { source, member, path, layer } => {
+                        tokio::spawn(read_file(docker.clone(), events.clone(), source, member, path, layer));
                     }
                     WorkerRequest::LabOpen { image } => {
                         if let Some(old) = lab.take() {
@@ -365,6 +369,55 @@ async fn next_request(
         return Some(request);
     }
     requests.recv().await
+}
+
+/// One file of one layer, read again from the image (or its archive) for the
+/// explorer's file view; answers with `FileRead`.
+async fn read_file(
+    client: Option<Docker>,
+    events: EventSender,
+    source: ImageSource,
+    member: String,
+    path: String,
+    layer: usize,
+) {
+    let stored: Result<_, Text> = match source {
+        ImageSource::Daemon(image) => match client {
+            Some(client) => crate::docker::layers::read_image_file(&client, &image, &member, &path)
+                .await
+                .map_err(|e| Text::from_fn(|lang| e.message(lang))),
+            None => Err(NOT_CONNECTED.into()),
+        },
+        ImageSource::Archive(file) => {
+            let (member, path) = (member.clone(), path.clone());
+            tokio::task::spawn_blocking(move || {
+                let name = file.display().to_string();
+                std::fs::File::open(&file)
+                    .map_err(|e| Text::plain(format!("{name}: {e}")))
+                    .and_then(|f| {
+                        crate::layers::content::read_stored(
+                            f,
+                            &member,
+                            &path,
+                            crate::layers::content::SHOWN_BYTES,
+                        )
+                        .map_err(|e| Text::from_fn(|lang| e.message(lang)))
+                    })
+            })
+            .await
+            .unwrap_or_else(|e| Err(Text::plain(e.to_string())))
+        }
+    };
+    let result = stored.map(|stored| crate::layers::content::FileContent {
+        path: path.clone(),
+        layer,
+        stored,
+    });
+    let _ = events.send(Event::Worker(WorkerEvent::FileRead {
+        path,
+        layer,
+        result,
+    }));
 }
 
 fn needs_client(request: &WorkerRequest) -> bool {

@@ -30,6 +30,7 @@ mod plain_mode;
 mod quiz_cli;
 mod report;
 mod snapshots;
+mod snapshots_explorer;
 mod standin_base;
 mod tmux_explorer;
 mod tmux_journey;

@@ -388,3 +388,127 @@ async fn naive_image_serves_the_same_page_but_is_bigger_with_more_layers() {
         "naive {naive_layers} layers must be more than optimised {optimised_layers}"
     );
 }
+
+/// The explorer on the two real lesson builds: the base layer carries the
+/// base image's name, the COPY layer is the Dockerfile's own line, a file is
+/// read back from its layer exactly as the workspace has it, and the naive
+/// build differs from the optimised one by what `apk update` left behind.
+#[tokio::test]
+async fn explorer_names_reads_and_compares_the_lesson_builds() {
+    use layerlab::layers::compare::{PathDiff, compare};
+    use layerlab::layers::content::Stored;
+    use layerlab::layers::names::{LayerName, NameHints, layer_name};
+
+    let Some(docker) = support::docker_or_skip().await else {
+        return;
+    };
+    let Some(ours) = crate::common::docker_or_skip().await else {
+        return;
+    };
+    let Some(base) = support::standin_base() else {
+        return;
+    };
+    let mut cleanup = Cleanup::new();
+    let naive_dockerfile = assets_dir("nginx-alpine").join("Dockerfile.naive");
+    let naive = build(
+        &docker,
+        &mut cleanup,
+        build_context(Some(("Dockerfile.naive", &naive_dockerfile))),
+        "Dockerfile.naive",
+        &base,
+        "layerlab-test/explorer-naive",
+    )
+    .await;
+    let optimised = build(
+        &docker,
+        &mut cleanup,
+        build_context(None),
+        "Dockerfile",
+        &base,
+        "layerlab-test/explorer",
+    )
+    .await;
+    let analyse = |image: String| {
+        let (ours, base) = (&ours, base.clone());
+        async move {
+            layerlab::docker::layers::analyze_image_with_base(ours, &image, Some(&base))
+                .await
+                .unwrap_or_else(|e| panic!("{image}: {e}"))
+        }
+    };
+    let a = analyse(optimised.clone()).await;
+    let b = analyse(naive.clone()).await;
+
+    // names
+    let (named_base, shared) = a.base().expect("the base's layers are recognised");
+    assert_eq!(named_base, base);
+    assert!(shared >= 1);
+    let hints = NameHints {
+        base: a.base().map(|(n, k)| (n.to_string(), k)),
+        dockerfiles: vec![(
+            "Dockerfile".into(),
+            std::fs::read_to_string(assets_dir("nginx-alpine").join("Dockerfile")).expect("read"),
+        )],
+    };
+    let names: Vec<LayerName> = a
+        .layers()
+        .iter()
+        .map(|l| layer_name(l.index, &l.created_by, &hints))
+        .collect();
+    assert!(
+        matches!(&names[0], LayerName::Base { image: Some(i) } if *i == base),
+        "{names:?}"
+    );
+    let copy = names.last().expect("layers");
+    assert_eq!(
+        copy.label(layerlab::i18n::Lang::En),
+        "COPY rootfs/ /",
+        "{names:?}"
+    );
+
+    // a file as its layer stores it
+    let top = a.layers().len() - 1;
+    let member = a.layer_member(top).expect("the COPY layer's member");
+    let stored = layerlab::docker::layers::read_image_file(
+        &ours,
+        &optimised,
+        member,
+        "/var/www/localhost/htdocs/index.html",
+    )
+    .await
+    .expect("index.html is in the COPY layer");
+    let want = std::fs::read(
+        assets_dir("nginx-alpine").join("rootfs/var/www/localhost/htdocs/index.html"),
+    )
+    .expect("read the page");
+    match stored {
+        Stored::File { size, head } => {
+            assert_eq!(size, want.len() as u64);
+            assert_eq!(head, want, "the layer holds the workspace's page");
+        }
+        other => panic!("not a file: {other:?}"),
+    }
+    let missing =
+        layerlab::docker::layers::read_image_file(&ours, &optimised, member, "/no/such/file").await;
+    assert!(
+        missing.is_err(),
+        "an absent path is an error, not an empty file"
+    );
+
+    // the two builds side by side
+    let c = compare(&a, &b);
+    assert!(c.layers[0].shared(), "both start from the same base layer");
+    assert!(
+        c.paths
+            .iter()
+            .any(|p| p.diff == PathDiff::OnlyRight && p.path.starts_with("/var/cache/apk/")),
+        "apk update's index is only in the naive build: {:?}",
+        c.paths
+    );
+    assert!(
+        !c.paths
+            .iter()
+            .any(|p| p.path == "/var/www/localhost/htdocs/index.html"),
+        "the page is the same in both"
+    );
+}

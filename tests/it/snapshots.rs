@@ -36,8 +36,8 @@ const LARGE: (u16, u16) = (160, 48);
 const DOCKERFILE: usize = 2;
 const PUSH: usize = 6;
 
-struct Harness {
-    app: App,
+pub(crate) struct Harness {
+    pub(crate) app: App,
     _dir: tempfile::TempDir,
     /// The size last drawn at: a real terminal reports it with a resize
     /// event before the learner can click on what was drawn.
@@ -45,7 +45,7 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(lang: Lang) -> Harness {
+    pub(crate) fn new(lang: Lang) -> Harness {
         let pack = Pack::embedded().expect("the embedded pack is valid");
         let dir = tempfile::tempdir().expect("a tempdir");
         let opened = Progress::open(&dir.path().join("progress.json")).expect("empty progress");
@@ -77,44 +77,44 @@ impl Harness {
         }
     }
 
-    fn send(&mut self, event: Event) -> &mut Harness {
+    pub(crate) fn send(&mut self, event: Event) -> &mut Harness {
         self.app.update(event);
         self
     }
 
-    fn key(&mut self, code: KeyCode) -> &mut Harness {
+    pub(crate) fn key(&mut self, code: KeyCode) -> &mut Harness {
         self.send(Event::Terminal(TermEvent::Key(KeyEvent::new(
             code,
             KeyModifiers::NONE,
         ))))
     }
 
-    fn keys(&mut self, code: KeyCode, times: usize) -> &mut Harness {
+    pub(crate) fn keys(&mut self, code: KeyCode, times: usize) -> &mut Harness {
         for _ in 0..times {
             self.key(code);
         }
         self
     }
 
-    fn typed(&mut self, text: &str) -> &mut Harness {
+    pub(crate) fn typed(&mut self, text: &str) -> &mut Harness {
         for c in text.chars() {
             self.key(KeyCode::Char(c));
         }
         self
     }
 
-    fn worker(&mut self, event: WorkerEvent) -> &mut Harness {
+    pub(crate) fn worker(&mut self, event: WorkerEvent) -> &mut Harness {
         self.send(Event::Worker(event))
     }
 
-    fn progress(&mut self, line: ProgressLine) -> &mut Harness {
+    pub(crate) fn progress(&mut self, line: ProgressLine) -> &mut Harness {
         self.worker(WorkerEvent::Progress {
             kind: JobKind::Step,
             line,
         })
     }
 
-    fn connected(&mut self) -> &mut Harness {
+    pub(crate) fn connected(&mut self) -> &mut Harness {
         self.worker(WorkerEvent::Daemon(DaemonState::Connected {
             endpoint: "unix:///var/run/docker.sock".to_string(),
             version: "20.10.24".to_string(),
@@ -122,11 +122,11 @@ impl Harness {
         }))
     }
 
-    fn click(&mut self, column: u16, row: u16) -> &mut Harness {
+    pub(crate) fn click(&mut self, column: u16, row: u16) -> &mut Harness {
         self.mouse(MouseEventKind::Down(MouseButton::Left), column, row)
     }
 
-    fn mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> &mut Harness {
+    pub(crate) fn mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> &mut Harness {
         let (width, height) = self.drawn.get();
         self.send(Event::Terminal(TermEvent::Resize(width, height)));
         self.send(Event::Terminal(TermEvent::Mouse(MouseEvent {
@@ -138,7 +138,7 @@ impl Harness {
     }
 
     /// Open lesson `index` from the home screen and go to step `step`.
-    fn open_lesson(&mut self, index: usize, step: usize) -> &mut Harness {
+    pub(crate) fn open_lesson(&mut self, index: usize, step: usize) -> &mut Harness {
         self.keys(KeyCode::Down, index)
             .key(KeyCode::Enter)
             .keys(KeyCode::Char('n'), step)
@@ -146,7 +146,7 @@ impl Harness {
 
     /// The quiz with a fixed shuffle (a saved session with a known seed is
     /// resumed rather than seeded from the clock).
-    fn open_quiz(&mut self) -> &mut Harness {
+    pub(crate) fn open_quiz(&mut self) -> &mut Harness {
         let state = SessionState {
             seed: 7,
             round: 0,
@@ -159,7 +159,7 @@ impl Harness {
         self.key(KeyCode::Char('z'))
     }
 
-    fn buffer(&self, (width, height): (u16, u16)) -> Buffer {
+    pub(crate) fn buffer(&self, (width, height): (u16, u16)) -> Buffer {
         self.drawn.set((width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         terminal
@@ -168,14 +168,14 @@ impl Harness {
         terminal.backend().buffer().clone()
     }
 
-    fn text(&self, size: (u16, u16)) -> String {
+    pub(crate) fn text(&self, size: (u16, u16)) -> String {
         text(&self.buffer(size))
     }
 }
 
 /// The buffer as lines of text (wide characters once, trailing spaces kept
 /// off so the snapshots stay readable; the borders show the width anyway).
-fn text(buffer: &Buffer) -> String {
+pub(crate) fn text(buffer: &Buffer) -> String {
     let area = buffer.area;
     let mut out = String::new();
     for y in 0..area.height {
@@ -204,7 +204,7 @@ fn snap(harness: &Harness, name: &str) {
     }
 }
 
-fn outcome(ok: bool, message: &str, output: &[&str]) -> StepOutcome {
+pub(crate) fn outcome(ok: bool, message: &str, output: &[&str]) -> StepOutcome {
     StepOutcome {
         summary: message.into(),
         output: output.iter().map(|l| (*l).into()).collect(),
@@ -213,7 +213,7 @@ fn outcome(ok: bool, message: &str, output: &[&str]) -> StepOutcome {
     }
 }
 
-fn finish(h: &mut Harness, lesson: &str, step: &str, outcome: StepOutcome) {
+pub(crate) fn finish(h: &mut Harness, lesson: &str, step: &str, outcome: StepOutcome) {
     h.worker(WorkerEvent::StepFinished {
         lesson: lesson.to_string(),
         step: step.to_string(),
@@ -419,7 +419,7 @@ const ORDER: usize = 2;
 const MULTIPLE: usize = 4;
 const FREE_TEXT: usize = 9;
 
-fn quiz_at(index: usize) -> Harness {
+pub(crate) fn quiz_at(index: usize) -> Harness {
     let mut h = Harness::new(Lang::En);
     h.connected().open_quiz().keys(KeyCode::Char('n'), index);
     h
@@ -517,7 +517,7 @@ fn lab_slot(name: &str) -> LabSlot {
     }
 }
 
-fn lab_ready() -> Harness {
+pub(crate) fn lab_ready() -> Harness {
     let mut h = Harness::new(Lang::En);
     h.connected().key(KeyCode::Char('b'));
     h.worker(WorkerEvent::Lab(LabEvent::Ready {
@@ -841,7 +841,7 @@ fn status_bar_colours_follow_the_daemon() {
 }
 
 /// Every screen worth checking, built fresh; `theme` applied before drawing.
-fn every_screen() -> Vec<(&'static str, Harness)> {
+pub(crate) fn every_screen() -> Vec<(&'static str, Harness)> {
     let mut screens = Vec::new();
     let mut h = Harness::new(Lang::En);
     h.connected().key(KeyCode::Down);

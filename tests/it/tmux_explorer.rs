@@ -73,3 +73,50 @@ fn open_an_image_move_through_layers_and_filter_the_tree() {
         !s.contains("all: what a container sees")
     });
 }
+
+/// At 80×24 in Russian: a file opens as its layer stores it, read back from
+/// the daemon, with line numbers; a search finds a line; Esc closes the file
+/// and the explorer is still there.
+#[test]
+fn a_file_opens_as_its_layer_stores_it_at_80x24_in_russian() {
+    if !tmux::available() {
+        return;
+    }
+    let Some(image) = support::standin_base() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let data_text = data.to_string_lossy();
+    let app = env_command(
+        &[
+            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
+            ("TERM", "xterm-256color"),
+        ],
+        BIN,
+        &["--lang", "ru", "--base-image", &image, "layers", &image],
+    );
+    let tmux = Tmux::start(dir.path(), &app, 80, 24);
+    let wait = |what: &str, done: &dyn Fn(&str) -> bool| {
+        tmux.wait_for(Duration::from_secs(30), done)
+            .unwrap_or_else(|screen| panic!("{what}:\n{screen}"))
+    };
+    wait("the explorer never showed the image", &|s| {
+        s.contains("вся файловая система") && s.contains("bin/")
+    });
+    assert!(
+        tmux.capture().contains("базовый образ"),
+        "the stand-in's own layer is named as the base:\n{}",
+        tmux.capture()
+    );
+    tmux.keys(&["Tab", "/", "o", "s", "-", "r", "e", "l", "Enter", "G", "v"]);
+    wait("the file did not open", &|s| {
+        s.contains("/etc/os-release") && s.contains("ID=layerlab-standin") && s.contains("│ ")
+    });
+    tmux.keys(&["/", "I", "D", "_", "L", "Enter"]);
+    wait("the search found nothing", &|s| s.contains("1 совпадение"));
+    tmux.keys(&["Escape"]);
+    wait("Esc did not close the file", &|s| {
+        s.contains("вся файловая система") && !s.contains("ID=layerlab-standin")
+    });
+}

@@ -14,7 +14,9 @@ impl App {
                 image: other.clone(),
             }));
         }
-        self.go_to(Screen::Explorer(ExplorerScreen::new(image, compare)));
+        let mut screen = ExplorerScreen::new(image, compare);
+        screen.hints = crate::layers::names::workspace_hints();
+        self.go_to(Screen::Explorer(Box::new(screen)));
         effects
     }
 }

@@ -49,7 +49,7 @@ pub enum Screen {
     Lesson(LessonScreen),
     Quiz(QuizScreen),
     Lab(Box<LabScreen>),
-    Explorer(ExplorerScreen),
+    Explorer(Box<ExplorerScreen>),
 }
 
 pub struct App {
@@ -212,18 +212,8 @@ impl App {
                         }
                     };
                 }
-                Screen::Explorer(explorer) if explorer.filtering => {
-                    match key.code {
-                        KeyCode::Enter => explorer.filtering = false,
-                        KeyCode::Esc => {
-                            explorer.filtering = false;
-                            explorer.filter.reset();
-                        }
-                        _ => {
-                            explorer.filter.handle_event(&TermEvent::Key(key));
-                        }
-                    }
-                    explorer.set_filter();
+                Screen::Explorer(explorer) if explorer.wants_text() => {
+                    explorer.text_key(key);
                     return Vec::new();
                 }
                 Screen::Lesson(view) if view.prompt.is_some() => {
@@ -328,6 +318,7 @@ impl App {
             },
             Screen::Lab(_) => self.on_lab(action),
             Screen::Explorer(explorer) => match action {
+                Action::Back | Action::Cancel if explorer.close_overlay() => Some(Vec::new()),
                 Action::Back | Action::Cancel
                     if self.single_screen && self.return_to.is_empty() =>
                 {
@@ -337,7 +328,9 @@ impl App {
                     self.go_back();
                     Some(Vec::new())
                 }
-                other => explorer.handle(other).then(Vec::new),
+                other => explorer
+                    .handle(other)
+                    .map(|asked| asked.into_iter().map(Effect::Worker).collect()),
             },
         }
     }
@@ -407,6 +400,9 @@ impl App {
 
     /// `text` with its placeholders filled as far as they are known: saved
     /// values first, then the start-up ones; an unknown one stays as written.
+    /// `text` with the placeholders known so far filled in; the others are
+    /// shown as what the learner will give (`ФАЙЛ.tar`, `РЕЕСТР`), never as
+    /// raw `{name}`.
     pub fn fill_known(&self, text: &str) -> String {
         crate::lesson::placeholders::fill(text, |name| {
             Some(
@@ -415,7 +411,7 @@ impl App {
                     .map(str::to_string)
                     .or_else(|| self.vars.get(name).cloned())
                     .or_else(|| (name == "image").then(|| self.image.clone()))
-                    .unwrap_or_else(|| format!("{{{name}}}")),
+                    .unwrap_or_else(|| unknown_value(self.lang, name)),
             )
         })
         .unwrap_or_else(|_| text.to_string())
@@ -426,6 +422,25 @@ impl App {
             tracing::warn!("{e}");
             self.notice = Some(e.to_string().into());
         }
+    }
+}
+
+/// What stands for a value not known yet: a word in capitals, as usage
+/// lines write it (`layerlab load ФАЙЛ.tar`).
+fn unknown_value(lang: Lang, name: &str) -> String {
+    let (ru, en) = match name.split('.').next().unwrap_or(name) {
+        "base_archive" => ("ФАЙЛ.tar", "FILE.tar"),
+        "registry" => ("РЕЕСТР", "REGISTRY"),
+        "port" => ("ПОРТ", "PORT"),
+        "image" | "image_repo" => ("ОБРАЗ", "IMAGE"),
+        "base_image" => ("БАЗОВЫЙ_ОБРАЗ", "BASE_IMAGE"),
+        "workspace" => ("РАБОЧАЯ_ПАПКА", "WORKSPACE"),
+        _ if name.ends_with("_id") || name.contains("_id_") => ("ID", "ID"),
+        _ => ("ЗНАЧЕНИЕ", "VALUE"),
+    };
+    match lang {
+        Lang::Ru => ru.to_string(),
+        Lang::En => en.to_string(),
     }
 }
 
@@ -496,7 +511,7 @@ mod tests {
                 Context::Explorer => {
                     let mut explorer = ExplorerScreen::new("img".into(), None);
                     explorer.pane = crate::tui::screens::explorer::Pane::Tree;
-                    app.screen = Screen::Explorer(explorer);
+                    app.screen = Screen::Explorer(Box::new(explorer));
                 }
             }
             assert_eq!(
@@ -680,6 +695,26 @@ mod tests {
         let mut buf = ratatui::buffer::Buffer::empty(area);
         ratatui::widgets::Widget::render(app, area, &mut buf);
         buf.content().iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn unknown_placeholders_read_as_what_the_learner_will_give() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut app = app_at_push_tag(dir.path());
+        app.vars.remove("registry");
+        app.vars.remove("base_archive");
+        app.lang = Lang::Ru;
+        assert_eq!(
+            app.fill_known("docker load -i {base_archive} && docker push {registry}/x"),
+            "docker load -i ФАЙЛ.tar && docker push РЕЕСТР/x"
+        );
+        app.lang = Lang::En;
+        assert_eq!(
+            app.fill_known("curl 127.0.0.1:{port.web} {image_id_before}"),
+            "curl 127.0.0.1:PORT ID"
+        );
+        app.vars.insert("registry".into(), "127.0.0.1:5000".into());
+        assert_eq!(app.fill_known("{registry}/x"), "127.0.0.1:5000/x");
     }
 
     #[test]

@@ -52,6 +52,15 @@ impl App {
                     view.finish_run(outcome);
                 }
             }
+            WorkerEvent::FileRead {
+                path,
+                layer,
+                result,
+            } => {
+                if let Screen::Explorer(explorer) = &mut self.screen {
+                    explorer.file_loaded(&path, layer, result);
+                }
+            }
             WorkerEvent::Analysis { image, result } => {
                 if let Screen::Explorer(explorer) = &mut self.screen {
                     explorer.loaded(&image, result);

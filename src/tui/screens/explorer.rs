@@ -1,14 +1,107 @@
 //! The layer explorer: the image's layers on the left (size, what each did,
-//! the instruction behind it, wasted space), the file tree of the chosen
-//! layer or of the whole image on the right, with marks and sizes.
+//! a name the learner recognises, wasted space), the file tree of the chosen
+//! layer or of the whole image on the right, with marks and sizes. A file
+//! opens as the layer stores it (text with line numbers and search, or what
+//! a binary is); a second image opens beside the first, layer by layer.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use tui_input::Input;
 
-use crate::layers::{Analysis, FileTree, LayersError, SortBy, TreeNodeId, TreeRow, TreeView};
+use crate::layers::compare::Comparison;
+use crate::layers::content::FileContent;
+use crate::layers::names::{LayerName, NameHints};
+use crate::layers::{
+    Analysis, EntryKind, FileTree, LayersError, SortBy, TreeNodeId, TreeRow, TreeView,
+};
 use crate::tui::keys::Action;
+use crate::tui::messages::{ImageSource, WorkerRequest};
+
+/// Lines kept above a search match when it is scrolled into view.
+const MATCH_CONTEXT: usize = 2;
+
+/// One file of one layer, open over the whole explorer.
+#[derive(Debug)]
+pub struct FileView {
+    pub path: String,
+    pub layer: usize,
+    /// `None` while the worker reads it.
+    pub content: Option<Result<FileContent, crate::i18n::Text>>,
+    /// The first line shown.
+    pub scroll: usize,
+    /// Typing a search (after `/`).
+    pub searching: bool,
+    pub search: Input,
+    /// Lines (0-based) holding the search text.
+    pub matches: Vec<usize>,
+    pub current: usize,
+}
+
+impl FileView {
+    fn lines(&self) -> Vec<&str> {
+        match &self.content {
+            Some(Ok(content)) => content
+                .text()
+                .map(|t| t.lines().collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Finds the search text (ASCII case-insensitive) and jumps to the first
+    /// match at or after the top line.
+    pub fn run_search(&mut self) {
+        let needle = self.search.value().to_lowercase();
+        self.matches = if needle.is_empty() {
+            Vec::new()
+        } else {
+            self.lines()
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.to_lowercase().contains(&needle))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        self.current = self
+            .matches
+            .iter()
+            .position(|&m| m >= self.scroll)
+            .unwrap_or(0);
+        if let Some(&line) = self.matches.get(self.current) {
+            self.scroll = line.saturating_sub(MATCH_CONTEXT);
+        }
+    }
+
+    fn step_match(&mut self, forward: bool) {
+        if self.matches.is_empty() {
+            return;
+        }
+        let n = self.matches.len();
+        self.current = if forward {
+            (self.current + 1) % n
+        } else {
+            (self.current + n - 1) % n
+        };
+        self.scroll = self.matches[self.current].saturating_sub(MATCH_CONTEXT);
+    }
+
+    fn handle(&mut self, action: Action) {
+        let last = self.lines().len().saturating_sub(1);
+        match action {
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::Down => self.scroll = (self.scroll + 1).min(last),
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(15),
+            Action::PageDown => self.scroll = (self.scroll + 15).min(last),
+            Action::Top => self.scroll = 0,
+            Action::Bottom => self.scroll = last,
+            Action::Filter => self.searching = true,
+            Action::NextMatch => self.step_match(true),
+            Action::PrevMatch => self.step_match(false),
+            _ => {}
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -39,10 +132,25 @@ pub struct ExplorerScreen {
     pub filtering: bool,
     pub filter: Input,
     pub full_text: bool,
+    /// Where the image is read from again for a file's content.
+    pub source: ImageSource,
+    /// What names the layers: the base image, the workspace's Dockerfiles.
+    pub hints: NameHints,
+    pub names: Vec<LayerName>,
+    pub compared_names: Vec<LayerName>,
+    /// Boxed: the screen enum stays small while no file is open.
+    pub file: Option<Box<FileView>>,
+    /// The two images side by side (when there is a second one).
+    pub comparing: bool,
+    pub comparison: Option<Box<Comparison>>,
+    /// First differing path shown in the comparison.
+    pub compare_scroll: usize,
 }
 
 impl ExplorerScreen {
     pub fn new(reference: String, compare: Option<String>) -> ExplorerScreen {
+        let source = ImageSource::Daemon(reference.clone());
+        let comparing = compare.is_some();
         ExplorerScreen {
             reference,
             compare,
@@ -60,16 +168,127 @@ impl ExplorerScreen {
             filtering: false,
             filter: Input::default(),
             full_text: false,
+            source,
+            hints: NameHints::default(),
+            names: Vec::new(),
+            compared_names: Vec::new(),
+            file: None,
+            comparing,
+            comparison: None,
+            compare_scroll: 0,
         }
+    }
+
+    /// The explorer is taking typed text (a path filter, a search).
+    pub fn wants_text(&self) -> bool {
+        self.filtering || self.file.as_ref().is_some_and(|f| f.searching)
+    }
+
+    /// A key while [`Self::wants_text`]: Enter keeps the text, Esc drops it.
+    pub fn text_key(&mut self, key: crossterm::event::KeyEvent) {
+        use crossterm::event::{Event as TermEvent, KeyCode};
+        use tui_input::backend::crossterm::EventHandler;
+        if let Some(file) = self.file.as_mut().filter(|f| f.searching) {
+            match key.code {
+                KeyCode::Enter => file.searching = false,
+                KeyCode::Esc => {
+                    file.searching = false;
+                    file.search.reset();
+                }
+                _ => {
+                    file.search.handle_event(&TermEvent::Key(key));
+                }
+            }
+            file.run_search();
+            return;
+        }
+        match key.code {
+            KeyCode::Enter => self.filtering = false,
+            KeyCode::Esc => {
+                self.filtering = false;
+                self.filter.reset();
+            }
+            _ => {
+                self.filter.handle_event(&TermEvent::Key(key));
+            }
+        }
+        self.set_filter();
+    }
+
+    /// Esc or q over an open file closes the file, not the explorer.
+    pub fn close_overlay(&mut self) -> bool {
+        self.file.take().is_some()
+    }
+
+    pub fn file_loaded(
+        &mut self,
+        path: &str,
+        layer: usize,
+        result: Result<FileContent, crate::i18n::Text>,
+    ) {
+        if let Some(file) = self
+            .file
+            .as_mut()
+            .filter(|f| f.path == path && f.layer == layer)
+        {
+            file.content = Some(result);
+            file.run_search();
+        }
+    }
+
+    fn names_for(&self, analysis: &Analysis) -> Vec<LayerName> {
+        crate::layers::names::names_of(analysis, &self.hints)
+    }
+
+    fn compare_if_ready(&mut self) {
+        if let (Some(a), Some(b)) = (&self.analysis, &self.compared) {
+            self.comparison = Some(Box::new(crate::layers::compare::compare(a, b)));
+        }
+    }
+
+    /// The file under the cursor, to be read from its providing layer.
+    fn open_file(&mut self) -> Option<WorkerRequest> {
+        let analysis = self.analysis.as_ref()?;
+        let tree = self.tree.as_ref()?;
+        let row = self.rows.get(self.cursor)?;
+        let node = tree.node(row.node);
+        if node.kind == EntryKind::Dir {
+            return None;
+        }
+        let layer = node.layer? as usize;
+        let member = analysis.layer_member(layer)?.to_string();
+        let path = format!("/{}", String::from_utf8_lossy(&tree.path(row.node)));
+        self.file = Some(Box::new(FileView {
+            path: path.clone(),
+            layer,
+            content: None,
+            scroll: 0,
+            searching: false,
+            search: Input::default(),
+            matches: Vec::new(),
+            current: 0,
+        }));
+        Some(WorkerRequest::ReadFile {
+            source: self.source.clone(),
+            member,
+            path,
+            layer,
+        })
     }
 
     pub fn loaded(&mut self, reference: &str, result: Result<Arc<Analysis>, crate::i18n::Text>) {
         match result {
             Ok(analysis) if reference == self.reference => {
+                self.names = self.names_for(&analysis);
                 self.analysis = Some(analysis);
                 self.select_layer(None);
+                self.compare_if_ready();
             }
-            Ok(analysis) => self.compared = Some(analysis),
+            Ok(analysis) => {
+                self.compared_names = self.names_for(&analysis);
+                self.compared = Some(analysis);
+                self.compare_if_ready();
+            }
             Err(e) => self.error = Some(e),
         }
     }
@@ -117,8 +336,47 @@ impl ExplorerScreen {
         self.refresh_rows();
     }
 
-    /// Move, fold, filter; false when `action` means nothing in this pane.
-    pub fn handle(&mut self, action: Action) -> bool {
+    /// Move, fold, filter, open a file, switch the comparison; `None` when
+    /// `action` means nothing here, else what to ask the worker (a file view
+    /// asks for the file's bytes).
+    pub fn handle(&mut self, action: Action) -> Option<Vec<WorkerRequest>> {
+        if let Some(file) = &mut self.file {
+            file.handle(action);
+            return Some(Vec::new());
+        }
+        if action == Action::Compare {
+            if self.compare.is_some() {
+                self.comparing = !self.comparing;
+            }
+            return Some(Vec::new());
+        }
+        if self.comparing && self.compare.is_some() {
+            let last = self
+                .comparison
+                .as_ref()
+                .map_or(0, |c| c.paths.len().saturating_sub(1));
+            match action {
+                Action::Up => self.compare_scroll = self.compare_scroll.saturating_sub(1),
+                Action::Down => self.compare_scroll = (self.compare_scroll + 1).min(last),
+                Action::PageUp => self.compare_scroll = self.compare_scroll.saturating_sub(10),
+                Action::PageDown => self.compare_scroll = (self.compare_scroll + 10).min(last),
+                Action::Top => self.compare_scroll = 0,
+                Action::Bottom => self.compare_scroll = last,
+                _ => {}
+            }
+            return Some(Vec::new());
+        }
+        if action == Action::ViewFile {
+            let asked = match self.pane {
+                Pane::Tree => self.open_file(),
+                Pane::Layers => None,
+            };
+            return Some(asked.into_iter().collect());
+        }
+        if matches!(action, Action::NextMatch | Action::PrevMatch) {
+            // Only a file view has matches; outside one the keys do nothing.
+            return Some(Vec::new());
+        }
         let layers = self.analysis.as_ref().map_or(0, |a| a.layers().len());
         match (self.pane, action) {
             (_, Action::NextPane | Action::PrevPane) => {
@@ -156,6 +414,16 @@ impl ExplorerScreen {
             (Pane::Tree, Action::Bottom) => self.cursor = self.rows.len().saturating_sub(1),
             (Pane::Tree, Action::Select | Action::Right | Action::Left) => {
                 if let Some(row) = self.rows.get(self.cursor).copied() {
+                    if action == Action::Select && !row.has_children {
+                        let is_dir = self
+                            .tree
+                            .as_ref()
+                            .is_some_and(|t| t.node(row.node).kind == EntryKind::Dir);
+                        if !is_dir {
+                            // Enter on a file shows it, as in a file manager.
+                            return Some(self.open_file().into_iter().collect());
+                        }
+                    }
                     let open = match action {
                         Action::Right => true,
                         Action::Left => false,
@@ -203,8 +471,8 @@ impl ExplorerScreen {
             }
             (_, Action::ToggleFullText) => self.full_text = !self.full_text,
             (_, Action::Filter) => self.filtering = true,
-            _ => return false,
+            _ => return None,
         }
-        true
+        Some(Vec::new())
     }
 }

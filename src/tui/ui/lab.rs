@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 use crate::docker::lab::{Commit, Sizes};
 use crate::docker::model::short_id as short;
 use crate::docker::model::{ChangeKind, ImageStore};
-use crate::layers::report::human_bytes as human_size;
 use crate::t;
 use crate::tui::app::App;
 use crate::tui::screens::lab::*;
@@ -225,7 +224,10 @@ fn slot_lines(view: View, lab: &LabScreen, i: usize, slot: &SlotView) -> Vec<Lin
                 Span::raw(row.label),
             ];
             if let Some(size) = row.size {
-                spans.push(Span::styled(format!("  {}", human_size(size)), theme.dim()));
+                spans.push(Span::styled(
+                    format!("  {}", crate::i18n::size(lang, size)),
+                    theme.dim(),
+                ));
             }
             if fresh {
                 // A word as well as a colour: NO_COLOR and screen readers.
@@ -398,10 +400,9 @@ fn commit_lines(view: View, commit: &Commit, lines: &mut Vec<Line<'static>>) {
     let View { theme, lang, .. } = view;
     lines.push(Line::from(Span::styled(
         format!(
-            "commit → {} ({} {})",
+            "commit → {} ({})",
             commit.image.reference,
-            commit.image.layers.len(),
-            t!("слоёв", "layers").get(lang)
+            crate::i18n::count(lang, commit.image.layers.len(), crate::i18n::nouns::LAYER)
         ),
         theme.ok(),
     )));
@@ -617,13 +618,5 @@ mod tests {
         assert_eq!(lab.running[0], ["sleep 30"]);
         lab.apply(done("sleep 30"));
         assert!(!lab.is_running());
-    }
-
-    #[test]
-    fn sizes_read_like_ls_h() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(5 << 20), "5.0 MiB");
     }
 }
