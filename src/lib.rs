@@ -1,7 +1,8 @@
 //! layerlab: learn Docker images and containers by doing the homework on your
 //! own Docker Engine. See README.md for the tour; the layout is
 //! `lesson/` (the pack), `docker/` (the only code that talks to the daemon),
-//! `layers/` (image archives), `quiz/`, `ui/` (drawing only) and `app.rs`
+//! `layers/` (image archives), `registry/` (images read from a
+//! registry over HTTP, no daemon), `quiz/`, `ui/` (drawing only) and `app.rs`
 //! (the one place state changes).
 
 // The plain tier: no I/O to Docker, no terminal.
@@ -14,6 +15,8 @@ pub mod progress;
 pub mod quiz;
 // The Docker tier: the only code that talks to a daemon.
 pub mod docker;
+// Images read from a registry over HTTP (OCI distribution API), no daemon.
+pub mod registry;
 // The domain tier: doing a lesson step, grading and reporting the homework.
 pub mod handin;
 pub mod runner;
