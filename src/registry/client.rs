@@ -1010,7 +1010,10 @@ pub(crate) mod tests {
         assert_eq!(paths.len(), 4, "{paths:?}");
         assert!(paths[1].starts_with("/token"), "{paths:?}");
         assert_eq!(client.requests().tokens, 1);
-        assert!(lock(&seen).iter().all(|s| s.method == "GET"), "a pull only reads");
+        assert!(
+            lock(&seen).iter().all(|s| s.method == "GET"),
+            "a pull only reads"
+        );
         // A second resolve reuses the token and the cached config blob.
         let before = client.requests().requests;
         client.resolve(&reference).await.expect("again");

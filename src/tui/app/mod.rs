@@ -6,6 +6,7 @@
 //! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
 //! reports in `worker`.
 
+mod answer;
 mod explorer;
 mod home;
 mod lab;
@@ -164,6 +165,10 @@ impl App {
     /// else goes through the key table.
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if !self.help_open && matches!(&self.screen, Screen::Lesson(view) if view.editor.is_some())
+        {
+            return self.on_editor_key(key);
+        }
         if !self.help_open && !ctrl {
             match &mut self.screen {
                 Screen::Lab(lab) => match key.code {

@@ -119,6 +119,8 @@ pub struct LessonScreen {
     pub bars: Vec<(String, u64, u64, String)>,
     pub counter: Option<(u32, u32)>,
     pub prompt: Option<Prompt>,
+    /// The inline answer editor, open over the step's text.
+    pub editor: Option<Box<super::answer::AnswerEditor>>,
 }
 
 impl LessonScreen {
@@ -132,6 +134,7 @@ impl LessonScreen {
             bars: Vec::new(),
             counter: None,
             prompt: None,
+            editor: None,
         }
     }
 

@@ -95,7 +95,10 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
         StepKind::Action => t!("Enter — выполнить", "Enter to do it"),
         StepKind::Check => t!("Enter — проверить", "Enter to check"),
         StepKind::Question => t!("Enter — ответить", "Enter to answer"),
-        StepKind::Answer => t!("e — написать ответ", "e to write your answer"),
+        StepKind::Answer => t!(
+            "Enter — написать ответ здесь, e — в своём редакторе ($VISUAL/$EDITOR)",
+            "Enter to write your answer here, e in your own editor ($VISUAL/$EDITOR)"
+        ),
     };
     lines.push(Line::from(Span::styled(hint.get(lang), theme.dim())));
     // Below 100 columns the step list is hidden: the counter says where we are.
@@ -121,6 +124,9 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
 
     if let Some(prompt) = &view.prompt {
         draw_prompt(app, prompt, text_area, buf);
+    }
+    if let Some(editor) = &view.editor {
+        super::answer::draw(app, editor, text_area, buf);
     }
     if output_height == 0 {
         return;
