@@ -36,7 +36,8 @@ pub const DEFAULT_MAX_LAYERS: u32 = 3;
 /// The label on the grader's throwaway container, on top of `layerlab.managed=true`.
 pub const CHECK_LABEL: &str = "layerlab.check";
 /// Version of the `--json` document; bumped only when a field changes meaning or goes away.
-pub const JSON_VERSION: u32 = 1;
+/// 2: `passed` is false while a criterion was not checked (nothing pushed).
+pub const JSON_VERSION: u32 = 2;
 
 const INSPECT_TIMEOUT: Duration = Duration::from_secs(30);
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -1546,8 +1547,8 @@ mod tests {
         let facts = good();
         let criteria = evaluate(&facts, Lang::En);
         let value = serde_json::to_value(json_report(&facts, &criteria, Lang::En)).expect("json");
-        assert_eq!(value["version"], 1);
-        assert_eq!(value["passed"], true);
+        assert_eq!(value["version"], 2);
+        assert_eq!(value["passed"], false, "the push was not checked");
         assert_eq!(value["layers"], 3);
         assert_eq!(value["os_id"], "alpine");
         assert_eq!(value["http_status"], 200);
