@@ -324,9 +324,23 @@ impl Progress {
         let required = lesson.steps.iter().filter(|step| !step.optional);
         let total = required.clone().count();
         let done = required
-            .filter(|step| self.is_done(&lesson.id, &step.id))
+            .filter(|step| self.is_done(&lesson.id, &step.id) || self.quiz_answered(lesson, step))
             .count();
         (done, total)
+    }
+
+    /// A question step counts as done once the saved quiz has its answer
+    /// (the quiz screen keeps answers in the session, not as done steps).
+    fn quiz_answered(&self, lesson: &Lesson, step: &crate::lesson::Step) -> bool {
+        if step.kind != crate::lesson::StepKind::Question {
+            return false;
+        }
+        let id = format!("{}/{}", lesson.id, step.id);
+        self.state.quiz.as_ref().is_some_and(|quiz| {
+            quiz.answers
+                .iter()
+                .any(|a| a.id == id && a.answer.is_some())
+        })
     }
 
     pub fn reset_lesson(&mut self, lesson_id: &str) -> Result<(), ProgressError> {
