@@ -27,6 +27,7 @@ mod quiz_cli;
 mod report;
 mod snapshots;
 mod standin_base;
+mod tmux_answers;
 mod tmux_explorer;
 mod tmux_lab;
 mod tmux_lost_daemon;
