@@ -81,9 +81,12 @@ pub async fn report(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<Ex
         layers,
         diff_ids: image.layers.clone(),
         layers_error,
+        // The base the image was really built FROM: the one named on the
+        // command line, the accepted stand-in, what the lessons used.
         base_image: global
             .base_image
             .clone()
+            .or_else(|| args.accept_base.clone())
             .or_else(|| progress.var("base_image").map(str::to_string))
             .or_else(|| pack.manifest.defaults.base_image.clone())
             .unwrap_or_else(|| crate::docker::DEFAULT_BASE_IMAGE.to_string()),

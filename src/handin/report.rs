@@ -333,7 +333,7 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
         out.push_str(&format!(
             "| {} | {} | {} |\n|---|---|---|\n",
             t!("Шаг", "Step").get(lang),
-            t!("Сделан", "Done").get(lang),
+            t!("Сделан в layerlab", "Done in layerlab").get(lang),
             t!("Кто", "By").get(lang)
         ));
         for row in &facts.steps {
@@ -821,7 +821,19 @@ pub fn step_rows(pack: &Pack, progress: &Progress, lang: Lang) -> Vec<StepRow> {
             lesson
                 .steps
                 .iter()
-                .filter(|s| matches!(s.kind, StepKind::Action | StepKind::Answer) && !s.optional)
+                // The deliverables: the page and the answers the learner
+                // writes, and the build, the run of the page, the tag and
+                // the push layerlab does for them.
+                .filter(|s| {
+                    use crate::lesson::Action as A;
+                    !s.optional
+                        && (s.kind == StepKind::Answer
+                            || matches!(
+                                &s.action,
+                                Some(A::Edit { .. } | A::Build { .. } | A::Tag { .. } | A::Push { .. })
+                            )
+                            || matches!(&s.action, Some(A::Run { name, .. }) if name == EXAMPLE_CONTAINER))
+                })
                 .map(|s| StepRow {
                     lesson: lesson.title.get(lang).to_string(),
                     step: s

@@ -14,6 +14,7 @@ mod walkthrough;
 mod docker_client;
 mod fuzz_inputs;
 mod grader;
+mod handin;
 mod harness_registry;
 mod lab;
 mod layers_archive;
