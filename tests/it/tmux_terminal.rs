@@ -217,7 +217,9 @@ fn a_failed_editor_is_an_error_in_the_step_and_the_tui_goes_on() {
     tmux.wait_for(Duration::from_secs(5), |s| s.contains("Your answer"))
         .unwrap_or_else(|screen| panic!("the answer step did not show:\n{screen}"));
     tmux.keys(&["e"]);
-    tmux.wait_for(Duration::from_secs(10), |s| s.contains("false exited with"))
+    tmux.wait_for(Duration::from_secs(10), |s| {
+        s.contains("the editor `false` exited with code 1")
+    })
         .unwrap_or_else(|screen| panic!("no editor error in the step:\n{screen}"));
     assert_eq!(
         tmux.pane_format("#{alternate_on}"),
