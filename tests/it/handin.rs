@@ -293,3 +293,96 @@ async fn a_re_push_of_other_content_is_a_different_image() {
         "the text itself was not edited:\n{out}"
     );
 }
+
+#[tokio::test]
+async fn verify_reads_a_private_registry_with_the_docker_config_credentials() {
+    let Some(lab) = lab().await else { return };
+    let Some(auth) = crate::support::auth_registry() else {
+        return;
+    };
+    let mut cleanup = Cleanup::new();
+    let own = own_assets("Test Learner");
+    let image = build(&lab, &mut cleanup, own.path(), "Dockerfile", "verify-auth").await;
+    // A Docker config of this test's own: `docker login` writes it, and
+    // layerlab reads the same file through DOCKER_CONFIG.
+    let config = tempfile::tempdir().expect("tempdir");
+    let config_dir = config.path().to_str().expect("utf-8");
+    let login = std::process::Command::new("docker")
+        .args([
+            "--config",
+            config_dir,
+            "login",
+            &auth.address,
+            "-u",
+            &auth.user,
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(auth.password.as_bytes())?;
+            }
+            child.wait()
+        })
+        .expect("docker login runs");
+    assert!(login.success(), "docker login to the test registry");
+    let reference = format!(
+        "{}/{}/nginx-alpine:1.0",
+        auth.address,
+        common::unique_name("private")
+    );
+    cleanup.image(&reference);
+    docker_cli(&["tag", &image, &reference]);
+    docker_cli(&["--config", config_dir, "push", &reference]);
+
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = data.path().join("REPORT.md");
+    let with_config = [("DOCKER_CONFIG", config_dir)];
+    let (code, stdout, stderr) = crate::homework::layerlab_with(
+        data.path(),
+        "en",
+        &with_config,
+        &[
+            "report",
+            "--image",
+            &image,
+            "--pushed",
+            &reference,
+            "--accept-base",
+            &lab.base,
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report = out.to_str().expect("utf-8");
+    let (code, stdout, stderr) =
+        crate::homework::layerlab_with(data.path(), "en", &with_config, &["verify", report]);
+    assert_eq!(
+        code, 0,
+        "with the login, every claim holds:\n{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("✔ the registry holds the same image"),
+        "{stdout}"
+    );
+
+    // Without it the registry refuses: the claims are unchecked, not "held".
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, stderr) = crate::homework::layerlab_with(
+        data.path(),
+        "en",
+        &[("DOCKER_CONFIG", empty.path().to_str().expect("utf-8"))],
+        &["verify", report],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("– the registry holds the same image"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&auth.password), "no credential is printed");
+}

@@ -220,7 +220,7 @@ fn a_failed_editor_is_an_error_in_the_step_and_the_tui_goes_on() {
     tmux.wait_for(Duration::from_secs(10), |s| {
         s.contains("the editor `false` exited with code 1")
     })
-        .unwrap_or_else(|screen| panic!("no editor error in the step:\n{screen}"));
+    .unwrap_or_else(|screen| panic!("no editor error in the step:\n{screen}"));
     assert_eq!(
         tmux.pane_format("#{alternate_on}"),
         "1",
