@@ -54,7 +54,7 @@ pub async fn verify(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode
             "Report on {image} (written {at}, verdict: {verdict}):",
             image = evidence.image.reference,
             at = evidence.written_at,
-            verdict = evidence.verdict
+            verdict = verdict_label(&evidence.verdict, lang)
         )
     );
     for claim in &claims {
@@ -78,4 +78,19 @@ pub async fn verify(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The block's verdict id in words; an unknown one as written.
+fn verdict_label(id: &str, lang: crate::i18n::Lang) -> String {
+    use crate::handin::grader::Verdict;
+    [Verdict::Passed, Verdict::NotDoneYet, Verdict::Failed]
+        .into_iter()
+        .find(|v| {
+            serde_json::to_value(v)
+                .ok()
+                .and_then(|j| j.as_str().map(str::to_string))
+                .as_deref()
+                == Some(id)
+        })
+        .map_or_else(|| id.to_string(), |v| v.label(lang).to_string())
 }

@@ -631,7 +631,7 @@ fn pushed(facts: &Facts, image: &ImageFacts, lang: Lang) -> Criterion {
             t!("скачивается, тот же образ: id", "pulls, the same image: id").get(lang),
             short_id(&image.id),
             remote_digest
-                .map(|d| format!(", digest {d}"))
+                .map(|d| format!(", {} {d}", t!("дайджест", "digest").get(lang)))
                 .unwrap_or_default()
         ),
     )

@@ -310,8 +310,8 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
     let steps = [
         tr!(
             lang,
-            "Образ собран из Dockerfile ниже на базе {base}:",
-            "Built the image from the Dockerfile below on {base}:",
+            "Образ собран из Dockerfile ниже; база: {base}:",
+            "Built the image from the Dockerfile below; the base: {base}:",
             base = base_words(facts, lang)
         ),
         ran,

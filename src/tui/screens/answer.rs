@@ -51,10 +51,20 @@ impl AnswerEditor {
         self.area.lines().join("\n")
     }
 
-    /// Keep the draft in the answer file. Errors are returned for the
-    /// screen to show; the text stays in memory either way.
+    /// Keep the draft in the answer file, on every change. A plain write,
+    /// not the atomic fsync'd one: a sync per keystroke made typing lag on
+    /// a busy disk, and once `write` returns the text survives the app
+    /// quitting or crashing (only a power cut could lose the last keys).
+    /// Errors are returned for the screen to show; the text stays in memory.
     pub fn keep_draft(&self) -> std::io::Result<()> {
-        write_answer_file(&self.path, &self.text())
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut contents = self.text();
+        if !contents.is_empty() && !contents.ends_with('\n') {
+            contents.push('\n');
+        }
+        std::fs::write(&self.path, contents)
     }
 }
 
