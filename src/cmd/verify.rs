@@ -41,8 +41,8 @@ pub async fn verify(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode
             )
         )
     })?;
-    let (body, evidence) =
-        block::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (body, evidence) = block::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.render(lang)))?;
     let mut claims = verify::check_body(body, &evidence, lang);
     let client = RegistryClient::new(ClientOptions::from_process());
     claims.extend(verify::check_registry(body, &evidence, &client, lang).await);

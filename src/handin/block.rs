@@ -179,6 +179,28 @@ pub enum BlockError {
     Version(u32),
 }
 
+impl BlockError {
+    pub fn render(&self, lang: crate::i18n::Lang) -> String {
+        match self {
+            BlockError::Missing => crate::tr!(
+                lang,
+                "в отчёте нет блока доказательств layerlab (отчёт `layerlab report` заканчивается блоком ```json layerlab-evidence после строки `<!-- layerlab-evidence`)",
+                "no layerlab evidence block in the report (a `layerlab report` ends with a ```json layerlab-evidence block after a `<!-- layerlab-evidence` line)"
+            ),
+            BlockError::Invalid(e) => crate::tr!(
+                lang,
+                "блок доказательств повреждён: {e}",
+                "the evidence block is not valid: {e}"
+            ),
+            BlockError::Version(v) => crate::tr!(
+                lang,
+                "блок доказательств версии {v}; этот layerlab читает версию {EVIDENCE_VERSION}",
+                "the evidence block is version {v}; this layerlab reads version {EVIDENCE_VERSION}"
+            ),
+        }
+    }
+}
+
 /// Split a report into its body and its evidence.
 pub fn parse(report: &str) -> Result<(&str, Evidence), BlockError> {
     let at = report.rfind(MARKER).ok_or(BlockError::Missing)?;
