@@ -418,6 +418,31 @@ fn answer_all(h: &mut Harness) {
 }
 
 #[test]
+fn lesson_answer_in_the_inline_editor() {
+    let mut h = Harness::new(Lang::Ru);
+    // Lesson 2's last step is the written answer.
+    h.connected().open_lesson(1, 7).key(KeyCode::Enter);
+    h.typed("Образ — шаблон из слоёв.")
+        .key(KeyCode::Enter)
+        .typed("Контейнер — образ и записываемый слой.");
+    snap(&h, "lesson_answer_inline");
+    let draft = h._dir.path().join("answers/image_vs_container.md");
+    assert_eq!(
+        std::fs::read_to_string(&draft).expect("the draft next to progress"),
+        "Образ — шаблон из слоёв.\nКонтейнер — образ и записываемый слой.\n"
+    );
+    h.send(Event::Terminal(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    ))));
+    assert_eq!(
+        h.app.progress.answer("image_vs_container"),
+        Some("Образ — шаблон из слоёв.\nКонтейнер — образ и записываемый слой.")
+    );
+    snap(&h, "lesson_answer_saved");
+}
+
+#[test]
 fn quiz_final_score() {
     let mut h = quiz_at(0);
     let Screen::Quiz(quiz) = &h.app.screen else {

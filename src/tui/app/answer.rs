@@ -9,6 +9,17 @@ use crate::tui::screens::answer::{AnswerEditor, write_answer_file};
 use crate::tui::worker::StepOutcome;
 
 impl App {
+    /// `answers/KEY.md` next to the progress file (the data dir in use),
+    /// where both editors keep the learner's words.
+    pub(super) fn answer_path(&self, key: &str) -> std::path::PathBuf {
+        self.progress
+            .path()
+            .parent()
+            .map_or_else(crate::paths::data_dir, std::path::Path::to_path_buf)
+            .join("answers")
+            .join(format!("{key}.md"))
+    }
+
     /// Open the inline editor on the current answer step.
     pub(super) fn open_answer_editor(&mut self, path: std::path::PathBuf, key: String) {
         let saved = self.progress.answer(&key).map(str::to_string);

@@ -33,17 +33,18 @@ impl App {
             // A written answer: Enter writes it here, `e` in $VISUAL/$EDITOR.
             Action::Run if step.kind == StepKind::Answer && step.answer_key.is_some() => {
                 let key = step.answer_key.clone().unwrap_or_default();
-                self.open_answer_editor(editable.unwrap_or_default(), key);
+                self.open_answer_editor(self.answer_path(&key), key);
                 Vec::new()
             }
             Action::Edit | Action::Run
                 if editable.is_some()
                     && (action == Action::Edit || step.kind != StepKind::File) =>
             {
-                let path = editable.unwrap_or_default();
+                let mut path = editable.unwrap_or_default();
                 let prepared = match &step.answer_key {
                     Some(key) => {
                         let key = key.clone();
+                        path = self.answer_path(&key);
                         self.prepare_answer_file(&path, &key)
                     }
                     None => path

@@ -9,8 +9,20 @@ use crate::t;
 use crate::tui::app::App;
 use crate::tui::screens::answer::AnswerEditor;
 
-pub fn draw(app: &App, editor: &AnswerEditor, area: Rect, buf: &mut Buffer) {
+/// Over the lower part of the step's box, so the question stays in view
+/// above it (on a small screen it takes the whole box).
+pub fn draw(app: &App, editor: &AnswerEditor, step_area: Rect, buf: &mut Buffer) {
     let (theme, lang) = (app.theme, app.lang);
+    let height = if step_area.height > 14 {
+        (step_area.height * 3 / 5).max(9)
+    } else {
+        step_area.height
+    };
+    let area = Rect {
+        y: step_area.y + step_area.height - height,
+        height,
+        ..step_area
+    };
     ratatui::widgets::Clear.render(area, buf);
     let block = Block::bordered()
         .title(Span::styled(
