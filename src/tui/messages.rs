@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-pub use crate::runner::StepOutcome;
+pub use crate::runner::{StepError, StepOutcome};
 
 /// The daemon as the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub enum WorkerEvent {
     /// A layer analysis finished; `image` is what was asked for.
     Analysis {
         image: String,
-        result: Result<Arc<crate::layers::Analysis>, String>,
+        result: Result<Arc<crate::layers::Analysis>, crate::i18n::Text>,
     },
 }
 
@@ -75,6 +75,12 @@ pub enum WorkerRequest {
         step: String,
     },
     Cancel(JobKind),
+    /// The learner said `y` to this step's host access (privileged and the
+    /// like): the next `RunStep` of exactly this step may do it.
+    Consent {
+        lesson: String,
+        step: String,
+    },
     /// A placeholder value the learner gave in the UI (`{registry}`).
     SetVar {
         name: String,

@@ -12,6 +12,7 @@ mod walkthrough;
 
 // The tests, a module per area.
 mod docker_client;
+mod engine_current;
 mod fuzz_inputs;
 mod grader;
 mod handin;
@@ -24,6 +25,7 @@ mod layers_malformed;
 mod lesson_fixtures;
 mod lesson_pack_content;
 mod nginx_lesson_image;
+mod pack_trust;
 mod quiz_cli;
 mod report;
 mod snapshots;

@@ -65,7 +65,7 @@ impl App {
                 let kept = editor.keep_draft();
                 view.editor = None;
                 if let Err(e) = kept {
-                    view.fail_run(&e.to_string());
+                    view.fail_run(e.to_string());
                 }
                 return Vec::new();
             }
@@ -126,18 +126,10 @@ impl App {
         };
         let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
         if let Err(e) = self.progress.save_answer(&lesson_id, key, text.trim()) {
-            view.fail_run(&e.to_string());
+            view.fail_run(e.to_string());
             return;
         }
-        view.finish_run(StepOutcome {
-            ok: true,
-            message: t!("Ответ сохранён", "Answer saved")
-                .get(self.lang)
-                .to_string(),
-            output: Vec::new(),
-            vars: Default::default(),
-            auth_refused: None,
-        });
+        view.finish_run(StepOutcome::passed(t!("Ответ сохранён", "Answer saved")));
         let saved = self.progress.complete_step(&lesson_id, &step_id);
         self.report(saved);
     }
@@ -190,7 +182,7 @@ impl App {
         };
         if let Some(problem) = problem {
             if let Screen::Lesson(view) = &mut self.screen {
-                view.fail_run(&problem);
+                view.fail_run(problem);
             }
             return;
         }

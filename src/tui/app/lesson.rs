@@ -7,16 +7,16 @@ use crate::tui::keys::Action;
 use crate::tui::worker::{JobKind, StepOutcome, WorkerRequest};
 
 impl App {
-    pub(super) fn on_lesson(&mut self, action: Action) -> Vec<Effect> {
+    pub(super) fn on_lesson(&mut self, action: Action) -> Option<Vec<Effect>> {
         let Screen::Lesson(view) = &mut self.screen else {
-            return Vec::new();
+            return Some(Vec::new());
         };
         let lesson = &self.lessons[view.lesson];
         let Some(step) = lesson.steps.get(view.step) else {
-            return Vec::new();
+            return Some(Vec::new());
         };
         let editable = edit_target(step);
-        match action {
+        Some(match action {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
             }
@@ -25,7 +25,7 @@ impl App {
                 Vec::new()
             }
             // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok) =>
+            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok()) =>
             {
                 view.next(lesson.steps.len());
                 Vec::new()
@@ -53,14 +53,24 @@ impl App {
                         .map_err(|e| format!("{}: {e}", path.display())),
                 };
                 let Screen::Lesson(view) = &mut self.screen else {
-                    return Vec::new();
+                    return Some(Vec::new());
                 };
                 if let Err(problem) = prepared {
-                    view.fail_run(&problem);
-                    return Vec::new();
+                    view.fail_run(problem);
+                    return Some(Vec::new());
                 }
                 view.start_run();
                 vec![Effect::Edit(path)]
+            }
+            Action::Edit => {
+                self.notice = Some(
+                    t!(
+                        "На этом шаге нечего редактировать",
+                        "There is nothing to edit at this step"
+                    )
+                    .into(),
+                );
+                Vec::new()
             }
             Action::Run if self.running.is_some() => Vec::new(),
             Action::Run
@@ -79,6 +89,16 @@ impl App {
                 view.prompt = Some(crate::tui::screens::lesson::Prompt::registry());
                 Vec::new()
             }
+            Action::Run
+                if crate::runner::confine::host_access(step)
+                    && crate::runner::needs_daemon(step) =>
+            {
+                self.ask_consent()
+            }
+            // A question outside the quiz lesson is answered on the quiz screen.
+            Action::Run if step.kind == StepKind::Question && step.question.is_some() => {
+                self.open_lesson_question()
+            }
             Action::Run => {
                 // Steps that open a screen count as done once opened.
                 let opens = match &step.action {
@@ -94,11 +114,11 @@ impl App {
                     self.report(saved);
                     let image = self.fill_known(&image);
                     let compare = compare.map(|c| self.fill_known(&c));
-                    return if lab {
+                    return Some(if lab {
                         self.open_lab(image)
                     } else {
                         self.open_explorer(image, compare)
-                    };
+                    });
                 }
                 if crate::runner::needs_daemon(step) {
                     self.run_current_step()
@@ -111,11 +131,8 @@ impl App {
                     Vec::new()
                 }
             }
-            other => {
-                view.handle(other, lesson.steps.len());
-                Vec::new()
-            }
-        }
+            other => return view.handle(other, lesson.steps.len()).then(Vec::new),
+        })
     }
 
     /// Back from `$EDITOR`: an edit step is done when the editor succeeded;
@@ -134,17 +151,10 @@ impl App {
             return;
         }
         if let Err(message) = result {
-            view.fail_run(&message);
+            view.fail_run(message);
             return;
         }
-        let message = t!("Сохранено", "Saved").get(self.lang).to_string();
-        view.finish_run(StepOutcome {
-            ok: true,
-            message,
-            output: Vec::new(),
-            vars: Default::default(),
-            auth_refused: None,
-        });
+        view.finish_run(StepOutcome::passed(t!("Сохранено", "Saved")));
         let saved = self.progress.complete_step(&lesson_id, &step_id);
         self.report(saved);
     }
@@ -164,6 +174,11 @@ impl App {
         };
         let lesson_id = self.lessons[view.lesson].id.clone();
         let first = match &prompt {
+            // Answered by `answer_consent` (y/N), never by Enter.
+            crate::tui::screens::lesson::Prompt::Consent { .. } => {
+                view.prompt = Some(prompt);
+                return Vec::new();
+            }
             crate::tui::screens::lesson::Prompt::Registry { input, .. } => {
                 let value = input.value().trim().trim_end_matches('/').to_string();
                 let settings = crate::runner::settings::Settings {
@@ -272,10 +287,14 @@ fn uses_placeholder(step: &Step, name: &str) -> bool {
 pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
     use crate::lesson::Action as StepAction;
     match (step.kind, &step.action, &step.file, &step.answer_key) {
+        // Only a path inside the workspace is opened (links resolved).
         (StepKind::Action, Some(StepAction::Edit { path }), _, _) => {
-            Some(crate::paths::workspace_dir().join(path))
+            crate::lesson::trust::resolve_in_workspace(&crate::paths::workspace_dir(), path).ok()
         }
-        (StepKind::File, _, Some(file), _) => Some(crate::paths::workspace_dir().join(&file.path)),
+        (StepKind::File, _, Some(file), _) => {
+            crate::lesson::trust::resolve_in_workspace(&crate::paths::workspace_dir(), &file.path)
+                .ok()
+        }
         (StepKind::Answer, _, _, Some(key)) => Some(
             crate::paths::data_dir()
                 .join("answers")

@@ -12,7 +12,7 @@ pub enum RunState {
     Idle,
     Running,
     Finished(StepOutcome),
-    Failed(String),
+    Failed(crate::i18n::Text),
 }
 
 /// What the lesson screen must ask before the step can run: where to push,
@@ -36,6 +36,13 @@ pub enum Prompt {
         on_password: bool,
         error: Option<String>,
     },
+    /// A step with host access (a privileged container): the full command
+    /// it runs, and an explicit `y` before it does; anything else is no.
+    Consent {
+        command: String,
+        /// Never shown: the prompt takes no text, but `focused` needs a field.
+        input: tui_input::Input,
+    },
 }
 
 impl std::fmt::Debug for Prompt {
@@ -43,6 +50,7 @@ impl std::fmt::Debug for Prompt {
         match self {
             Prompt::Registry { input, .. } => write!(f, "Prompt::Registry({:?})", input.value()),
             Prompt::Archive { input, .. } => write!(f, "Prompt::Archive({:?})", input.value()),
+            Prompt::Consent { command, .. } => write!(f, "Prompt::Consent({command:?})"),
             Prompt::Credentials { registry, .. } => {
                 write!(f, "Prompt::Credentials({registry}, <redacted>)")
             }
@@ -78,7 +86,9 @@ impl Prompt {
     /// The field that takes typed keys.
     pub fn focused(&mut self) -> &mut tui_input::Input {
         match self {
-            Prompt::Registry { input, .. } | Prompt::Archive { input, .. } => input,
+            Prompt::Registry { input, .. }
+            | Prompt::Archive { input, .. }
+            | Prompt::Consent { input, .. } => input,
             Prompt::Credentials {
                 username,
                 password,
@@ -105,6 +115,7 @@ impl Prompt {
             Prompt::Registry { error, .. }
             | Prompt::Archive { error, .. }
             | Prompt::Credentials { error, .. } => *error = Some(message),
+            Prompt::Consent { .. } => {}
         }
     }
 }
@@ -138,7 +149,8 @@ impl LessonScreen {
         }
     }
 
-    pub fn handle(&mut self, action: Action, steps: usize) {
+    /// Move between steps or scroll; false when `action` means nothing here.
+    pub fn handle(&mut self, action: Action, steps: usize) -> bool {
         match action {
             Action::NextStep => self.next(steps),
             Action::PrevStep => self.go(self.step.saturating_sub(1)),
@@ -148,8 +160,9 @@ impl LessonScreen {
             Action::PageDown => self.scroll = self.scroll.saturating_add(10),
             Action::Top => self.go(0),
             Action::Bottom => self.go(steps.saturating_sub(1)),
-            _ => {}
+            _ => return false,
         }
+        true
     }
 
     pub fn next(&mut self, steps: usize) {
@@ -194,7 +207,7 @@ impl LessonScreen {
         self.run = RunState::Finished(outcome);
     }
 
-    pub fn fail_run(&mut self, message: &str) {
-        self.run = RunState::Failed(message.to_string());
+    pub fn fail_run(&mut self, message: impl Into<crate::i18n::Text>) {
+        self.run = RunState::Failed(message.into());
     }
 }

@@ -114,7 +114,8 @@ impl QuizScreen {
         }
     }
 
-    pub fn handle(&mut self, action: Action) {
+    /// Answer, move or retry; false when `action` means nothing here.
+    pub fn handle(&mut self, action: Action) -> bool {
         if self.summary {
             match action {
                 Action::Up => self.summary_scroll = self.summary_scroll.saturating_sub(1),
@@ -124,9 +125,9 @@ impl QuizScreen {
                 Action::ResetLesson => self.retry(),
                 // Back to the questions, to look at them again.
                 Action::PrevStep => self.summary = false,
-                _ => {}
+                _ => return false,
             }
-            return;
+            return true;
         }
         let count = self.option_count();
         match action {
@@ -159,9 +160,11 @@ impl QuizScreen {
                     .unwrap_or(0);
                 self.go(self.queue[pos.saturating_sub(1)]);
             }
-            Action::ResetLesson if self.session.is_finished() => self.retry(),
-            _ => {}
+            // Before the end too: the wrong ones and those not answered yet.
+            Action::ResetLesson => self.retry(),
+            _ => return false,
         }
+        true
     }
 
     /// A click on an option (display index): it becomes the highlighted

@@ -79,6 +79,10 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
     if let Some(text) = &step.text {
         lines.extend(super::markup::render(text.get(lang), theme));
     }
+    // A question step has no `text`: its question is the body.
+    if let Some(question) = &step.question {
+        lines.extend(super::markup::render(question.prompt.get(lang), theme));
+    }
     if let Some(docker) = &step.docker {
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![
@@ -87,7 +91,7 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
         ]));
     }
     lines.push(Line::raw(""));
-    let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok);
+    let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
     let hint = match step.kind {
         _ if running => t!("Esc — отменить", "Esc to cancel"),
         _ if succeeded => t!("Enter — дальше", "Enter to go on"),
@@ -147,9 +151,11 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
                 theme.warn(),
             )
         }
-        RunState::Finished(outcome) if outcome.ok => (format!("✔ {}", outcome.message), theme.ok()),
-        RunState::Finished(outcome) => (format!("✘ {}", outcome.message), theme.error()),
-        RunState::Failed(message) => (format!("✘ {message}"), theme.error()),
+        RunState::Finished(outcome) if outcome.ok() => {
+            (format!("✔ {}", outcome.summary.get(lang)), theme.ok())
+        }
+        RunState::Finished(outcome) => (format!("✘ {}", outcome.summary.get(lang)), theme.error()),
+        RunState::Failed(message) => (format!("✘ {}", message.get(lang)), theme.error()),
         RunState::Idle => (String::new(), theme.dim()),
     };
     let block = Block::bordered().border_style(theme.border());
@@ -187,7 +193,7 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
     // A finished step's own output (a page, a table) reads from the top; the
     // log under it, like a running job's, shows its end, where errors are.
     let rows = log_area.height as usize;
-    let output: &[String] = match &view.run {
+    let output: &[crate::i18n::Text] = match &view.run {
         RunState::Finished(outcome) if !running => &outcome.output,
         _ => &[],
     };
@@ -195,8 +201,8 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
     let tail = (rows - head).min(view.log.len());
     let body: Vec<String> = output[..head]
         .iter()
-        .chain(&view.log[view.log.len() - tail..])
-        .cloned()
+        .map(|line| line.get(lang).to_string())
+        .chain(view.log[view.log.len() - tail..].iter().cloned())
         .collect();
     Paragraph::new(
         body.iter()
@@ -240,6 +246,29 @@ fn draw_prompt(app: &App, prompt: &Prompt, area: Rect, buf: &mut Buffer) {
             lines.push(field("> ".into(), input.value().to_string(), true));
             error
         }
+        Prompt::Consent { command, .. } => {
+            lines.push(Line::from(Span::styled(
+                t!(
+                    "Этот шаг даёт контейнеру доступ к хосту. Будет выполнено:",
+                    "This step gives a container access to the host. It runs:"
+                )
+                .get(lang),
+                theme.warn(),
+            )));
+            lines.push(Line::from(Span::styled(
+                format!("$ {command}"),
+                theme.command(),
+            )));
+            lines.push(Line::from(Span::styled(
+                t!(
+                    "Выполнить? y — да, n или Esc — нет",
+                    "Run it? y for yes, n or Esc for no"
+                )
+                .get(lang),
+                theme.dim(),
+            )));
+            &None
+        }
         Prompt::Credentials {
             registry,
             username,
@@ -279,6 +308,7 @@ fn draw_prompt(app: &App, prompt: &Prompt, area: Rect, buf: &mut Buffer) {
             format!("✘ {error}"),
             theme.error(),
         ))),
+        None if matches!(prompt, Prompt::Consent { .. }) => {}
         None => lines.push(Line::from(Span::styled(
             t!(
                 "Enter — готово, Tab — следующее поле, Esc — отмена",
@@ -288,15 +318,17 @@ fn draw_prompt(app: &App, prompt: &Prompt, area: Rect, buf: &mut Buffer) {
             theme.dim(),
         ))),
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
+    // A long command wraps: the box is as tall as the wrapped text.
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = paragraph.line_count(area.width.saturating_sub(2));
+    let height = (u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2)).min(area.height);
     let box_area = Rect {
         y: area.y + area.height.saturating_sub(height),
         height,
         ..area
     };
     ratatui::widgets::Clear.render(box_area, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
+    paragraph
         .block(Block::bordered().border_style(theme.border_focused()))
         .render(box_area, buf);
 }

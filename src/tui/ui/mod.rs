@@ -22,7 +22,6 @@ pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦"
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        self.frame.set(area);
         let [body, status] = split_status(area);
         match &self.screen {
             Screen::Lessons => lessons::draw(self, body, buf),
