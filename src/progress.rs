@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::lesson::model::Lesson;
 
+/// The variable the build step records the learner's own image in; `check`
+/// and `report` grade that image.
+pub const BUILT_IMAGE_VAR: &str = "built_image";
+
 /// Bumped when an older layerlab would misread the file.
 pub const PROGRESS_VERSION: u32 = 1;
 
@@ -262,6 +266,23 @@ impl Progress {
     ) -> Result<(), ProgressError> {
         self.change(lesson_id, |lesson| {
             lesson.vars.insert(name.to_string(), value.to_string());
+        })
+    }
+
+    /// Several variables at once: what a step found (the image built, the
+    /// reference pushed), kept by `layerlab run` as the TUI keeps them.
+    pub fn save_vars(
+        &mut self,
+        lesson_id: &str,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<(), ProgressError> {
+        if vars.is_empty() {
+            return Ok(());
+        }
+        self.change(lesson_id, |lesson| {
+            lesson
+                .vars
+                .extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
         })
     }
 

@@ -134,11 +134,7 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
                 if stopped_at.is_none() {
                     save(progress.complete_step(&lesson.id, &step.id), &mut failed);
                 }
-                // As the TUI does: what a step found (the image built, the
-                // reference pushed) is kept for `check` and `report`.
-                for (name, value) in &outcome.vars {
-                    save(progress.save_var(&lesson.id, name, value), &mut failed);
-                }
+                save(progress.save_vars(&lesson.id, &outcome.vars), &mut failed);
                 continue;
             }
             failed += 1;

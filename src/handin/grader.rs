@@ -730,8 +730,7 @@ pub fn graded_image(
     Ok(default.to_string())
 }
 
-/// The progress variable the build step records the learner's image in.
-pub const BUILT_IMAGE_VAR: &str = "built_image";
+pub use crate::progress::BUILT_IMAGE_VAR;
 
 // --- the JSON for teachers' scripts -------------------------------------------
 

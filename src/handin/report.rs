@@ -268,8 +268,18 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
         at = facts.measured_at,
         engine = facts.engine
     ));
+    section_verdict(&mut out, facts, lang);
+    section_what_was_done(&mut out, facts, lang);
+    section_image_and_layers(&mut out, facts, lang);
+    section_page(&mut out, facts, lang);
+    section_pushed(&mut out, facts, lang);
+    section_dockerfile(&mut out, facts, lang);
+    section_answers(&mut out, facts, lang);
+    section_quiz(&mut out, facts, lang);
+    out
+}
 
-    // --- verdict
+fn section_verdict(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str(&format!("## {}\n\n", titles::VERDICT.get(lang)));
     out.push_str(&format!(
         "**{}: {}**\n\n",
@@ -287,8 +297,9 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
             "What is left is to push the image: `{command}`\n\n"
         ));
     }
+}
 
-    // --- what was done
+fn section_what_was_done(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str(&format!("## {}\n\n", titles::DONE.get(lang)));
     let page = format!("http://127.0.0.1:{}/", serving_port(facts));
     let mut ran = tr!(
@@ -355,8 +366,9 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
         }
         out.push('\n');
     }
+}
 
-    // --- image and layers
+fn section_image_and_layers(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str(&format!("## {}\n\n", titles::IMAGE.get(lang)));
     out.push_str(&format!(
         "| | |\n|---|---|\n| {} | `{}` |\n| {} | `{}` |\n| {} | {} MB ({}) |\n| {} | {} |\n| {} | {} |\n\n",
@@ -410,8 +422,9 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
         }
         out.push('\n');
     }
+}
 
-    // --- page
+fn section_page(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str(&format!("## {}\n\n", titles::PAGE.get(lang)));
     match &facts.page {
         Some(page) => {
@@ -446,8 +459,9 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
             .get(lang)
         )),
     }
+}
 
-    // --- pushed
+fn section_pushed(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str(&format!("## {}\n\n", titles::PUSHED.get(lang)));
     match &facts.pushed {
         None => out.push_str(&format!(
@@ -517,7 +531,7 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
                 Err(_) => pushed.reference.clone(),
             };
             fence(
-                &mut out,
+                out,
                 "sh",
                 &format!(
                     "docker pull {pinned}\ndocker run -d -p 127.0.0.1:8080:80 {pinned}"
@@ -531,8 +545,9 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
             }
         }
     }
+}
 
-    // --- Dockerfile
+fn section_dockerfile(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str("## Dockerfile\n\n");
     match &facts.dockerfile.workspace_path {
         Some(path) => out.push_str(&format!(
@@ -549,9 +564,10 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
             .get(lang)
         )),
     }
-    fence(&mut out, "dockerfile", &facts.dockerfile.text);
+    fence(out, "dockerfile", &facts.dockerfile.text);
+}
 
-    // --- answers
+fn section_answers(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str(&format!("## {}\n\n", titles::ANSWERS.get(lang)));
     for answer in &facts.answers {
         out.push_str(&format!("### {}\n\n", question(&answer.key, lang)));
@@ -583,8 +599,9 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
             }
         }
     }
+}
 
-    // --- quiz
+fn section_quiz(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str(&format!("## {}\n\n", titles::QUIZ.get(lang)));
     match &facts.quiz {
         Some(total) if total.unanswered < total.questions => {
@@ -615,7 +632,6 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
             .get(lang)
         )),
     }
-    out
 }
 
 const BYTE: crate::i18n::Noun = crate::i18n::Noun {

@@ -118,6 +118,8 @@ pub fn check_body(body: &str, evidence: &Evidence, lang: Lang) -> Vec<Claim> {
 }
 
 /// The claims about the image, against the registry.
+// Each claim builds on the one before (a moved tag sends the rest to the
+// report's own digest; the page is read from those layers): one piece.
 pub async fn check_registry(
     body: &str,
     evidence: &Evidence,

@@ -212,7 +212,7 @@ impl Runner {
         // `check` and `report` grade this one, not a default name.
         if self.fill("{image}").is_ok_and(|image| image == tag) {
             done.vars
-                .insert(crate::handin::grader::BUILT_IMAGE_VAR.into(), tag.clone());
+                .insert(crate::progress::BUILT_IMAGE_VAR.into(), tag.clone());
             done.vars.insert("built_image_id".into(), built.id.clone());
         }
         Ok(done)
