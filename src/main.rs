@@ -41,6 +41,7 @@ fn main() -> ExitCode {
             Some(Command::Verify { report }) => {
                 layerlab::cmd::verify::verify(&global, &report).await
             }
+            Some(Command::Grade(args)) => layerlab::cmd::grade::grade(&global, &args).await,
         }
     });
     match result {

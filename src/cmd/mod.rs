@@ -4,6 +4,7 @@
 pub mod args;
 pub mod check;
 pub mod docker;
+pub mod grade;
 pub mod layers;
 pub mod lessons;
 pub mod quiz;

@@ -1052,4 +1052,50 @@ pub(crate) mod tests {
         assert_eq!(error.kind(), "not_found", "{error}");
         assert!(error.to_string().contains("MANIFEST_UNKNOWN"), "{error}");
     }
+
+    #[tokio::test]
+    async fn an_artifact_is_not_an_image_and_lists_resolve_to_the_platform() {
+        let chart = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","config":{{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:{}","size":2}},"layers":[]}}"#,
+            manifest::OCI_MANIFEST,
+            "c".repeat(64)
+        );
+        let arm = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","manifests":[{{"mediaType":"{}","digest":"sha256:{}","size":9,"platform":{{"os":"linux","architecture":"arm64"}}}},{{"mediaType":"{}","digest":"sha256:{}","size":9,"platform":{{"os":"unknown","architecture":"unknown"}},"annotations":{{"vnd.docker.reference.type":"attestation-manifest"}}}}]}}"#,
+            manifest::OCI_INDEX,
+            manifest::OCI_MANIFEST,
+            "a".repeat(64),
+            manifest::OCI_MANIFEST,
+            "b".repeat(64)
+        );
+        let (address, _) = fake_server(4, move |_, request| {
+            let body = if request.path.contains("/chart/") {
+                chart.clone()
+            } else {
+                arm.clone()
+            };
+            (200, vec![], body.into_bytes())
+        })
+        .await;
+        let client = RegistryClient::new(ClientOptions {
+            limits: fast_limits(),
+            ..ClientOptions::default()
+        });
+        let chart = ImageRef::parse(&format!("{address}/class/chart:1")).expect("valid");
+        let error = client.resolve(&chart).await.expect_err("a chart");
+        assert_eq!(error.kind(), "not_an_image", "{error}");
+        assert!(error.to_string().contains("helm"), "{error}");
+        let only_arm = ImageRef::parse(&format!("{address}/class/armonly:1")).expect("valid");
+        let error = client.resolve(&only_arm).await.expect_err("no amd64");
+        assert_eq!(error.kind(), "no_platform", "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("linux/amd64") && text.contains("linux/arm64"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("unknown"),
+            "attestations are not platforms: {text}"
+        );
+    }
 }

@@ -14,6 +14,7 @@ mod walkthrough;
 mod docker_client;
 mod engine_current;
 mod fuzz_inputs;
+mod grade;
 mod grader;
 mod handin;
 mod harness_registry;
