@@ -70,10 +70,23 @@ pub struct PageFigures {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegistryImage {
     pub manifest_digest: String,
+    /// The index (manifest list) the reference named, when it named one.
+    pub index_digest: Option<String>,
     pub config_digest: String,
     pub layer_digests: Vec<String>,
     pub diff_ids: Vec<String>,
     pub page: Option<PageClaim>,
+}
+
+impl RegistryImage {
+    /// Whether a daemon's image id names this image. The classic image
+    /// store's id is the config digest; the containerd store's is the
+    /// manifest's or the index's digest.
+    pub fn is_image(&self, image_id: &str) -> bool {
+        image_id == self.config_digest
+            || image_id == self.manifest_digest
+            || self.index_digest.as_deref() == Some(image_id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -485,7 +498,7 @@ fn section_pushed(out: &mut String, facts: &ReportFacts, lang: Lang) {
                         t!("Дайджест (из реестра)", "Digest (from the registry)").get(lang),
                         image.manifest_digest
                     ));
-                    if image.config_digest != facts.image_id {
+                    if !image.is_image(&facts.image_id) {
                         out.push_str(&tr!(
                             lang,
                             "**В реестре другой образ, не тот, что собран локально:** конфигурация {remote} ≠ ID образа {local}.\n\n",
@@ -994,6 +1007,7 @@ pub async fn registry_image(
     let page = page_in_registry(client, &parsed, &resolved, lang).await?;
     Ok(RegistryImage {
         manifest_digest: resolved.manifest_digest.clone(),
+        index_digest: resolved.index_digest.clone(),
         config_digest: resolved.config_digest.clone(),
         layer_digests: resolved.layers.iter().map(|l| l.digest.clone()).collect(),
         diff_ids: resolved.config.diff_ids.clone(),
@@ -1140,6 +1154,7 @@ mod tests {
                 reference: "docker.io/anna/nginx-alpine:1.0".into(),
                 registry: Ok(RegistryImage {
                     manifest_digest: "sha256:feed".into(),
+                    index_digest: None,
                     config_digest: "sha256:1234567890abcdef".into(),
                     layer_digests: vec!["sha256:gz1".into()],
                     diff_ids: vec!["sha256:base".into()],

@@ -198,14 +198,22 @@ pub async fn check_registry(
     };
     let what = tr!(
         lang,
-        "конфигурация образа — {c}, это ID образа из отчёта",
-        "the image's config is {c}, the report's image ID",
+        "конфигурация образа — {c}, и это образ из отчёта",
+        "the image's config is {c}, and it is the report's image",
         c = pushed.config_digest
     );
     claims.push(Claim::new(
         what,
+        // The classic image store's id is the config digest; the containerd
+        // store's is the manifest's (or the index's) digest.
         if resolved.config_digest == pushed.config_digest
-            && resolved.config_digest == evidence.image.id
+            && [
+                Some(&resolved.config_digest),
+                Some(&resolved.manifest_digest),
+                resolved.index_digest.as_ref(),
+                Some(&pushed.manifest_digest),
+            ]
+            .contains(&Some(&evidence.image.id))
         {
             Outcome::Holds
         } else {
