@@ -37,8 +37,9 @@ fn main() -> ExitCode {
             Some(Command::Run(args)) => layerlab::cmd::run::run_headless(&global, &args).await,
             Some(Command::Quiz { list }) => layerlab::cmd::quiz::quiz(&global, list).await,
             Some(Command::Check(args)) => layerlab::cmd::check::check(&global, &args).await,
-            Some(Command::Report { out, image, pushed }) => {
-                layerlab::cmd::report::report(&global, out.as_deref(), image, pushed).await
+            Some(Command::Report(args)) => layerlab::cmd::report::report(&global, &args).await,
+            Some(Command::Verify { report }) => {
+                layerlab::cmd::verify::verify(&global, &report).await
             }
             Some(Command::Grade(args)) => layerlab::cmd::grade::grade(&global, &args).await,
         }

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::lesson::model::Lesson;
 
+/// The variable the build step records the learner's own image in; `check`
+/// and `report` grade that image.
+pub const BUILT_IMAGE_VAR: &str = "built_image";
+
 /// Bumped when an older layerlab would misread the file.
 pub const PROGRESS_VERSION: u32 = 1;
 
@@ -269,6 +273,23 @@ impl Progress {
         })
     }
 
+    /// Several variables at once: what a step found (the image built, the
+    /// reference pushed), kept by `layerlab run` as the TUI keeps them.
+    pub fn save_vars(
+        &mut self,
+        lesson_id: &str,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<(), ProgressError> {
+        if vars.is_empty() {
+            return Ok(());
+        }
+        self.change(lesson_id, |lesson| {
+            lesson
+                .vars
+                .extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        })
+    }
+
     /// A saved variable from any lesson (the latest lesson id wins on a clash,
     /// which the validator's unique `save_as` names make rare).
     pub fn var(&self, name: &str) -> Option<&str> {
@@ -340,9 +361,23 @@ impl Progress {
         let required = lesson.steps.iter().filter(|step| !step.optional);
         let total = required.clone().count();
         let done = required
-            .filter(|step| self.is_done(&lesson.id, &step.id))
+            .filter(|step| self.is_done(&lesson.id, &step.id) || self.quiz_answered(lesson, step))
             .count();
         (done, total)
+    }
+
+    /// A question step counts as done once the saved quiz has its answer
+    /// (the quiz screen keeps answers in the session, not as done steps).
+    fn quiz_answered(&self, lesson: &Lesson, step: &crate::lesson::Step) -> bool {
+        if step.kind != crate::lesson::StepKind::Question {
+            return false;
+        }
+        let id = format!("{}/{}", lesson.id, step.id);
+        self.state.quiz.as_ref().is_some_and(|quiz| {
+            quiz.answers
+                .iter()
+                .any(|a| a.id == id && a.answer.is_some())
+        })
     }
 
     pub fn reset_lesson(&mut self, lesson_id: &str) -> Result<(), ProgressError> {

@@ -87,19 +87,30 @@ pub enum Command {
     /// Grade the homework on this machine.
     Check(CheckArgs),
     /// Write the homework README (Markdown) with figures measured now.
-    Report {
-        /// Where to write it (default: stdout).
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// The image the report is about (default: your lesson image).
-        #[arg(long, value_name = "REF")]
-        image: Option<String>,
-        /// The pushed reference (default: the one the push lesson recorded).
-        #[arg(long, value_name = "REF")]
-        pushed: Option<String>,
+    Report(ReportArgs),
+    /// Check a report against its evidence block and the registry.
+    Verify {
+        /// The report (Markdown written by `layerlab report`).
+        report: PathBuf,
     },
     /// Grade a whole class from the registry: no Docker daemon, nothing pulled or run (docs/teachers.md).
     Grade(GradeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Where to write it (default: README.md in the workspace; `-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The image the report is about (default: the one you built in the lessons).
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// The pushed reference (default: the one the push lesson recorded).
+    #[arg(long, value_name = "REF")]
+    pub pushed: Option<String>,
+    /// Accept this base image in place of Alpine (the offline stand-in).
+    #[arg(long, value_name = "REF")]
+    pub accept_base: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,67 +6,129 @@ use crate::cmd::args::{CheckArgs, GlobalArgs};
 use crate::docker::client::Docker;
 use crate::handin::grader::*;
 use crate::lesson::loader::Pack;
-use crate::t;
 
-/// `layerlab check`.
-pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let lang = global.lang();
-    let pack = Pack::load(global.lessons.as_deref())?;
-    let progress = crate::progress::Progress::open_default()?;
-    let pushed = args
-        .pushed
-        .clone()
-        .or_else(|| progress.progress.var("pushed").map(str::to_string));
-    let request = Request {
-        image: args.image.clone().unwrap_or_else(|| default_image(&pack)),
-        pushed,
-        accept_base: args.accept_base.clone(),
-        max_layers: max_layers(&pack),
-    };
-    let docker = Docker::connect_default()
-        .await
-        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+/// Everything a grading needs, from the arguments and the learner's progress.
+pub struct Graded {
+    pub facts: Facts,
+    pub criteria: Vec<Criterion>,
+    pub verdict: Verdict,
+    /// The one command that would finish a homework that is not done yet.
+    pub finish: Option<String>,
+}
+
+/// The request `check` and `report` grade with.
+pub fn request(
+    pack: &Pack,
+    progress: &crate::progress::Progress,
+    image: Option<&str>,
+    pushed: Option<String>,
+    accept_base: Option<String>,
+    lang: crate::i18n::Lang,
+) -> anyhow::Result<Request> {
+    let has_progress = crate::paths::progress_file().exists();
+    let image = graded_image(
+        image,
+        Some(progress),
+        has_progress,
+        &default_image(pack),
+        lang,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Request {
+        image,
+        pushed: pushed.or_else(|| progress.var("pushed").map(str::to_string)),
+        accept_base,
+        max_layers: max_layers(pack),
+        template_page: pack
+            .read_asset(TEMPLATE_PAGE_ASSET)
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
+    })
+}
+
+/// Grade with the daemon; the grader's container is removed even on Ctrl-C.
+pub async fn grade(
+    docker: &Docker,
+    request: &Request,
+    progress: &crate::progress::Progress,
+    lang: crate::i18n::Lang,
+) -> anyhow::Result<Graded> {
     let mut started = Vec::new();
     let facts = tokio::select! {
-        facts = gather(&docker, &request, lang, &mut started) => Some(facts),
+        facts = gather(docker, request, lang, &mut started) => Some(facts),
         _ = tokio::signal::ctrl_c() => None,
     };
-    let cleanup_failures = remove_started(&docker, &started).await;
+    let cleanup_failures = remove_started(docker, &started).await;
     for failure in &cleanup_failures {
         tracing::warn!("check: could not remove container {failure}");
+        eprintln!("layerlab: could not remove the grader's container {failure}");
     }
     let Some(facts) = facts else {
         anyhow::bail!("interrupted; the grader's container was removed");
     };
     let criteria = evaluate(&facts, lang);
+    let verdict = Verdict::of(&criteria);
+    let finish =
+        (verdict == Verdict::NotDoneYet).then(|| finishing_command(progress.var("registry")));
+    Ok(Graded {
+        facts,
+        criteria,
+        verdict,
+        finish,
+    })
+}
+
+/// The closing line: the verdict and, when not done yet, what finishes it.
+pub fn verdict_line(graded: &Graded, lang: crate::i18n::Lang) -> String {
+    let failed = graded
+        .criteria
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .count();
+    match graded.verdict {
+        Verdict::Passed => crate::tr!(lang, "Задание выполнено.", "The homework passes."),
+        Verdict::NotDoneYet => crate::tr!(
+            lang,
+            "Ещё не завершено: образ не опубликован. Осталось одно: {command}",
+            "Not done yet: the image is not pushed. One command finishes it: {command}",
+            command = graded.finish.as_deref().unwrap_or_default()
+        ),
+        Verdict::Failed => crate::tr!(
+            lang,
+            "Не выполнено критериев: {failed}",
+            "Criteria not met: {failed}"
+        ),
+    }
+}
+
+/// `layerlab check`.
+pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let lang = global.lang();
+    let pack = Pack::load(global.lessons.as_deref())?;
+    let progress = crate::progress::Progress::open_default()?.progress;
+    let request = request(
+        &pack,
+        &progress,
+        args.image.as_deref(),
+        args.pushed.clone(),
+        args.accept_base.clone(),
+        lang,
+    )?;
+    let docker = Docker::connect_default()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+    let graded = grade(&docker, &request, &progress, lang).await?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json_report(&facts, &criteria, lang))?
-        );
+        let mut value = serde_json::to_value(json_report(&graded.facts, &graded.criteria, lang))?;
+        value["verdict"] = serde_json::to_value(graded.verdict)?;
+        value["finish"] = serde_json::to_value(&graded.finish)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        for criterion in &criteria {
+        for criterion in &graded.criteria {
             println!("{}", criterion.line(lang));
         }
-        let failed = criteria.iter().filter(|c| c.status == Status::Fail).count();
-        println!(
-            "{}",
-            if failed == 0 {
-                t!("Задание выполнено.", "The homework passes.")
-                    .get(lang)
-                    .to_string()
-            } else {
-                format!(
-                    "{} {failed}",
-                    t!("Не выполнено критериев:", "Criteria not met:").get(lang)
-                )
-            }
-        );
+        println!("{}", verdict_line(&graded, lang));
     }
-    for failure in cleanup_failures {
-        eprintln!("layerlab: could not remove the grader's container {failure}");
-    }
-    Ok(if all_passed(&criteria) {
+    Ok(if graded.verdict == Verdict::Passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -134,6 +134,7 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
                 if stopped_at.is_none() {
                     save(progress.complete_step(&lesson.id, &step.id), &mut failed);
                 }
+                save(progress.save_vars(&lesson.id, &outcome.vars), &mut failed);
                 continue;
             }
             failed += 1;

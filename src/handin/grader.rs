@@ -23,6 +23,10 @@ use crate::t;
 
 /// What nginx's stock welcome page says; the homework must replace it.
 pub const NGINX_WELCOME: &str = "Welcome to nginx!";
+/// The author line of the shipped page; the learner's page has their name.
+pub const TEMPLATE_PLACEHOLDER: &str = "ВАШЕ ИМЯ / YOUR NAME";
+/// The page the lessons ship, inside the pack's assets.
+pub const TEMPLATE_PAGE_ASSET: &str = "nginx-alpine/rootfs/var/www/localhost/htdocs/index.html";
 /// `/etc/os-release` `ID` of the real base.
 pub const ALPINE_ID: &str = "alpine";
 /// `/etc/os-release` `ID` of the offline test double (`scripts/standin-base.sh`).
@@ -32,7 +36,8 @@ pub const DEFAULT_MAX_LAYERS: u32 = 3;
 /// The label on the grader's throwaway container, on top of `layerlab.managed=true`.
 pub const CHECK_LABEL: &str = "layerlab.check";
 /// Version of the `--json` document; bumped only when a field changes meaning or goes away.
-pub const JSON_VERSION: u32 = 1;
+/// 2: `passed` is false while a criterion was not checked (nothing pushed).
+pub const JSON_VERSION: u32 = 2;
 
 const INSPECT_TIMEOUT: Duration = Duration::from_secs(30);
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -143,6 +148,9 @@ pub struct Facts {
     pub max_layers: u32,
     /// `None`: no `--pushed` and none recorded by the push lesson.
     pub pushed: Option<PushedFacts>,
+    /// The page the pack ships (`index.html` of the lesson's template): a
+    /// page served unchanged is not the learner's own.
+    pub template_page: Option<String>,
 }
 
 // --- criteria ---------------------------------------------------------------
@@ -455,6 +463,32 @@ fn custom_page(facts: &Facts, lang: Lang) -> Criterion {
             ),
         );
     }
+    if page.body.contains(TEMPLATE_PLACEHOLDER) {
+        return Criterion::new(
+            id,
+            false,
+            crate::tr!(
+                lang,
+                "{status}: на странице всё ещё «{TEMPLATE_PLACEHOLDER}» из шаблона: впишите своё имя в nginx-alpine/rootfs/var/www/localhost/htdocs/index.html и пересоберите образ",
+                "{status}: the page still says \"{TEMPLATE_PLACEHOLDER}\" from the template: put your name in nginx-alpine/rootfs/var/www/localhost/htdocs/index.html and rebuild the image",
+            ),
+        );
+    }
+    if facts
+        .template_page
+        .as_deref()
+        .is_some_and(|template| same_text(template, &page.body))
+    {
+        return Criterion::new(
+            id,
+            false,
+            crate::tr!(
+                lang,
+                "{status}: это страница-шаблон из урока без изменений: сделайте её своей (имя, текст) и пересоберите образ",
+                "{status}: this is the lesson's template page, unchanged: make it yours (your name, your text) and rebuild the image",
+            ),
+        );
+    }
     let title = page_title(&page.body);
     Criterion::new(
         id,
@@ -597,7 +631,7 @@ fn pushed(facts: &Facts, image: &ImageFacts, lang: Lang) -> Criterion {
             t!("скачивается, тот же образ: id", "pulls, the same image: id").get(lang),
             short_id(&image.id),
             remote_digest
-                .map(|d| format!(", digest {d}"))
+                .map(|d| format!(", {} {d}", t!("дайджест", "digest").get(lang)))
                 .unwrap_or_default()
         ),
     )
@@ -613,10 +647,86 @@ pub fn digest_for(repo_digests: &[String], repository: &str) -> Option<String> {
     })
 }
 
-/// Exit 0 only when nothing failed (a skipped `pushed` is not a failure).
-pub fn all_passed(criteria: &[Criterion]) -> bool {
-    criteria.iter().all(|c| c.status != Status::Fail)
+/// Equal but for whitespace (line ends, indentation): an editor that only
+/// reflowed the page did not make it the learner's.
+fn same_text(a: &str, b: &str) -> bool {
+    a.split_whitespace().eq(b.split_whitespace())
 }
+
+/// Exit 0 only when every criterion was checked and passed: one that was
+/// not checked (nothing pushed) never makes the homework pass.
+pub fn all_passed(criteria: &[Criterion]) -> bool {
+    criteria.iter().all(|c| c.status == Status::Pass)
+}
+
+/// The grader's word on the whole homework.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Passed,
+    /// Nothing failed, but something was not checked yet (the push).
+    NotDoneYet,
+    Failed,
+}
+
+impl Verdict {
+    pub fn of(criteria: &[Criterion]) -> Verdict {
+        if criteria.iter().any(|c| c.status == Status::Fail) {
+            Verdict::Failed
+        } else if criteria.iter().any(|c| c.status != Status::Pass) {
+            Verdict::NotDoneYet
+        } else {
+            Verdict::Passed
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Verdict::Passed => t!("выполнено", "passed"),
+            Verdict::NotDoneYet => t!("ещё не завершено", "not done yet"),
+            Verdict::Failed => t!("не выполнено", "failed"),
+        }
+        .get(lang)
+    }
+}
+
+/// The one command that would finish a homework that is not done yet:
+/// push (to the registry the learner chose, when one is known).
+pub fn finishing_command(registry: Option<&str>) -> String {
+    match registry {
+        Some(registry) => format!("layerlab run push --registry {registry}"),
+        None => "layerlab run push --registry docker.io/USER".to_string(),
+    }
+}
+
+/// Which image to grade: `--image`, else the one the learner built (recorded
+/// in progress by the build step), else — only when the learner has a data
+/// dir at all — the pack's default name. `Err` says why there is none.
+pub fn graded_image(
+    explicit: Option<&str>,
+    progress: Option<&crate::progress::Progress>,
+    has_progress: bool,
+    default: &str,
+    lang: Lang,
+) -> Result<String, String> {
+    if let Some(image) = explicit {
+        return Ok(image.to_string());
+    }
+    if let Some(built) = progress.and_then(|p| p.var(BUILT_IMAGE_VAR)) {
+        return Ok(built.to_string());
+    }
+    if !has_progress {
+        return Err(crate::tr!(
+            lang,
+            "нет прогресса layerlab ({file}): уроки здесь не проходились, и неясно, чей образ проверять. Пройдите уроки (`layerlab`) или укажите образ: --image REF",
+            "no layerlab progress here ({file}): no lesson was done with this data dir, so there is no image of yours to grade. Do the lessons (`layerlab`) or name the image: --image REF",
+            file = crate::paths::progress_file().display()
+        ));
+    }
+    Ok(default.to_string())
+}
+
+pub use crate::progress::BUILT_IMAGE_VAR;
 
 // --- the JSON for teachers' scripts -------------------------------------------
 
@@ -677,6 +787,7 @@ pub struct Request {
     pub pushed: Option<String>,
     pub accept_base: Option<String>,
     pub max_layers: u32,
+    pub template_page: Option<String>,
 }
 
 async fn bounded<T>(
@@ -712,6 +823,7 @@ pub async fn gather(
         page: None,
         max_layers: request.max_layers,
         pushed: None,
+        template_page: request.template_page.clone(),
     };
     facts.found = bounded(
         "inspect",
@@ -1060,8 +1172,11 @@ mod tests {
             })),
             max_layers: 3,
             pushed: None,
+            template_page: Some(TEMPLATE.into()),
         }
     }
+
+    const TEMPLATE: &str = "<p>Author: <b>ВАШЕ ИМЯ / YOUR NAME</b></p>\n<p>Hello</p>\n";
 
     fn get(criteria: &[Criterion], id: CriterionId) -> &Criterion {
         criteria
@@ -1090,7 +1205,8 @@ mod tests {
                 (CriterionId::Pushed, Status::Skipped),
             ]
         );
-        assert!(all_passed(&criteria));
+        assert!(!all_passed(&criteria), "an unchecked push never passes");
+        assert_eq!(Verdict::of(&criteria), Verdict::NotDoneYet);
         assert!(
             get(&criteria, CriterionId::CustomPage)
                 .reason
@@ -1224,6 +1340,90 @@ mod tests {
     }
 
     #[test]
+    fn the_template_page_is_not_the_learners() {
+        let page = |body: &str| {
+            let mut facts = good();
+            facts.page = Some(Ok(PageFacts {
+                status: 200,
+                body: body.into(),
+            }));
+            status(&facts, CriterionId::CustomPage)
+        };
+        let (s, reason) = page("<title>Hi</title><p>Author: ВАШЕ ИМЯ / YOUR NAME</p>");
+        assert_eq!(s, Status::Fail);
+        assert!(reason.contains("put your name in"), "{reason}");
+        // The template with its placeholder replaced by spaces only is still
+        // the template once whitespace is ignored.
+        let template = TEMPLATE
+            .replace("ВАШЕ ИМЯ / YOUR NAME", "")
+            .replace('\n', "\r\n  ");
+        let mut facts = good();
+        facts.template_page = Some(TEMPLATE.replace("ВАШЕ ИМЯ / YOUR NAME", ""));
+        facts.page = Some(Ok(PageFacts {
+            status: 200,
+            body: template,
+        }));
+        let (s, reason) = status(&facts, CriterionId::CustomPage);
+        assert_eq!(s, Status::Fail);
+        assert!(reason.contains("template page, unchanged"), "{reason}");
+        let (s, _) = page("<p>Author: <b>Анна</b></p>\n<p>Hello</p>\n");
+        assert_eq!(s, Status::Pass);
+        let russian = {
+            let mut facts = good();
+            facts.page = Some(Ok(PageFacts {
+                status: 200,
+                body: TEMPLATE.into(),
+            }));
+            evaluate(&facts, Lang::Ru)
+        };
+        assert!(
+            get(&russian, CriterionId::CustomPage)
+                .reason
+                .contains("впишите своё имя")
+        );
+    }
+
+    #[test]
+    fn the_verdict_and_the_graded_image() {
+        let mut facts = good();
+        facts.pushed = Some(PushedFacts {
+            reference: "r/x:1".into(),
+            pulled: Ok(PulledImage {
+                id: "sha256:aaaaaaaaaaaaaaaaaaaa".into(),
+                repo_digests: Vec::new(),
+            }),
+        });
+        assert_eq!(Verdict::of(&evaluate(&facts, Lang::En)), Verdict::Passed);
+        facts.found = Ok(None);
+        assert_eq!(Verdict::of(&evaluate(&facts, Lang::En)), Verdict::Failed);
+        assert_eq!(
+            finishing_command(Some("127.0.0.1:5000/anna")),
+            "layerlab run push --registry 127.0.0.1:5000/anna"
+        );
+        let none = graded_image(None, None, false, "d:1", Lang::En).expect_err("no data dir");
+        assert!(none.contains("--image REF"), "{none}");
+        assert_eq!(
+            graded_image(Some("mine:1"), None, false, "d:1", Lang::En),
+            Ok("mine:1".into())
+        );
+        assert_eq!(
+            graded_image(None, None, true, "d:1", Lang::En),
+            Ok("d:1".into())
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut progress = crate::progress::Progress::open(&dir.path().join("p.json"))
+            .expect("progress")
+            .progress;
+        progress
+            .save_var("dockerfile", BUILT_IMAGE_VAR, "anna/site:2")
+            .expect("save");
+        assert_eq!(
+            graded_image(None, Some(&progress), true, "d:1", Lang::En),
+            Ok("anna/site:2".into())
+        );
+    }
+
+    #[test]
     fn layers_at_most_the_lessons_limit() {
         let mut facts = good();
         assert_eq!(
@@ -1342,8 +1542,8 @@ mod tests {
         let facts = good();
         let criteria = evaluate(&facts, Lang::En);
         let value = serde_json::to_value(json_report(&facts, &criteria, Lang::En)).expect("json");
-        assert_eq!(value["version"], 1);
-        assert_eq!(value["passed"], true);
+        assert_eq!(value["version"], 2);
+        assert_eq!(value["passed"], false, "the push was not checked");
         assert_eq!(value["layers"], 3);
         assert_eq!(value["os_id"], "alpine");
         assert_eq!(value["http_status"], 200);

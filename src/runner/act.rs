@@ -208,6 +208,13 @@ impl Runner {
         if let Some(info) = info {
             done.output = describe_image(&info);
         }
+        // The learner's own image (not the lesson's naive comparison):
+        // `check` and `report` grade this one, not a default name.
+        if self.fill("{image}").is_ok_and(|image| image == tag) {
+            done.vars
+                .insert(crate::progress::BUILT_IMAGE_VAR.into(), tag.clone());
+            done.vars.insert("built_image_id".into(), built.id.clone());
+        }
         Ok(done)
     }
 

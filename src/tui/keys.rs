@@ -569,6 +569,16 @@ pub const BINDINGS: &[Binding] = &[
         A::PrevStep,
         t!("предыдущий вопрос", "previous question"),
     ),
+    bind(
+        C::Quiz,
+        &[K::Char('r')],
+        "r",
+        A::ResetLesson,
+        t!(
+            "пересдать неверные (когда все отвечены)",
+            "retry the wrong ones (once all are answered)"
+        ),
+    ),
 ];
 
 /// The action for `key` in `context`; screen bindings win over global ones.

@@ -176,19 +176,146 @@ pub fn editor_command() -> String {
         .unwrap_or_else(|| "vi".to_string())
 }
 
+/// How much of the editor's stderr is kept for the message (its last lines).
+const EDITOR_STDERR_KEEP: usize = 4096;
+
+/// Run the editor on `path`. Its stderr still reaches the terminal as it
+/// runs, and its tail is kept: when it fails, the learner is told the
+/// editor's own words (`E212: Can't open file for writing`), not a guess.
 pub fn run_editor(path: &std::path::Path) -> Result<(), String> {
-    let command = editor_command();
-    let mut parts = command.split_whitespace();
-    let program = parts.next().unwrap_or("vi");
-    match std::process::Command::new(program)
-        .args(parts)
+    run_editor_command(&editor_command(), path)
+}
+
+pub fn run_editor_command(command: &str, path: &std::path::Path) -> Result<(), String> {
+    // As a shell would split it: `code --wait`, `"/opt/My Editor/ed" -n`.
+    let words =
+        shell_words::split(command).map_err(|e| format!("$VISUAL/$EDITOR `{command}`: {e}"))?;
+    let Some((program, args)) = words.split_first() else {
+        return Err(format!("$VISUAL/$EDITOR `{command}`: empty"));
+    };
+    let mut child = std::process::Command::new(program)
+        .args(args)
         .arg(path)
-        .status()
-    {
-        Ok(status) if status.success() => Ok(()),
-        Ok(status) => Err(format!("{command} exited with {status}")),
-        Err(e) => Err(format!(
-            "cannot start the editor `{command}`: {e} (set $VISUAL or $EDITOR)"
-        )),
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("cannot start the editor `{command}`: {e} (set $VISUAL or $EDITOR)")
+        })?;
+    let tail = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let mut kept: Vec<u8> = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while let Ok(n) = stderr.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                let _ = std::io::stderr().write_all(&chunk[..n]);
+                kept.extend_from_slice(&chunk[..n]);
+                if kept.len() > EDITOR_STDERR_KEEP {
+                    kept.drain(..kept.len() - EDITOR_STDERR_KEEP);
+                }
+            }
+            kept
+        })
+    });
+    let status = child
+        .wait()
+        .map_err(|e| format!("the editor `{command}`: {e}"))?;
+    let said = tail
+        .and_then(|t| t.join().ok())
+        .map(|bytes| last_words(&String::from_utf8_lossy(&bytes)))
+        .unwrap_or_default();
+    if status.success() {
+        return Ok(());
+    }
+    let how = match status.code() {
+        Some(code) => format!("exited with code {code}"),
+        None => "was killed by a signal".to_string(),
+    };
+    if said.is_empty() {
+        Err(format!("the editor `{command}` {how}"))
+    } else {
+        Err(format!("the editor `{command}` {how}: {said}"))
+    }
+}
+
+/// The last non-empty lines of what the editor printed (at most three),
+/// without escape sequences or other control characters.
+pub fn last_words(stderr: &str) -> String {
+    let clean: String = strip_escapes(stderr);
+    let lines: Vec<&str> = clean
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let start = lines.len().saturating_sub(3);
+    let joined = lines[start..].join(" / ");
+    joined.chars().take(300).collect()
+}
+
+fn strip_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ params final-byte; other escapes: ESC + one char.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            } else {
+                chars.next();
+            }
+        } else if c == '\n' || !c.is_control() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_editors_own_words_come_back_on_failure() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("a.md");
+        let err = run_editor_command(
+            "sh -c 'echo \"E212: Cannot open file for writing\" >&2; exit 1' ed",
+            &file,
+        )
+        .expect_err("fails");
+        assert!(err.contains("exited with code 1"), "{err}");
+        assert!(err.contains("E212: Cannot open file for writing"), "{err}");
+        assert!(run_editor_command("true", &file).is_ok());
+        let err = run_editor_command("'unclosed", &file).expect_err("bad quoting");
+        assert!(err.contains("$VISUAL/$EDITOR"), "{err}");
+        let err = run_editor_command("/no/such/editor --wait", &file).expect_err("missing");
+        assert!(err.contains("cannot start the editor"), "{err}");
+    }
+
+    #[test]
+    fn quoted_editor_paths_stay_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let editor = dir.path().join("my editor.sh");
+        std::fs::write(&editor, "#!/bin/sh\necho \"$1|$2\" > \"$2\"\n").expect("write");
+        let file = dir.path().join("out.md");
+        let command = format!("sh '{}' --flag", editor.display());
+        run_editor_command(&command, &file).expect("runs");
+        let written = std::fs::read_to_string(&file).expect("written");
+        assert_eq!(written.trim(), format!("--flag|{}", file.display()));
+    }
+
+    #[test]
+    fn escapes_are_stripped_from_what_the_editor_said() {
+        assert_eq!(
+            last_words("\u{1b}[31mfirst\u{1b}[0m\n\nsecond\nthird\nfourth\n"),
+            "second / third / fourth"
+        );
     }
 }

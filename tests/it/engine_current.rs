@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::common::engine::{self, EngineKind};
 use crate::common::{self, Cleanup};
-use crate::homework::{assets, layerlab};
+use crate::homework::{layerlab, own_assets};
 use crate::support;
 
 /// `docker ARGS` as a learner types it (the CLI of this machine; DOCKER_HOST
@@ -128,7 +128,9 @@ async fn a_buildkit_image_with_attestations_is_explored_graded_and_read_from_doc
 
     // `docker build` as the homework says, with a provenance attestation
     // (BuildKit's default on Docker Desktop; asked for here explicitly).
-    let context = assets();
+    // The learner's page, not the template (the grader fails the template).
+    let own = own_assets("Test Learner");
+    let context = own.path().to_path_buf();
     docker_ok(&[
         "build",
         "--provenance=true",

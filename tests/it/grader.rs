@@ -6,7 +6,7 @@
 use crate::common;
 
 use crate::common::Cleanup;
-use crate::homework::{assets, build, lab, layerlab, push};
+use crate::homework::{assets, build, copy_dir, lab, layerlab, own_assets, push};
 
 /// The ✘/✔ line of one criterion (by its English label).
 fn line<'a>(stdout: &'a str, label: &str) -> &'a str {
@@ -31,7 +31,8 @@ fn assert_line(stdout: &str, label: &str, mark: &str, contains: &str) {
 async fn the_homework_passes_and_the_standin_needs_accept_base() {
     let Some(lab) = lab().await else { return };
     let mut cleanup = Cleanup::new();
-    let image = build(&lab, &mut cleanup, &assets(), "Dockerfile", "grader-good").await;
+    let own = own_assets("Test Learner");
+    let image = build(&lab, &mut cleanup, own.path(), "Dockerfile", "grader-good").await;
     let (pushed, _) = push(&lab, &mut cleanup, &image, None).await;
     let data = tempfile::tempdir().expect("tempdir");
 
@@ -169,10 +170,11 @@ async fn too_many_layers_fail() {
     let Some(lab) = lab().await else { return };
     let mut cleanup = Cleanup::new();
     let data = tempfile::tempdir().expect("tempdir");
+    let own = own_assets("Test Learner");
     let image = build(
         &lab,
         &mut cleanup,
-        &assets(),
+        own.path(),
         "Dockerfile.naive",
         "grader-naive",
     )
@@ -248,17 +250,4 @@ async fn a_pushed_image_that_differs_fails() {
         line(&stdout, "pushed").contains(&b_id.trim_start_matches("sha256:")[..12]),
         "{stdout}"
     );
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }

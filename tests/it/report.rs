@@ -126,8 +126,12 @@ async fn the_report_has_the_measured_figures_and_the_saved_answers() {
         "{digest}:\n{report}"
     );
     assert!(
-        report.contains(&format!("docker pull {pushed}")),
-        "{report}"
+        report.contains(&format!("docker pull {repository}@{digest}")),
+        "the share line pins the pushed digest:\n{report}"
+    );
+    assert!(
+        report.contains("a teacher cannot pull the image"),
+        "127.0.0.1 is local:\n{report}"
     );
     assert!(
         report.contains(&format!("docker push {pushed}")),
@@ -164,13 +168,18 @@ async fn without_answers_the_report_says_they_are_missing() {
     let mut cleanup = Cleanup::new();
     let image = build(&lab, &mut cleanup, &assets(), "Dockerfile", "report-empty").await;
     let data = tempfile::tempdir().expect("tempdir");
-    let (code, stdout, stderr) = layerlab(data.path(), &["report", "--image", &image]);
+    let (code, stdout, stderr) =
+        layerlab(data.path(), &["report", "--image", &image, "--out", "-"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.matches("_No answer saved._").count(), 2, "{stdout}");
     assert!(stdout.contains("The quiz has not been taken"), "{stdout}");
     assert!(stdout.contains("The image is not pushed yet"), "{stdout}");
 
-    let (code, stdout, _) = layerlab_in(data.path(), "ru", &["report", "--image", &image]);
+    let (code, stdout, _) = layerlab_in(
+        data.path(),
+        "ru",
+        &["report", "--image", &image, "--out", "-"],
+    );
     assert_eq!(code, 0);
     assert_eq!(stdout.matches("_Ответ не записан._").count(), 2, "{stdout}");
 

@@ -458,6 +458,50 @@ fn quiz_ordering() {
     snap(&h, "quiz_ordering");
 }
 
+/// Answer every question: the first option, the items as arranged, and
+/// "x" for free text (an empty free-text answer is not taken).
+fn answer_all(h: &mut Harness) {
+    let Screen::Quiz(quiz) = &h.app.screen else {
+        panic!("z opens the quiz");
+    };
+    let questions = quiz.session.len();
+    for _ in 0..questions {
+        if matches!(&h.app.screen, Screen::Quiz(q) if q.wants_text()) {
+            h.typed("x");
+        }
+        h.key(KeyCode::Enter);
+        if matches!(&h.app.screen, Screen::Quiz(q) if q.summary) {
+            break;
+        }
+        h.key(KeyCode::Enter);
+    }
+}
+
+#[test]
+fn lesson_answer_in_the_inline_editor() {
+    let mut h = Harness::new(Lang::Ru);
+    // Lesson 2's last step is the written answer.
+    h.connected().open_lesson(1, 7).key(KeyCode::Enter);
+    h.typed("Образ — шаблон из слоёв.")
+        .key(KeyCode::Enter)
+        .typed("Контейнер — образ и записываемый слой.");
+    snap(&h, "lesson_answer_inline");
+    let draft = h._dir.path().join("answers/image_vs_container.md");
+    assert_eq!(
+        std::fs::read_to_string(&draft).expect("the draft next to progress"),
+        "Образ — шаблон из слоёв.\nКонтейнер — образ и записываемый слой.\n"
+    );
+    h.send(Event::Terminal(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    ))));
+    assert_eq!(
+        h.app.progress.answer("image_vs_container"),
+        Some("Образ — шаблон из слоёв.\nКонтейнер — образ и записываемый слой.")
+    );
+    snap(&h, "lesson_answer_saved");
+}
+
 #[test]
 fn quiz_final_score() {
     let mut h = quiz_at(0);
@@ -465,15 +509,94 @@ fn quiz_final_score() {
         panic!("z opens the quiz");
     };
     let questions = quiz.session.len();
-    // Answer everything with the first option / as arranged / empty.
     for _ in 0..questions {
+        if matches!(&h.app.screen, Screen::Quiz(q) if q.wants_text()) {
+            h.typed("x");
+        }
         h.key(KeyCode::Enter).key(KeyCode::Enter);
     }
     let Screen::Quiz(quiz) = &h.app.screen else {
         panic!("still in the quiz");
     };
-    assert!(quiz.finished(), "every question answered");
-    snap(&h, "quiz_final");
+    assert!(quiz.session.is_finished(), "every question answered");
+    assert!(quiz.summary, "the last Enter opens the summary");
+    snap(&h, "quiz_summary");
+}
+
+#[test]
+fn quiz_summary_in_russian_names_lessons_by_title() {
+    let mut h = Harness::new(Lang::Ru);
+    h.connected().open_quiz();
+    answer_all(&mut h);
+    let screen = h.text(LARGE);
+    assert!(screen.contains("Итоги теста"), "{screen}");
+    assert!(screen.contains("перечитайте: урок «"), "{screen}");
+    assert!(!screen.contains("→ kernel/"), "ids are not shown: {screen}");
+    snap(&h, "quiz_summary_ru");
+}
+
+#[test]
+fn quiz_r_retries_the_wrong_ones_on_the_quiz_screen() {
+    let mut h = quiz_at(0);
+    answer_all(&mut h);
+    let wrong = match &h.app.screen {
+        Screen::Quiz(q) => q.session.not_fully_right().len(),
+        _ => panic!("in the quiz"),
+    };
+    assert!(wrong > 0, "first options are not all right");
+    h.key(KeyCode::Char('r'));
+    let Screen::Quiz(quiz) = &h.app.screen else {
+        panic!("r stays in the quiz");
+    };
+    assert!(!quiz.summary);
+    assert_eq!(quiz.queue.len(), wrong, "only the wrong ones come back");
+    assert!(quiz.result.is_none(), "the first retried question is open");
+    snap(&h, "quiz_retry");
+}
+
+#[test]
+fn quiz_empty_free_text_is_not_an_answer() {
+    let mut h = quiz_at(FREE_TEXT);
+    h.key(KeyCode::Enter);
+    let Screen::Quiz(quiz) = &h.app.screen else {
+        panic!("in the quiz");
+    };
+    assert!(quiz.result.is_none(), "a stray Enter sends nothing");
+    assert!(quiz.session.given(quiz.index).is_none());
+    h.typed("   ").key(KeyCode::Enter);
+    let Screen::Quiz(quiz) = &h.app.screen else {
+        panic!("in the quiz");
+    };
+    assert!(quiz.result.is_none(), "spaces are not an answer either");
+}
+
+#[test]
+fn quiz_wrong_answer_shows_the_right_one() {
+    let mut h = quiz_at(SINGLE);
+    h.key(KeyCode::Enter);
+    let screen = h.text(LARGE);
+    if screen.contains("Wrong") {
+        assert!(screen.contains("The right answer: "), "{screen}");
+    }
+    let mut h = quiz_at(SINGLE);
+    h.key(KeyCode::Down).key(KeyCode::Enter);
+    let other = h.text(LARGE);
+    assert!(
+        screen.contains("The right answer: ") || other.contains("The right answer: "),
+        "one of two options is wrong and shows the right one"
+    );
+}
+
+#[test]
+fn the_lesson_list_counts_the_quiz() {
+    let mut h = quiz_at(0);
+    answer_all(&mut h);
+    h.key(KeyCode::Char('q'));
+    assert!(matches!(h.app.screen, Screen::Lessons));
+    let screen = h.text(LARGE);
+    assert!(!screen.contains("0/23"), "{screen}");
+    assert!(screen.contains("23/23"), "{screen}");
+    snap(&h, "lessons_after_quiz");
 }
 
 // ---------------------------------------------------------------- lab
@@ -985,10 +1108,13 @@ fn every_quiz_explanation_is_visible_at_80x24() {
         panic!("the quiz");
     };
     for index in 0..quiz.session.len() {
+        if matches!(&h.app.screen, Screen::Quiz(q) if q.wants_text()) {
+            h.typed("x");
+        }
         h.key(KeyCode::Enter);
         let screen = h.text(SMALL);
         assert!(
-            screen.contains("→ lesson:"),
+            screen.contains("→ reread"),
             "question {} cuts its explanation at 80×24:\n{screen}",
             index + 1
         );

@@ -53,12 +53,37 @@ impl App {
                 self.remember_place();
                 Vec::new()
             }
+            // A written answer: Enter writes it here, `e` in $VISUAL/$EDITOR.
+            Action::Run if step.kind == StepKind::Answer && step.answer_key.is_some() => {
+                let key = step.answer_key.clone().unwrap_or_default();
+                self.open_answer_editor(self.answer_path(&key), key);
+                Vec::new()
+            }
             Action::Edit | Action::Run
                 if editable.is_some()
                     && (action == Action::Edit || step.kind != StepKind::File) =>
             {
+                let mut path = editable.unwrap_or_default();
+                let prepared = match &step.answer_key {
+                    Some(key) => {
+                        let key = key.clone();
+                        path = self.answer_path(&key);
+                        self.prepare_answer_file(&path, &key)
+                    }
+                    None => path
+                        .parent()
+                        .map_or(Ok(()), std::fs::create_dir_all)
+                        .map_err(|e| format!("{}: {e}", path.display())),
+                };
+                let Screen::Lesson(view) = &mut self.screen else {
+                    return Some(Vec::new());
+                };
+                if let Err(problem) = prepared {
+                    view.fail_run(problem);
+                    return Some(Vec::new());
+                }
                 view.start_run();
-                vec![Effect::Edit(editable.unwrap_or_default())]
+                vec![Effect::Edit(path)]
             }
             Action::Edit => {
                 self.notice = Some(
@@ -202,24 +227,13 @@ impl App {
             return;
         };
         let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
+        if let Some(key) = step.answer_key.clone() {
+            self.answer_editor_finished(path, &key, result);
+            return;
+        }
         if let Err(message) = result {
             view.fail_run(message);
             return;
-        }
-        if let Some(key) = &step.answer_key {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            if text.trim().is_empty() {
-                view.fail_run(t!(
-                    "Ответ пуст — напишите его своими словами",
-                    "The answer is empty: write it in your own words"
-                ));
-                return;
-            }
-            let saved = self.progress.save_answer(&lesson_id, key, text.trim());
-            if let Err(e) = saved {
-                view.fail_run(e.to_string());
-                return;
-            }
         }
         view.finish_run(StepOutcome::passed(t!("Сохранено", "Saved")));
         let saved = self.progress.complete_step(&lesson_id, &step_id);

@@ -6,6 +6,7 @@
 //! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
 //! reports in `worker`.
 
+mod answer;
 mod consent;
 mod explorer;
 mod home;
@@ -197,6 +198,12 @@ impl App {
             key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c'));
         if !ctrl_c {
             self.interrupt_armed = false;
+        }
+        if !self.help_open
+            && !ctrl_c
+            && matches!(&self.screen, Screen::Lesson(view) if view.editor.is_some())
+        {
+            return self.on_editor_key(key);
         }
         if !self.help_open && !ctrl_c {
             match &mut self.screen {

@@ -22,7 +22,16 @@ impl App {
             Some(saved) => QuizSession::resume(items, saved),
             None => QuizSession::new(items, quiz_seed()),
         };
-        self.screen = Screen::Quiz(QuizScreen::new(session));
+        let mut screen = QuizScreen::new(session);
+        for lesson in &self.lessons {
+            for step in &lesson.steps {
+                screen.rereads.insert(
+                    format!("{}/{}", lesson.id, step.id),
+                    (lesson.title.clone(), step.title.clone()),
+                );
+            }
+        }
+        self.screen = Screen::Quiz(screen);
         Vec::new()
     }
 

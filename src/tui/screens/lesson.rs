@@ -159,6 +159,8 @@ pub struct LessonScreen {
     pub bars: Vec<(String, u64, u64, String)>,
     pub counter: Option<(u32, u32)>,
     pub prompt: Option<Prompt>,
+    /// The inline answer editor, open over the step's text.
+    pub editor: Option<Box<super::answer::AnswerEditor>>,
 }
 
 impl LessonScreen {
@@ -175,6 +177,7 @@ impl LessonScreen {
             bars: Vec::new(),
             counter: None,
             prompt: None,
+            editor: None,
         }
     }
 

@@ -1,7 +1,9 @@
 //! The self-check quiz: one question at a time, the explanation after each
 //! answer (right or wrong), the score, and a retry of the wrong ones.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::i18n::Text;
 
 use tui_input::Input;
 
@@ -27,6 +29,12 @@ pub struct QuizScreen {
     pub result: Option<Score>,
     /// Indices still to go in this round (all, or the wrong ones on retry).
     pub queue: Vec<usize>,
+    /// The end of a round: the wrong answers, the right ones, what to reread.
+    pub summary: bool,
+    pub summary_scroll: u16,
+    /// For each `teaches` (`lesson-id/step-id`): the lesson's and the
+    /// step's titles, so the learner is sent to a title, not an id.
+    pub rereads: BTreeMap<String, (Text, Option<Text>)>,
 }
 
 impl QuizScreen {
@@ -42,6 +50,9 @@ impl QuizScreen {
             text: Input::default(),
             result: None,
             queue,
+            summary: false,
+            summary_scroll: 0,
+            rereads: BTreeMap::new(),
         };
         let first = screen.session.next_unanswered().unwrap_or(0);
         screen.go(first);
@@ -83,8 +94,41 @@ impl QuizScreen {
             && self.queue.last() == Some(&self.index)
     }
 
+    /// The lesson and step that teach question `index`, by title.
+    pub fn reread(&self, index: usize) -> Option<&(Text, Option<Text>)> {
+        let teaches = &self.session.item(index)?.question.teaches;
+        self.rereads.get(teaches)
+    }
+
+    /// Retry the questions not fully right; with none, the summary stays.
+    fn retry(&mut self) {
+        if self.session.not_fully_right().is_empty() {
+            self.summary = true;
+            return;
+        }
+        self.queue = self.session.retry_wrong();
+        self.summary = false;
+        self.summary_scroll = 0;
+        if let Some(&first) = self.queue.first() {
+            self.go(first);
+        }
+    }
+
     /// Answer, move or retry; false when `action` means nothing here.
     pub fn handle(&mut self, action: Action) -> bool {
+        if self.summary {
+            match action {
+                Action::Up => self.summary_scroll = self.summary_scroll.saturating_sub(1),
+                Action::Down => self.summary_scroll = self.summary_scroll.saturating_add(1),
+                Action::PageUp => self.summary_scroll = self.summary_scroll.saturating_sub(10),
+                Action::PageDown => self.summary_scroll = self.summary_scroll.saturating_add(10),
+                Action::ResetLesson => self.retry(),
+                // Back to the questions, to look at them again.
+                Action::PrevStep => self.summary = false,
+                _ => return false,
+            }
+            return true;
+        }
         let count = self.option_count();
         match action {
             Action::Up if self.holding && self.cursor > 0 => {
@@ -116,12 +160,8 @@ impl QuizScreen {
                     .unwrap_or(0);
                 self.go(self.queue[pos.saturating_sub(1)]);
             }
-            Action::ResetLesson if self.session.is_finished() => {
-                self.queue = self.session.retry_wrong();
-                if let Some(&first) = self.queue.first() {
-                    self.go(first);
-                }
-            }
+            // Before the end too: the wrong ones and those not answered yet.
+            Action::ResetLesson => self.retry(),
             _ => return false,
         }
         true
@@ -149,6 +189,8 @@ impl QuizScreen {
         let shown = match &item.question.answer {
             QuestionKind::Single { .. } => Answer::Single(self.cursor),
             QuestionKind::Multiple { .. } => Answer::Multiple(self.picks.clone()),
+            // A stray Enter on an empty line is not an answer.
+            QuestionKind::FreeText { .. } if self.text.value().trim().is_empty() => return,
             QuestionKind::FreeText { .. } => Answer::FreeText(self.text.value().to_string()),
             QuestionKind::Order { .. } => Answer::Order(self.arrangement.clone()),
         };
@@ -163,6 +205,12 @@ impl QuizScreen {
             .position(|&i| i == self.index)
             .unwrap_or(0);
         if let Some(&next) = self.queue.get(pos + 1) {
+            self.go(next);
+        } else if self.result.is_some() && self.session.is_finished() {
+            self.summary = true;
+            self.summary_scroll = 0;
+        } else if let Some(next) = self.session.next_unanswered() {
+            // The round's end with questions skipped: go to the first one.
             self.go(next);
         }
     }

@@ -133,7 +133,10 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
         StepKind::Action => t!("Enter — выполнить", "Enter to do it"),
         StepKind::Check => t!("Enter — проверить", "Enter to check"),
         StepKind::Question => t!("Enter — ответить", "Enter to answer"),
-        StepKind::Answer => t!("e — написать ответ", "e to write your answer"),
+        StepKind::Answer => t!(
+            "Enter — написать ответ здесь, e — в своём редакторе ($VISUAL/$EDITOR)",
+            "Enter to write your answer here, e in your own editor ($VISUAL/$EDITOR)"
+        ),
     };
     if last && !running && (succeeded || done) {
         lines.push(lesson_done_line(app, lesson));
@@ -184,6 +187,9 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
     }
     if let Some(prompt) = &view.prompt {
         draw_prompt(app, prompt, text_area, buf);
+    }
+    if let Some(editor) = &view.editor {
+        super::answer::draw(app, editor, text_area, buf);
     }
     if output_height > 0 {
         limits.output = draw_output(app, view, output_area, buf, false);

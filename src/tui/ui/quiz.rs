@@ -146,13 +146,18 @@ fn question_lines(lang: Lang, theme: Theme, quiz: &QuizScreen) -> Option<Questio
             _ => theme.error(),
         };
         lines.push(Line::from(Span::styled(verdict_text(score, lang), style)));
+        if !matches!(score.verdict, Verdict::Right) {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    t!("Правильно: ", "The right answer: ").get(lang),
+                    theme.ok(),
+                ),
+                Span::raw(right_answer(question, lang)),
+            ]));
+        }
         lines.extend(super::markup::render(question.explanation.get(lang), theme));
         lines.push(Line::from(Span::styled(
-            format!(
-                "→ {} {}",
-                t!("урок:", "lesson:").get(lang),
-                question.teaches
-            ),
+            format!("→ {}", reread_text(quiz, quiz.index, lang)),
             theme.dim(),
         )));
     } else {
@@ -261,7 +266,166 @@ pub fn option_at(
     None
 }
 
+/// The right answer in words: the right option(s), the accepted words, or
+/// the items in order.
+pub fn right_answer(question: &crate::quiz::Question, lang: Lang) -> String {
+    let plain = |text: &str| text.replace('`', "");
+    match &question.answer {
+        QuestionKind::Single { options, correct } => options
+            .get(*correct)
+            .map(|o| plain(o.get(lang)))
+            .unwrap_or_default(),
+        QuestionKind::Multiple { options, correct } => correct
+            .iter()
+            .filter_map(|&i| options.get(i))
+            .map(|o| plain(o.get(lang)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        QuestionKind::FreeText { accept } => accept
+            .iter()
+            .filter_map(|group| {
+                group
+                    .iter()
+                    .find(|a| !a.starts_with("re:"))
+                    .or_else(|| group.first())
+                    .map(|a| a.trim_start_matches("re:").to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(" + "),
+        QuestionKind::Order { items } => items
+            .iter()
+            .map(|i| plain(i.get(lang)))
+            .collect::<Vec<_>>()
+            .join(" → "),
+    }
+}
+
+/// `перечитайте: урок «…», шаг «…»`, by title.
+fn reread_text(quiz: &QuizScreen, index: usize, lang: Lang) -> String {
+    match quiz.reread(index) {
+        Some((lesson, Some(step))) => crate::tr!(
+            lang,
+            "перечитайте: урок «{l}», шаг «{s}»",
+            "reread: the lesson «{l}», step «{s}»",
+            l = lesson.get(lang),
+            s = step.get(lang)
+        ),
+        Some((lesson, None)) => crate::tr!(
+            lang,
+            "перечитайте урок «{l}»",
+            "reread the lesson «{l}»",
+            l = lesson.get(lang)
+        ),
+        None => quiz
+            .session
+            .item(index)
+            .map(|i| i.question.teaches.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// The end of a round: the score, then each answer not fully right with
+/// the right one and where to reread it.
+fn draw_summary(lang: Lang, theme: Theme, quiz: &QuizScreen, area: Rect, buf: &mut Buffer) {
+    let total = quiz.session.total();
+    let mut lines = vec![
+        Line::from(Span::styled(
+            crate::tr!(
+                lang,
+                "Итог: {points} из {n} · верно {right} · частично {partial} · неверно {wrong}",
+                "Result: {points} of {n} · right {right} · partly {partial} · wrong {wrong}",
+                points = format!("{:.1}", total.points),
+                n = total.questions,
+                right = total.right,
+                partial = total.partial,
+                wrong = total.wrong + total.empty
+            ),
+            theme.title(),
+        )),
+        Line::raw(""),
+    ];
+    let wrong = quiz.session.not_fully_right();
+    if wrong.is_empty() {
+        lines.push(Line::from(Span::styled(
+            t!(
+                "Все ответы верны. Отлично!",
+                "Every answer is right. Well done!"
+            )
+            .get(lang),
+            theme.ok(),
+        )));
+    } else {
+        lines.push(Line::raw(crate::tr!(
+            lang,
+            "Неверно или не полностью верно — {n}:",
+            "Not fully right: {n}",
+            n = crate::i18n::count(lang, wrong.len(), crate::i18n::nouns::QUESTION)
+        )));
+        for index in wrong {
+            let Some(item) = quiz.session.item(index) else {
+                continue;
+            };
+            lines.push(Line::raw(""));
+            let prompt: String = item
+                .question
+                .prompt
+                .get(lang)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace('`', "");
+            let verdict = quiz
+                .session
+                .score(index)
+                .map(|s| verdict_text(&s, lang))
+                .unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled(format!("{}. ", index + 1), theme.dim()),
+                Span::styled(prompt, theme.title()),
+            ]));
+            lines.push(Line::from(vec![
+                Span::raw("   "),
+                Span::styled(verdict, theme.error()),
+            ]));
+            lines.push(Line::from(vec![
+                Span::raw("   "),
+                Span::styled(t!("Правильно: ", "Right: ").get(lang), theme.ok()),
+                Span::raw(right_answer(&item.question, lang)),
+            ]));
+            lines.push(Line::from(Span::styled(
+                format!("   → {}", reread_text(quiz, index, lang)),
+                theme.dim(),
+            )));
+        }
+    }
+    let [body, footer] = layout(area);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((quiz.summary_scroll, 0))
+        .block(
+            Block::bordered()
+                .title(Span::styled(
+                    format!(" {} ", t!("Итоги теста", "Quiz summary").get(lang)),
+                    theme.title(),
+                ))
+                .border_style(theme.border_focused()),
+        )
+        .render(body, buf);
+    Line::from(Span::styled(
+        t!(
+            " r — пересдать неверные · ←/p — к вопросам · q — к урокам",
+            " r to retry the wrong ones · ←/p back to the questions · q to the lessons"
+        )
+        .get(lang),
+        theme.dim(),
+    ))
+    .render(footer, buf);
+}
+
 pub fn draw(lang: Lang, theme: Theme, quiz: &QuizScreen, area: Rect, buf: &mut Buffer) {
+    if quiz.summary {
+        return draw_summary(lang, theme, quiz, area, buf);
+    }
     let total = quiz.session.total();
     let Some(QuestionLines { lines, options }) = question_lines(lang, theme, quiz) else {
         Paragraph::new(t!("В наборе нет вопросов", "The pack has no questions").get(lang))

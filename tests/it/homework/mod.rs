@@ -142,3 +142,49 @@ pub fn layerlab_with(
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The shipped homework files with the page made the learner's own: the
+/// template's `ВАШЕ ИМЯ / YOUR NAME` replaced by `author`.
+pub fn own_assets(author: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&assets(), dir.path());
+    let page = dir
+        .path()
+        .join("rootfs/var/www/localhost/htdocs/index.html");
+    let text = std::fs::read_to_string(&page).expect("the page");
+    assert!(
+        text.contains("ВАШЕ ИМЯ / YOUR NAME"),
+        "the template changed"
+    );
+    std::fs::write(&page, text.replace("ВАШЕ ИМЯ / YOUR NAME", author)).expect("write");
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The docker CLI, as a learner types it (tests only: the product never
+/// shells out). Panics with its output when it fails.
+pub fn docker_cli(args: &[&str]) -> String {
+    let output = std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        output.status.success(),
+        "docker {args:?}:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
