@@ -12,6 +12,7 @@ pub mod logging;
 pub mod paths;
 pub mod progress;
 pub mod quiz;
+pub mod sanitize;
 // The Docker tier: the only code that talks to a daemon.
 pub mod docker;
 // The domain tier: doing a lesson step, grading and reporting the homework.

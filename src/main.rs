@@ -23,7 +23,7 @@ fn main() -> ExitCode {
                 layerlab::cmd::lessons::validate(dir.as_deref().or(global.lessons.as_deref()))
             }
             Some(Command::Doctor) => layerlab::cmd::docker::doctor(&global).await,
-            Some(Command::Clean) => layerlab::cmd::docker::clean(&global).await,
+            Some(Command::Clean(args)) => layerlab::cmd::docker::clean(&global, &args).await,
             Some(Command::Load { archive }) => layerlab::cmd::docker::load(&global, &archive).await,
             Some(Command::Layers(args))
                 if !args.json

@@ -54,8 +54,8 @@ pub enum Command {
     },
     /// Check the Docker connection and what the lessons need.
     Doctor,
-    /// Remove the containers and images layerlab created (label layerlab.managed=true), nothing else.
-    Clean,
+    /// Remove the containers and images layerlab created (from its records in the data dir), nothing else.
+    Clean(CleanArgs),
     /// Load images from a `docker save` tarball (like `docker load`), e.g. a base image in an offline classroom.
     Load {
         /// The tarball.
@@ -90,6 +90,16 @@ pub enum Command {
         #[arg(long, value_name = "REF")]
         pushed: Option<String>,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// Also remove the base images layerlab pulled or loaded.
+    #[arg(long)]
+    pub all: bool,
+    /// Only list what would be removed and what is kept.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,6 +6,7 @@
 //! each with a fix in Russian and English.
 
 pub mod build_context;
+pub mod clean;
 pub mod client;
 pub mod credentials;
 pub mod doctor;
@@ -15,10 +16,12 @@ pub mod http;
 pub mod lab;
 pub mod layers;
 pub mod model;
+pub mod owned;
 mod raw;
 pub mod reference;
 pub mod timeouts;
 
+pub use clean::{CleanOptions, CleanReport, KeptReason};
 pub use client::{Docker, ExecOptions};
 pub use credentials::{CredentialStore, Credentials};
 pub use endpoint::{Endpoint, EndpointSource};

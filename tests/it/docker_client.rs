@@ -690,6 +690,11 @@ async fn clean_removes_only_managed_things_and_is_idempotent() {
         return;
     };
     let image = busybox_image(&docker).await;
+    // What this client creates is recorded here: `clean` removes only that.
+    let records = tempfile::tempdir().expect("tempdir");
+    let docker = docker.with_owned_log(Some(layerlab::docker::owned::OwnedLog::new(
+        records.path().join("owned.jsonl"),
+    )));
     // A label of our own scopes this clean to this test: the daemon is shared
     // with other tests (and developers) whose managed things must survive.
     let scope = unique_name("clean");
@@ -757,14 +762,26 @@ async fn clean_removes_only_managed_things_and_is_idempotent() {
     .expect("commit unmanaged");
     cleanup.image(&unmanaged_image);
 
-    let report = docker.clean_managed(&scoped).await.expect("clean");
+    let options = layerlab::docker::CleanOptions {
+        extra: &scoped,
+        ..Default::default()
+    };
+    let report = docker.clean_owned(&options).await.expect("clean");
     assert_eq!(
         report.containers,
         vec![(short_id(&managed.id), managed.name.clone())]
     );
     assert_eq!(report.images.len(), 1, "{report:?}");
     assert_eq!(report.images[0].1, vec![managed_image.clone()]);
-    assert!(report.kept.is_empty(), "{report:?}");
+    // The unmanaged container (its image's label was inherited) is listed
+    // as kept: it is labelled managed=false itself, so not even that.
+    assert!(
+        report
+            .kept
+            .iter()
+            .all(|(_, why)| *why == layerlab::docker::KeptReason::NotCreatedByLayerlab),
+        "{report:?}"
+    );
 
     assert!(matches!(
         docker.inspect_container(&managed.id).await,
@@ -792,8 +809,8 @@ async fn clean_removes_only_managed_things_and_is_idempotent() {
     );
     assert!(docker.inspect_image(&image).await.expect("ok").is_some());
 
-    let second = docker.clean_managed(&scoped).await.expect("clean again");
-    assert!(second.containers.is_empty() && second.images.is_empty() && second.kept.is_empty());
+    let second = docker.clean_owned(&options).await.expect("clean again");
+    assert!(second.containers.is_empty() && second.images.is_empty());
 
     docker
         .remove_container(&unmanaged.id)
