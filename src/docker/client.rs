@@ -1114,8 +1114,13 @@ impl Docker {
                         reason: refusal.message,
                     })
                 } else {
-                    RegistryError::classify(parsed.registry_host(), reference, &refusal.message)
-                        .into()
+                    RegistryError::classify(
+                        parsed.registry_host(),
+                        reference,
+                        &refusal.message,
+                        credentials.is_some(),
+                    )
+                    .into()
                 },
             );
         }
@@ -1126,7 +1131,13 @@ impl Docker {
                     reference: reference.to_string(),
                 });
             }
-            return Err(RegistryError::classify(parsed.registry_host(), reference, &error).into());
+            return Err(RegistryError::classify(
+                parsed.registry_host(),
+                reference,
+                &error,
+                credentials.is_some(),
+            )
+            .into());
         }
         Ok(digest)
     }

@@ -19,6 +19,7 @@ pub mod model;
 pub mod owned;
 mod raw;
 pub mod reference;
+pub mod registry_class;
 pub mod timeouts;
 
 pub use clean::{CleanOptions, CleanReport, KeptReason};

@@ -589,12 +589,11 @@ impl Runner {
     }
 
     fn note_refusal(&mut self, e: &DockerError) {
-        if let DockerError::Registry(crate::docker::error::RegistryError::Unauthorized {
-            registry,
-            ..
-        }) = e
+        // No login and a refused login both lead to the password prompt.
+        if let DockerError::Registry(r) = e
+            && let Some(registry) = r.wants_login()
         {
-            self.auth_refused = Some(registry.clone());
+            self.auth_refused = Some(registry.to_string());
         }
     }
 

@@ -1138,6 +1138,53 @@ async fn push_with_wrong_credentials_is_unauthorized() {
         .unwrap_or_else(|e| panic!("push with the right password: {e}"));
 }
 
+#[tokio::test]
+async fn push_without_a_login_asks_for_one() {
+    let Some(docker) = docker_or_skip().await else {
+        return;
+    };
+    let Ok(registry) = std::env::var("LAYERLAB_TEST_AUTH_REGISTRY") else {
+        common::missing(
+            "no auth test registry",
+            "LAYERLAB_TEST_AUTH_REGISTRY is not set",
+        );
+        return;
+    };
+    let image = busybox_image(&docker).await;
+    let mut cleanup = Cleanup::new();
+    let remote = format!("{registry}/{}:v1", unique_name("layerlab-test/nologin"));
+    docker.tag_image(&image, &remote).await.expect("tag");
+    cleanup.image(&remote);
+    // No login stored for it (else this would test nothing).
+    assert!(
+        docker
+            .stored_credentials(&remote)
+            .await
+            .expect("readable")
+            .is_none(),
+        "a docker login for {registry} is stored; this test needs none"
+    );
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let err = docker
+        .push_image(&remote, None, &tx, &CancellationToken::new())
+        .await
+        .expect_err("refused without a login");
+    let DockerError::Registry(registry_error) = &err else {
+        panic!("not a registry error: {err:?}");
+    };
+    // Issue 11: this was "not found, check the spelling"; it must lead to
+    // the login prompt (the runner's `auth_refused`).
+    assert_eq!(
+        registry_error.wants_login(),
+        Some(registry.as_str()),
+        "{err:?}"
+    );
+    assert!(
+        matches!(registry_error, RegistryError::LoginRequired { .. }),
+        "{err:?}"
+    );
+}
+
 // ---- the CLI without a daemon: no Docker needed ----
 
 fn assert_names_missing_socket(output: &std::process::Output, took: Duration) {
