@@ -46,7 +46,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("layerlab: {e:#}");
+            // Errors quote inputs (a pack, an archive, the daemon): escaped.
+            eprintln!(
+                "layerlab: {}",
+                layerlab::sanitize::clean_text(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }

@@ -25,14 +25,14 @@ fn base_image(global: &GlobalArgs) -> String {
 
 fn fail(e: &DockerError, lang: Lang) -> ExitCode {
     tracing::error!("{e}");
-    eprintln!("layerlab: {}", e.render(lang));
+    eprintln!("layerlab: {}", crate::sanitize::clean_text(&e.render(lang)));
     ExitCode::FAILURE
 }
 
 pub async fn doctor(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lang = global.lang();
     let report = doctor::doctor_report(lang, &base_image(global)).await;
-    print!("{}", report.render(lang));
+    print!("{}", crate::sanitize::clean_text(&report.render(lang)));
     let _ = std::io::stdout().flush();
     for line in &report.lines {
         tracing::info!(status = ?line.ok, label = %line.label, detail = %line.detail, "doctor");
@@ -166,7 +166,8 @@ pub async fn load(global: &GlobalArgs, archive: &Path) -> anyhow::Result<ExitCod
                     {
                         last_percent = Some(percent);
                         eprintln!(
-                            "{id}: {percent}% ({} / {})",
+                            "{}: {percent}% ({} / {})",
+                            crate::sanitize::clean(&id),
                             human_size(current),
                             human_size(total)
                         );
@@ -178,9 +179,13 @@ pub async fn load(global: &GlobalArgs, archive: &Path) -> anyhow::Result<ExitCod
                     current: None,
                     ..
                 } if !id.is_empty() => {
-                    eprintln!("{id}: {status}");
+                    eprintln!(
+                        "{}: {}",
+                        crate::sanitize::clean(&id),
+                        crate::sanitize::clean(&status)
+                    );
                 }
-                Progress::Status(text) => eprintln!("{text}"),
+                Progress::Status(text) => eprintln!("{}", crate::sanitize::clean(&text)),
                 _ => {}
             }
         }
@@ -198,7 +203,7 @@ pub async fn load(global: &GlobalArgs, archive: &Path) -> anyhow::Result<ExitCod
             println!("{head}");
             for r in refs {
                 tracing::info!("load: {r}");
-                println!("  {r}");
+                println!("  {}", crate::sanitize::clean(&r));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -89,7 +89,11 @@ fn print_outcome(
     if !args.ci {
         if !args.json {
             // TODO(tui): without --json/--ci this opens the layer explorer
-            write!(stdout, "{}", summary_table(report, global.lang()))?;
+            write!(
+                stdout,
+                "{}",
+                crate::sanitize::clean_text(&summary_table(report, global.lang()))
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -106,7 +110,7 @@ fn print_outcome(
         Box::new(stdout)
     };
     for o in &outcomes {
-        writeln!(sink, "{}", o.line)?;
+        writeln!(sink, "{}", crate::sanitize::clean(&o.line))?;
     }
     Ok(if outcomes.iter().all(|o| o.passed) {
         ExitCode::SUCCESS

@@ -1068,7 +1068,7 @@ pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit
         );
     } else {
         for criterion in &criteria {
-            println!("{}", criterion.line(lang));
+            println!("{}", crate::sanitize::clean_text(&criterion.line(lang)));
         }
         let failed = criteria.iter().filter(|c| c.status == Status::Fail).count();
         println!(
@@ -1086,7 +1086,10 @@ pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit
         );
     }
     for failure in cleanup_failures {
-        eprintln!("layerlab: could not remove the grader's container {failure}");
+        eprintln!(
+            "layerlab: could not remove the grader's container {}",
+            crate::sanitize::clean_text(&failure)
+        );
     }
     Ok(if all_passed(&criteria) {
         ExitCode::SUCCESS

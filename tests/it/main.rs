@@ -11,6 +11,7 @@ mod support;
 mod walkthrough;
 
 // The tests, a module per area.
+mod clean_output;
 mod clean_ownership;
 mod docker_client;
 mod fuzz_inputs;
