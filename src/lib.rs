@@ -5,6 +5,7 @@
 //! (the one place state changes).
 
 // The plain tier: no I/O to Docker, no terminal.
+pub mod data_lock;
 pub mod i18n;
 pub mod layers;
 pub mod lesson;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             }
             Some(Command::Layers(args)) => layerlab::cmd::layers::layers(&global, &args).await,
             Some(Command::Lab { image }) => layerlab::tui::app::run_lab(&global, image).await,
-            Some(Command::Run(args)) => layerlab::runner::run_headless(&global, &args).await,
+            Some(Command::Run(args)) => layerlab::cmd::run::run(&global, &args).await,
             Some(Command::Quiz { list }) => layerlab::cmd::quiz::quiz(&global, list).await,
             Some(Command::Check(args)) => layerlab::handin::grader::check(&global, &args).await,
             Some(Command::Report { out, image, pushed }) => {

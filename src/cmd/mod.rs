@@ -6,3 +6,4 @@ pub mod docker;
 pub mod layers;
 pub mod lessons;
 pub mod quiz;
+pub mod run;

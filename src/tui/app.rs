@@ -931,6 +931,9 @@ async fn run_app(
 
 pub async fn run_tui(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     crate::tui::terminal::require_terminal()?;
+    // One writer of the progress file at a time (issue 11): a second
+    // instance says who holds the data dir and waits, before the screen.
+    let _lock = crate::data_lock::lock_data_dir(global.lang()).await?;
     let (app, setup) = prepare(global)?;
     run_app(app, setup, Vec::new()).await
 }

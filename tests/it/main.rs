@@ -27,6 +27,7 @@ mod lesson_pack_content;
 mod nginx_lesson_image;
 mod quiz_cli;
 mod report;
+mod run_faults;
 mod snapshots;
 mod standin_base;
 mod tmux_explorer;
