@@ -7,8 +7,8 @@
 //! waits for it to finish. The kernel drops the lock when its holder exits,
 //! however it exits (`kill -9` too), so a stale lock cannot exist.
 //!
-//! `std::fs::File::lock` (flock(2) on Linux, stable since Rust 1.89): no
-//! crate needed.
+//! flock(2) through rustix: `std::fs::File::lock` would do the same but
+//! needs Rust 1.89, above the crate's MSRV (1.85).
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -73,7 +73,7 @@ fn write_holder(file: &mut std::fs::File) {
 /// process has it.
 pub fn try_lock(path: &Path) -> std::io::Result<Result<DataDirLock, String>> {
     let mut file = open(path)?;
-    match file.try_lock() {
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => {
             write_holder(&mut file);
             Ok(Ok(DataDirLock {
@@ -81,8 +81,8 @@ pub fn try_lock(path: &Path) -> std::io::Result<Result<DataDirLock, String>> {
                 path: path.to_path_buf(),
             }))
         }
-        Err(std::fs::TryLockError::WouldBlock) => Ok(Err(holder(&mut file))),
-        Err(std::fs::TryLockError::Error(e)) => Err(e),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(Err(holder(&mut file))),
+        Err(e) => Err(e.into()),
     }
 }
 
