@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -47,7 +48,9 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("{e:#}");
             // Errors quote inputs (a pack, an archive, the daemon): escaped.
-            eprintln!(
+            // Not eprintln!: it panics when stderr is gone (a closed terminal).
+            let _ = writeln!(
+                std::io::stderr(),
                 "layerlab: {}",
                 layerlab::sanitize::clean_text(&format!("{e:#}"))
             );

@@ -920,9 +920,9 @@ async fn run_app(
         },
     )
     .await;
-    crate::tui::terminal::leave();
+    crate::tui::terminal::finish(terminal);
     // The lab's containers are removed before the process ends, also on
-    // Ctrl-C and SIGTERM (both arrive here as a normal quit).
+    // Ctrl-C, SIGTERM and SIGHUP (all arrive here as a normal quit).
     let _ = worker.send(WorkerRequest::Shutdown);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(15), worker_task).await;
     result?;
