@@ -17,8 +17,12 @@ use crate::i18n::{Lang, Text, UiText};
 use crate::t;
 
 /// JSON members over this size are not image metadata; they are skipped
-/// (and reported if something refers to them).
-const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
+/// (and reported if something refers to them). Real configs and manifests
+/// are kilobytes; a config with a long history a few MiB.
+const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+/// All JSON kept from one archive together: the memory bound of the pass
+/// (sixty 64 MiB JSON members once took 5.9 GB).
+const MAX_JSON_TOTAL: u64 = 64 * 1024 * 1024;
 /// Reads of the outer archive go through a buffer this big.
 const ARCHIVE_BUFFER: usize = 1024 * 1024;
 
@@ -143,6 +147,7 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
     };
     let mut last_member: Option<String> = None;
     let mut count = 0usize;
+    let mut json_kept: u64 = 0;
     let between = |last: &Option<String>, source: io::Error| match last {
         Some(m) => LayersError::Read {
             entry: m.clone(),
@@ -162,7 +167,18 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
     for member in entries {
         let mut member = member.map_err(|source| between(&last_member, source))?;
         count += 1;
-        let path = member_path(&member.path_bytes());
+        let raw_path = member.path_bytes();
+        if raw_path.len() > super::scan::MAX_PATH_BYTES {
+            return Err(LayersError::Invalid {
+                entry: String::from_utf8_lossy(&raw_path[..64]).into_owned() + "…",
+                message: Text::new(
+                    "имя члена архива длиннее 4096 байт, больше, чем допускает Linux",
+                    "the member's name is over 4096 bytes, longer than Linux allows",
+                ),
+            });
+        }
+        let path = member_path(&raw_path);
+        drop(raw_path);
         let entry_type = member.header().entry_type();
         last_member = Some(path.clone());
         if entry_type.is_symlink() || entry_type.is_hard_link() {
@@ -195,6 +211,16 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
                 raw.scans.push(scan);
             }
             Sniffed::Json if member.size() <= MAX_JSON_BYTES => {
+                json_kept += member.size();
+                if json_kept > MAX_JSON_TOTAL {
+                    return Err(LayersError::TooLarge {
+                        entry: path,
+                        what: t!(
+                            "JSON-метаданных в архиве больше 64 МиБ",
+                            "JSON metadata in the archive over 64 MiB in total"
+                        ),
+                    });
+                }
                 let mut bytes = head;
                 member.read_to_end(&mut bytes).map_err(read_err)?;
                 if is_blob {
@@ -205,8 +231,8 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
             Sniffed::Json | Sniffed::Other => {
                 let why = if kind == Sniffed::Json {
                     t!(
-                        "это JSON больше 64 МиБ — слишком большой для метаданных образа",
-                        "is JSON over 64 MiB, too big to be image metadata"
+                        "это JSON больше 16 МиБ — слишком большой для метаданных образа",
+                        "is JSON over 16 MiB, too big to be image metadata"
                     )
                 } else {
                     t!(

@@ -22,6 +22,7 @@ mod layers_archive;
 mod layers_cli;
 mod layers_daemon;
 mod layers_malformed;
+mod layers_memory;
 mod lesson_fixtures;
 mod lesson_pack_content;
 mod nginx_lesson_image;
