@@ -110,6 +110,9 @@ pub struct LayersArgs {
     /// Read a `docker save` tarball instead, with no daemon.
     #[arg(long, value_name = "FILE")]
     pub archive: Option<PathBuf>,
+    /// With --archive holding several images: the one tagged REF (default: the first in manifest.json).
+    #[arg(long = "image", id = "pick", value_name = "REF", requires = "archive")]
+    pub pick: Option<String>,
     /// Print the analysis as JSON instead of opening the explorer.
     #[arg(long)]
     pub json: bool,

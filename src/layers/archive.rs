@@ -55,6 +55,9 @@ pub struct ResolvedImage {
     pub repo_tags: Vec<String>,
     /// For each layer, bottom first: index into `RawArchive::scans`.
     pub layer_scans: Vec<usize>,
+    /// What the learner should know but that did not stop the analysis
+    /// (several images in the archive, a config not named by its digest).
+    pub notes: Vec<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,6 +304,21 @@ impl<R: Read> Read for OuterSource<R> {
     }
 }
 
+const IMAGES: crate::i18n::Noun = crate::i18n::Noun {
+    ru: ["образ", "образа", "образов"],
+    en: ["image", "images"],
+};
+
+/// `name` and `name:latest` are one tag.
+fn normal_tag(tag: &str) -> String {
+    let last = tag.rsplit('/').next().unwrap_or(tag);
+    if last.contains(':') || tag.contains('@') {
+        tag.to_string()
+    } else {
+        format!("{tag}:latest")
+    }
+}
+
 fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
@@ -433,52 +451,99 @@ impl RawArchive {
     }
 
     /// Picks the image (the one tagged `reference` if several are saved,
-    /// else the first) and puts it together.
-    pub fn resolve(&self, reference: Option<&str>) -> Result<ResolvedImage, LayersError> {
-        let (config_member, repo_tags, layer_members, listed_by) =
-            if self.members.contains_key("manifest.json") {
-                let entries: Vec<ManifestEntry> = self.parse("manifest.json", NamedBy::Archive)?;
-                let chosen = reference
-                    .and_then(|r| {
-                        entries.iter().find(|e| {
-                            e.repo_tags
-                                .as_deref()
-                                .unwrap_or_default()
-                                .iter()
-                                .any(|t| t == r)
-                        })
-                    })
-                    .or(entries.first())
-                    .ok_or_else(|| LayersError::Invalid {
-                        entry: "manifest.json".into(),
-                        message: Text::new("не содержит ни одного образа", "lists no image"),
-                    })?;
-                (
-                    chosen.config.clone(),
-                    chosen.repo_tags.clone().unwrap_or_default(),
-                    chosen.layers.clone(),
-                    "manifest.json".to_string(),
-                )
-            } else {
-                self.resolve_oci_index(reference)?
-            };
+    /// else the first) and puts it together. `strict`: the learner asked for
+    /// `reference` (`--image`), so its absence is an error, not the first.
+    pub fn resolve(
+        &self,
+        reference: Option<&str>,
+        strict: bool,
+    ) -> Result<ResolvedImage, LayersError> {
+        let mut notes = Vec::new();
+        let (config_member, repo_tags, layer_members, listed_by) = if self
+            .members
+            .contains_key("manifest.json")
+        {
+            let entries: Vec<ManifestEntry> = self.parse("manifest.json", NamedBy::Archive)?;
+            let tags_of = |e: &ManifestEntry| e.repo_tags.clone().unwrap_or_default();
+            let found = reference.and_then(|r| {
+                let wanted = normal_tag(r);
+                entries
+                    .iter()
+                    .find(|e| tags_of(e).iter().any(|t| normal_tag(t) == wanted))
+            });
+            if strict && found.is_none() {
+                let all: Vec<String> = entries.iter().flat_map(tags_of).collect();
+                let all = if all.is_empty() {
+                    "—".to_string()
+                } else {
+                    all.join(", ")
+                };
+                let r = reference.unwrap_or_default();
+                return Err(LayersError::Invalid {
+                    entry: "manifest.json".into(),
+                    message: Text::new(
+                        format!("в архиве нет образа {r}; в нём есть: {all}"),
+                        format!("the archive holds no image {r}; it holds: {all}"),
+                    ),
+                });
+            }
+            if found.is_none() && entries.len() > 1 {
+                let n = entries.len();
+                let first = entries.first().map(tags_of).unwrap_or_default();
+                let first = if first.is_empty() {
+                    entries
+                        .first()
+                        .map(|e| e.config.clone())
+                        .unwrap_or_default()
+                } else {
+                    first.join(", ")
+                };
+                notes.push(Text::new(
+                        format!(
+                            "в архиве {}; анализируется первый в manifest.json ({first}); другой выбирается через --image REF",
+                            crate::i18n::count(Lang::Ru, n, IMAGES)
+                        ),
+                        format!(
+                            "the archive holds {}; analysing the first in manifest.json ({first}); pick another with --image REF",
+                            crate::i18n::count(Lang::En, n, IMAGES)
+                        ),
+                    ));
+            }
+            let chosen = found
+                .or(entries.first())
+                .ok_or_else(|| LayersError::Invalid {
+                    entry: "manifest.json".into(),
+                    message: Text::new("не содержит ни одного образа", "lists no image"),
+                })?;
+            (
+                chosen.config.clone(),
+                chosen.repo_tags.clone().unwrap_or_default(),
+                chosen.layers.clone(),
+                "manifest.json".to_string(),
+            )
+        } else {
+            self.resolve_oci_index(reference)?
+        };
         let by = NamedBy::Member(&listed_by);
         let config_bytes = self.json(&config_member, by)?;
         let id = sha256_digest(config_bytes);
         let config: ImageConfig = self.parse(&config_member, by)?;
-        // legacy saves name the config after its digest (the image id): check it
+        // Legacy saves name the config after its digest (the image id). Some
+        // tools do not (go-containerregistry's test archives), and `docker
+        // load` takes those: say so, and analyse it anyway.
         if let Some(hex) = config_member.strip_suffix(".json")
             && hex.len() == 64
             && hex.bytes().all(|b| b.is_ascii_hexdigit())
             && id != format!("sha256:{hex}")
         {
-            let expected = format!("sha256:{hex}");
-            return Err(LayersError::DigestMismatch {
-                entry: config_member,
-                what: t!("имя файла", "its file name"),
-                expected,
-                actual: id,
-            });
+            notes.push(Text::new(
+                format!(
+                    "{config_member}: имя файла конфигурации не совпадает с её дайджестом ({id}); образ проанализирован, id образа — дайджест"
+                ),
+                format!(
+                    "{config_member}: the config's file name is not its digest ({id}); analysed anyway, with the digest as the image id"
+                ),
+            ));
         }
         let mut layer_scans = Vec::with_capacity(layer_members.len());
         for member in &layer_members {
@@ -527,6 +592,7 @@ impl RawArchive {
             id,
             repo_tags,
             layer_scans,
+            notes,
         })
     }
 

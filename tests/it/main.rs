@@ -21,6 +21,7 @@ mod lab;
 mod layers_archive;
 mod layers_cli;
 mod layers_daemon;
+mod layers_docker_load;
 mod layers_malformed;
 mod layers_memory;
 mod lesson_fixtures;
