@@ -143,7 +143,30 @@ impl Docker {
                     after: CONNECT_TIMEOUT,
                 });
             }
-            Ok(Err(e)) => return Err(DockerError::from_bollard(e, endpoint, Subject::Other)),
+            Ok(Err(e)) => {
+                return Err(
+                    match DockerError::from_bollard(e, endpoint, Subject::Other) {
+                        // The version check got an answer, and it was not the
+                        // daemon's (a 404 page, HTML, not JSON).
+                        DockerError::Api { status, message } => DockerError::NotDocker {
+                            endpoint: Box::new(endpoint.clone()),
+                            detail: if status == 0 {
+                                message
+                            } else {
+                                let first: String = message
+                                    .lines()
+                                    .next()
+                                    .unwrap_or("")
+                                    .chars()
+                                    .take(120)
+                                    .collect();
+                                format!("HTTP {status} to the version check ({first})")
+                            },
+                        },
+                        other => other,
+                    },
+                );
+            }
             Ok(Ok(inner)) => inner,
         };
         let v = inner.client_version();
@@ -1557,6 +1580,42 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(err.to_string().contains("sudo systemctl start docker"));
+    }
+
+    #[tokio::test]
+    async fn a_web_server_is_not_a_docker_daemon_and_the_fix_says_so() {
+        // Issue 11: this was "the Docker daemon answered 404:" with no fix.
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 22\r\nConnection: close\r\n\r\n<h1>404 Not Found</h1>")
+                    .await;
+            }
+        });
+        let endpoint = Endpoint {
+            url: format!("tcp://127.0.0.1:{port}"),
+            source: crate::docker::endpoint::EndpointSource::DockerHost,
+        };
+        let err = Docker::connect(&endpoint).await.expect_err("not docker");
+        server.abort();
+        assert!(matches!(err, DockerError::NotDocker { .. }), "{err:?}");
+        let text = err.render(crate::i18n::Lang::En);
+        assert!(text.contains("not as a Docker daemon"), "{text}");
+        assert!(
+            text.contains("point DOCKER_HOST at the Docker daemon"),
+            "{text}"
+        );
+        assert!(
+            err.render(crate::i18n::Lang::Ru)
+                .contains("отвечает не Docker daemon")
+        );
     }
 
     #[tokio::test]

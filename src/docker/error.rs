@@ -219,6 +219,13 @@ pub enum DockerError {
     /// Any other answer from the daemon, kept verbatim.
     #[error("{}", self.render(Lang::En))]
     Api { status: u16, message: String },
+    /// Something answers at the endpoint, but not as a Docker daemon (a web
+    /// server, a proxy): the version check got an HTTP error or no JSON.
+    #[error("{}", self.render(Lang::En))]
+    NotDocker {
+        endpoint: Box<Endpoint>,
+        detail: String,
+    },
     #[error("{}", self.render(Lang::En))]
     Io {
         what: String,
@@ -424,6 +431,16 @@ impl DockerError {
             (E::Api { status, message }, Lang::Ru) => {
                 format!("Docker daemon ответил {status}: {message}")
             }
+            (E::NotDocker { endpoint, detail }, Lang::En) => format!(
+                "{} ({}) answers, but not as a Docker daemon: {detail}",
+                endpoint.url,
+                endpoint.source.describe(Lang::En)
+            ),
+            (E::NotDocker { endpoint, detail }, Lang::Ru) => format!(
+                "по адресу {} ({}) отвечает не Docker daemon: {detail}",
+                endpoint.url,
+                endpoint.source.describe(Lang::Ru)
+            ),
             (E::Io { what, source }, Lang::En) => format!("{what}: {source}"),
             (E::Io { what, source }, Lang::Ru) => format!("{what}: {source}"),
         }
@@ -509,6 +526,16 @@ impl DockerError {
             E::Archive { .. } => pick(
                 "use a tarball made by docker save (not docker export, not compressed twice)".to_string(),
                 "используйте архив, созданный docker save (не docker export и не сжатый дважды)".to_string(),
+            ),
+            E::NotDocker { endpoint, .. } => pick(
+                format!(
+                    "point {} at the Docker daemon (e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375), or unset DOCKER_HOST; layerlab doctor checks it",
+                    endpoint.source.describe(Lang::En)
+                ),
+                format!(
+                    "укажите в {} адрес Docker daemon (например, unix:///var/run/docker.sock или tcp://127.0.0.1:2375) или выполните unset DOCKER_HOST; layerlab doctor проверит",
+                    endpoint.source.describe(Lang::Ru)
+                ),
             ),
             E::Conflict { .. }
             | E::Http { .. }

@@ -1342,7 +1342,9 @@ pub fn repository_of(image: &str) -> String {
 
 /// The settings for this run: DATA_DIR/config.json, then the command line.
 pub fn settings_for(global: &GlobalArgs, args: Option<&RunArgs>) -> Result<Settings, String> {
-    let file = Settings::load(&crate::runner::settings::config_file())?;
+    let path = crate::runner::settings::config_file();
+    let file = Settings::load(&path)?;
+    file.validate_file(&path, global.lang())?;
     let settings = file.overridden_by(Settings {
         base_image: global.base_image.clone(),
         registry: args.and_then(|a| a.registry.clone()),
