@@ -653,6 +653,23 @@ impl Runner {
         if !base_missing {
             return explain(&e, &endpoint, lang);
         }
+        // A FROM that names some other image (not `${BASE_IMAGE}`, not the
+        // base) is the Dockerfile's business, not `--base-image`'s.
+        if let DockerError::Build {
+            step: Some(step), ..
+        } = &e
+            && let Some(image) = from_image_of(&step.instruction)
+            && !image.contains("BASE_IMAGE")
+            && base.is_none_or(|b| b != image)
+        {
+            let line = step.line.map(|l| format!(":{l}")).unwrap_or_default();
+            return crate::tr!(
+                lang,
+                "{}\n  что сделать: образа {image} из FROM (Dockerfile{line}) нет в Docker Engine, и скачать его не удалось; проверьте имя и тег в Dockerfile или загрузите образ из файла: `layerlab load ФАЙЛ.tar`",
+                "{}\n  fix: the image {image} named in FROM (Dockerfile{line}) is not in the Docker Engine and could not be pulled; check its name and tag in the Dockerfile, or load it from a file: `layerlab load FILE.tar`",
+                e.message(lang)
+            );
+        }
         // The Dockerfile says `FROM ${BASE_IMAGE}`; the learner needs the
         // name it stood for, and the two ways round a registry out of reach.
         let base = base.unwrap_or("alpine:3.22");
@@ -1136,6 +1153,15 @@ pub fn hub_link(image: &str) -> Option<String> {
         Some(_) => Some(format!("https://hub.docker.com/r/{path}")),
         None => Some(format!("https://hub.docker.com/_/{path}")),
     }
+}
+
+/// The image a `FROM` instruction names (`FROM --platform=x img AS b` → `img`).
+fn from_image_of(instruction: &str) -> Option<&str> {
+    let mut words = instruction.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("FROM") {
+        return None;
+    }
+    words.find(|w| !w.starts_with("--"))
 }
 
 /// The mirror suggested when Docker Hub is out of reach.

@@ -222,3 +222,41 @@ async fn a_daemon_that_stops_answering_is_given_up_with_a_message() {
         started.elapsed()
     );
 }
+
+/// Issue 11, defect 13: `FROM nosuch/image:404` in the learner's Dockerfile
+/// was blamed on `--base-image`; the message names the FROM image and line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_from_image_is_named_not_the_base_image() {
+    let Some(docker) = docker_or_skip().await else {
+        return;
+    };
+    let base = busybox_image(&docker).await;
+    let learner = Learner::new("from404");
+    let steps = "  - id: copy\n    kind: action\n    text: {ru: Файлы., en: Files.}\n    action:\n      copy_assets: {from: web, to: web}\n  - id: build\n    kind: action\n    text: {ru: Сборка., en: Build.}\n    action:\n      build: {context: web, tag: \"{image}\"}\n";
+    let pack = write_pack(learner.data.path(), &[("from", steps.to_string())]);
+    std::fs::create_dir_all(pack.join("assets/web")).expect("mkdir");
+    std::fs::write(
+        pack.join("assets/web/Dockerfile"),
+        "# a comment\nFROM nosuch/image:404\nRUN true\n",
+    )
+    .expect("write");
+    let run = learner
+        .run(&[
+            "run",
+            "from",
+            "--lessons",
+            &pack.display().to_string(),
+            "--base-image",
+            &base,
+            "--image",
+            &learner.image,
+        ])
+        .await;
+    let failure = run.failure_of("build");
+    assert!(!run.ok(), "{run}");
+    assert!(
+        failure.contains("nosuch/image:404") && failure.contains("FROM (Dockerfile:2)"),
+        "{run}"
+    );
+    assert!(!failure.contains("--base-image"), "{run}");
+}
