@@ -7,7 +7,8 @@
 //! (`\u{1b}`), so nothing is hidden from the reader either.
 //!
 //! And secrets: an endpoint like `tcp://user:password@host:2376` is shown
-//! with its user info replaced ([`redact_userinfo`]).
+//! with its password replaced ([`redact_userinfo`]); a user name alone
+//! (`ssh://me@host`) is no secret and helps the reader.
 
 use std::borrow::Cow;
 
@@ -44,9 +45,9 @@ pub fn clean_text(s: &str) -> Cow<'_, str> {
     escape_with(s, |c| c == '\n' || c == '\t')
 }
 
-/// `scheme://user:pass@host…` → `scheme://***@host…`, anywhere in `s`
-/// (an endpoint inside an error message too). Text without user info is
-/// returned as it is.
+/// `scheme://user:pass@host…` → `scheme://user:***@host…`, anywhere in
+/// `s` (an endpoint inside an error message too). Text without a password
+/// in its user info is returned as it is.
 pub fn redact_userinfo(s: &str) -> Cow<'_, str> {
     let mut out = String::new();
     let mut rest = s;
@@ -61,12 +62,14 @@ pub fn redact_userinfo(s: &str) -> Cow<'_, str> {
             .unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rfind('@') {
-            Some(at) => {
-                out.push_str("***");
+            Some(at) if authority[..at].contains(':') => {
+                let user = authority[..at].split(':').next().unwrap_or("");
+                out.push_str(user);
+                out.push_str(":***");
                 out.push_str(&authority[at..]);
                 changed = true;
             }
-            None => out.push_str(authority),
+            _ => out.push_str(authority),
         }
         rest = &tail[end..];
     }
@@ -99,12 +102,13 @@ mod tests {
     fn userinfo_is_redacted_wherever_an_endpoint_appears() {
         assert_eq!(
             redact_userinfo("tcp://user:s3cret@10.0.0.1:2376"),
-            "tcp://***@10.0.0.1:2376"
+            "tcp://user:***@10.0.0.1:2376"
         );
         assert_eq!(
-            redact_userinfo("cannot reach http://a:b@h:1/v1.41/_ping or tcp://c@d:2"),
-            "cannot reach http://***@h:1/v1.41/_ping or tcp://***@d:2"
+            redact_userinfo("cannot reach http://a:b@h:1/v1.41/_ping or tcp://c:d:e@f:2"),
+            "cannot reach http://a:***@h:1/v1.41/_ping or tcp://c:***@f:2"
         );
+        assert!(matches!(redact_userinfo("ssh://me@host"), Cow::Borrowed(_)));
         assert!(matches!(
             redact_userinfo("unix:///var/run/docker.sock"),
             Cow::Borrowed(_)

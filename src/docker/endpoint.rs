@@ -751,7 +751,7 @@ mod tests {
         })
         .expect("resolves");
         assert!(!format!("{e} {e:?}").contains("s3cret"), "{e:?}");
-        assert_eq!(e.url, "tcp://***@127.0.0.1:2375");
+        assert_eq!(e.url, "tcp://user:***@127.0.0.1:2375");
         assert_eq!(e.transport(), Ok(Transport::Tcp("127.0.0.1:2375".into())));
     }
 

@@ -116,10 +116,10 @@ impl RegistryError {
                 "проверьте имя пользователя и пароль (или токен доступа) для {registry}; на Docker Hub репозиторий должен принадлежать вашему пользователю"
             ),
             (RegistryError::LoginRequired { registry, .. }, Lang::En) => format!(
-                "log in to {registry}: layerlab asks for the user name and password (or run docker login {registry}); on Docker Hub the repository must be under your user name"
+                "log in to {registry}: in the lesson UI layerlab asks for the user name and password (or run docker login {registry}); on Docker Hub the repository must be under your user name"
             ),
             (RegistryError::LoginRequired { registry, .. }, Lang::Ru) => format!(
-                "войдите в {registry}: layerlab спросит имя пользователя и пароль (или выполните docker login {registry}); на Docker Hub репозиторий должен быть под вашим именем пользователя"
+                "войдите в {registry}: в уроке layerlab спросит имя пользователя и пароль (или выполните docker login {registry}); на Docker Hub репозиторий должен быть под вашим именем пользователя"
             ),
             (e @ RegistryError::Unreachable { registry, .. }, Lang::En) if e.is_down() => format!(
                 "nothing answers at {registry}: the registry is not running; start it (e.g. docker run -d -p 127.0.0.1:5000:5000 registry:2) and try again"

@@ -117,3 +117,25 @@ fn a_crafted_archive_name_in_an_error_is_escaped() {
         "the name is shown, escaped: {shown}"
     );
 }
+
+/// Issue 11, defect 13: a password in `DOCKER_HOST=tcp://user:pw@…` was
+/// printed three times and logged.
+#[test]
+fn a_password_in_docker_host_is_in_no_output_and_no_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = layerlab(dir.path())
+        .env("DOCKER_HOST", "tcp://anna:s3cret-pw@127.0.0.1:1")
+        .args(["--log-level", "trace", "doctor"])
+        .output()
+        .expect("runs");
+    let shown = assert_no_controls(&out);
+    assert!(!out.status.success(), "nothing listens on port 1: {shown}");
+    assert!(shown.contains("tcp://anna:***@127.0.0.1:1"), "{shown}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    let mut logged = String::new();
+    for entry in std::fs::read_dir(dir.path().join("logs")).expect("a log dir") {
+        logged.push_str(&std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default());
+    }
+    assert!(!logged.is_empty(), "something was logged");
+    assert!(!logged.contains("s3cret"), "{logged}");
+}
