@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     let global = cli.global;
     let result = runtime.block_on(async move {
         match cli.command {
-            None => layerlab::tui::app::run_tui(&global).await,
+            None => layerlab::cmd::tui::lessons(&global).await,
             Some(Command::Lessons) => layerlab::cmd::lessons::list(&global),
             Some(Command::Validate { dir }) => {
                 layerlab::cmd::lessons::validate(dir.as_deref().or(global.lessons.as_deref()))
@@ -31,15 +31,15 @@ fn main() -> ExitCode {
                     && !args.ci
                     && std::io::IsTerminal::is_terminal(&std::io::stdout()) =>
             {
-                layerlab::tui::app::run_explorer(&global, &args).await
+                layerlab::cmd::tui::explorer(&global, &args).await
             }
             Some(Command::Layers(args)) => layerlab::cmd::layers::layers(&global, &args).await,
-            Some(Command::Lab { image }) => layerlab::tui::app::run_lab(&global, image).await,
+            Some(Command::Lab { image }) => layerlab::cmd::tui::lab(&global, image).await,
             Some(Command::Run(args)) => layerlab::cmd::run::run(&global, &args).await,
             Some(Command::Quiz { list }) => layerlab::cmd::quiz::quiz(&global, list).await,
-            Some(Command::Check(args)) => layerlab::handin::grader::check(&global, &args).await,
+            Some(Command::Check(args)) => layerlab::cmd::check::check(&global, &args).await,
             Some(Command::Report { out, image, pushed }) => {
-                layerlab::handin::report::report(&global, out.as_deref(), image, pushed).await
+                layerlab::cmd::report::report(&global, out.as_deref(), image, pushed).await
             }
         }
     });

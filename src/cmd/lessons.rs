@@ -25,7 +25,7 @@ pub fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             if let Some(notice) = opened.notice() {
                 eprintln!(
                     "layerlab: {}",
-                    crate::sanitize::clean_text(&notice.to_string())
+                    crate::sanitize::clean_text(notice.get(global.lang()))
                 );
             }
             Some(opened.progress)

@@ -2,8 +2,11 @@
 //! clap's types (`args`); it turns them into plain values for the tiers below.
 
 pub mod args;
+pub mod check;
 pub mod docker;
 pub mod layers;
 pub mod lessons;
 pub mod quiz;
+pub mod report;
 pub mod run;
+pub mod tui;

@@ -25,7 +25,8 @@ use crate::docker::Docker;
 use crate::i18n::Lang;
 use crate::lesson::loader::Pack;
 use crate::lesson::{Action, Lesson, Step, StepKind};
-use crate::runner::{RunState, Runner, default_vars, needs_daemon, settings_for};
+use crate::runner::settings::Settings;
+use crate::runner::{RunState, Runner, StepOutcome, default_vars, needs_daemon, settings_for};
 use crate::sanitize::clean_text;
 use crate::t;
 
@@ -248,7 +249,7 @@ async fn run_watched(
     cancel: &CancellationToken,
     watch: (Arc<Mutex<Activity>>, Arc<Mutex<Out>>),
     stop: &Arc<Mutex<Option<Stop>>>,
-) -> Option<crate::tui::worker::StepOutcome> {
+) -> Option<StepOutcome> {
     let (activity, out) = watch;
     if let Ok(mut a) = activity.lock() {
         *a = Activity::default();
@@ -280,7 +281,15 @@ async fn run_watched(
 pub async fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let lang = global.lang();
     // Names are checked before anything reaches the daemon.
-    let settings = settings_for(global, Some(args)).map_err(anyhow::Error::msg)?;
+    let settings = settings_for(
+        lang,
+        Settings {
+            base_image: global.base_image.clone(),
+            registry: args.registry.clone(),
+            image: args.image.clone(),
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
     let pack = Arc::new(Pack::load(global.lessons.as_deref())?);
     let lessons: Vec<&Lesson> = if args.lesson == "all" {
         pack.lessons.iter().collect()
@@ -312,7 +321,7 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode
 
     let opened = crate::progress::Progress::open_default()?;
     if let Some(notice) = opened.notice() {
-        say(&format!("! {notice}"));
+        say(&format!("! {}", notice.get(lang)));
     }
     let mut progress = opened.progress;
     let docker = Docker::connect_default()
@@ -322,12 +331,10 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode
     let mut runner = Runner {
         docker,
         pack: pack.clone(),
-        lang,
         state: RunState::default(),
         confirmed: args.yes,
         workspace: crate::paths::workspace_dir(),
         credentials: BTreeMap::new(),
-        auth_refused: None,
     };
     runner.state.vars = default_vars(&pack, &settings);
     runner
@@ -411,9 +418,14 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode
                 break 'lessons;
             };
             runner.state.vars.extend(outcome.vars.clone());
-            if outcome.ok {
+            if outcome.ok() {
                 passed += 1;
-                let open = say(&format!("✔ {}/{}: {}", lesson.id, step.id, outcome.message));
+                let open = say(&format!(
+                    "✔ {}/{}: {}",
+                    lesson.id,
+                    step.id,
+                    outcome.summary.get(lang)
+                ));
                 if stopped_at.is_none()
                     && let Err(e) = progress.complete_step(&lesson.id, &step.id)
                 {
@@ -427,7 +439,12 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode
                 continue;
             }
             failed += 1;
-            let open = say(&format!("✘ {}/{}: {}", lesson.id, step.id, outcome.message));
+            let open = say(&format!(
+                "✘ {}/{}: {}",
+                lesson.id,
+                step.id,
+                outcome.summary.get(lang)
+            ));
             stopped_at.get_or_insert(&step.id);
             if !open {
                 stopped_lesson = lesson.id.clone();

@@ -12,12 +12,12 @@ pub mod credentials;
 pub mod doctor;
 pub mod endpoint;
 pub mod error;
-pub mod http;
+
+pub mod direct;
 pub mod lab;
 pub mod layers;
 pub mod model;
 pub mod owned;
-mod raw;
 pub mod reference;
 pub mod registry_class;
 pub mod timeouts;

@@ -7,9 +7,7 @@
 //! a missing one is reported as missing, with where to write it.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use crate::cmd::args::GlobalArgs;
 use crate::docker::Docker;
 use crate::docker::model::short_id;
 use crate::handin::grader::{self, digest_for};
@@ -540,7 +538,7 @@ pub async fn gather_figures(
 /// The running container of `image_id` that publishes port 80, if any: the
 /// one lesson 4 started (`web`, as the runner names it) first, then by name,
 /// so the choice is the same every time.
-async fn serving_container(docker: &Docker, image_id: &str) -> Option<ServingContainer> {
+pub async fn serving_container(docker: &Docker, image_id: &str) -> Option<ServingContainer> {
     let mut serving: Vec<ServingContainer> = docker
         .list_containers_labelled(&[])
         .await
@@ -558,68 +556,6 @@ async fn serving_container(docker: &Docker, image_id: &str) -> Option<ServingCon
     let lessons = crate::runner::container_name(EXAMPLE_CONTAINER);
     serving.sort_by(|a, b| (a.name != lessons, &a.name).cmp(&(b.name != lessons, &b.name)));
     serving.into_iter().next()
-}
-
-/// `layerlab report`.
-pub async fn report(
-    global: &GlobalArgs,
-    out: Option<&Path>,
-    image: Option<String>,
-    pushed: Option<String>,
-) -> anyhow::Result<ExitCode> {
-    let lang = global.lang();
-    let pack = Pack::load(global.lessons.as_deref())?;
-    let progress = Progress::open_default()?.progress;
-    let image = image.unwrap_or_else(|| grader::default_image(&pack));
-    let pushed = pushed.or_else(|| progress.var("pushed").map(str::to_string));
-    let docker = Docker::connect_default()
-        .await
-        .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
-    let (info, pushed, engine) = gather_figures(&docker, &image, pushed.as_deref(), lang).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let serving = serving_container(&docker, &info.id).await;
-    let facts = ReportFacts {
-        image,
-        serving,
-        image_id: info.id,
-        size: info.size,
-        layers: info.layers.len(),
-        base_image: global
-            .base_image
-            .clone()
-            .or_else(|| pack.manifest.defaults.base_image.clone())
-            .unwrap_or_else(|| crate::docker::DEFAULT_BASE_IMAGE.to_string()),
-        engine,
-        measured_at: utc_minutes(now),
-        pushed,
-        dockerfile: dockerfile(&pack, &crate::paths::workspace_dir()),
-        answers: answers(&pack, &progress, lang),
-        quiz: quiz_total(&pack, &progress),
-    };
-    let text = render(&facts, lang);
-    match out {
-        Some(path) => {
-            crate::paths::write_atomically(path, text.as_bytes())
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            eprintln!(
-                "{} {}",
-                t!("Отчёт записан:", "Report written:").get(lang),
-                path.display()
-            );
-        }
-        None => {
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(crate::sanitize::clean_text(&text).as_bytes()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => other?,
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use tokio::sync::mpsc;
 
-use crate::tui::worker::WorkerEvent;
+use crate::tui::messages::WorkerEvent;
 
 #[derive(Debug)]
 pub enum Event {

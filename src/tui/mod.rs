@@ -3,8 +3,13 @@
 //! Nothing below this tier imports from it.
 
 pub mod app;
+pub mod boot;
 pub mod event;
 pub mod keys;
+pub mod layout;
+pub mod messages;
+pub mod screens;
 pub mod terminal;
+pub mod theme;
 pub mod ui;
 pub mod worker;

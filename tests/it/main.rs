@@ -14,6 +14,7 @@ mod walkthrough;
 mod clean_output;
 mod clean_ownership;
 mod docker_client;
+mod engine_current;
 mod fuzz_inputs;
 mod grader;
 mod harness_registry;

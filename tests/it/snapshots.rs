@@ -21,7 +21,7 @@ use layerlab::progress::Progress;
 use layerlab::quiz::session::SessionState;
 use layerlab::tui::app::{App, Screen};
 use layerlab::tui::event::Event;
-use layerlab::tui::ui::theme::Theme;
+use layerlab::tui::theme::Theme;
 use layerlab::tui::worker::{DaemonState, JobKind, ProgressLine, StepOutcome, WorkerEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -39,6 +39,9 @@ const PUSH: usize = 6;
 struct Harness {
     app: App,
     _dir: tempfile::TempDir,
+    /// The size last drawn at: a real terminal reports it with a resize
+    /// event before the learner can click on what was drawn.
+    drawn: std::cell::Cell<(u16, u16)>,
 }
 
 impl Harness {
@@ -64,7 +67,11 @@ impl Harness {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        Harness { app, _dir: dir }
+        Harness {
+            app,
+            _dir: dir,
+            drawn: std::cell::Cell::new((80, 24)),
+        }
     }
 
     fn send(&mut self, event: Event) -> &mut Harness {
@@ -117,6 +124,8 @@ impl Harness {
     }
 
     fn mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> &mut Harness {
+        let (width, height) = self.drawn.get();
+        self.send(Event::Terminal(TermEvent::Resize(width, height)));
         self.send(Event::Terminal(TermEvent::Mouse(MouseEvent {
             kind,
             column,
@@ -148,6 +157,7 @@ impl Harness {
     }
 
     fn buffer(&self, (width, height): (u16, u16)) -> Buffer {
+        self.drawn.set((width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         terminal
             .draw(|frame| frame.render_widget(&self.app, frame.area()))
@@ -193,11 +203,10 @@ fn snap(harness: &Harness, name: &str) {
 
 fn outcome(ok: bool, message: &str, output: &[&str]) -> StepOutcome {
     StepOutcome {
-        ok,
-        message: message.to_string(),
-        output: output.iter().map(|l| l.to_string()).collect(),
+        summary: message.into(),
+        output: output.iter().map(|l| (*l).into()).collect(),
         vars: Default::default(),
-        auth_refused: None,
+        error: (!ok).then_some(layerlab::runner::StepError::Failed),
     }
 }
 
@@ -241,6 +250,54 @@ fn f2_switches_the_language_of_the_whole_screen() {
     assert!(english.contains("Image and container"), "{english}");
     assert!(russian.contains("Образ и контейнер"), "{russian}");
     assert!(russian.contains("справка"), "{russian}");
+}
+
+/// Results that arrived before F2 are re-rendered after it: they travel as
+/// text in both languages and are put into words when drawn.
+#[test]
+fn f2_rerenders_results_that_arrived_before_the_switch() {
+    use layerlab::i18n::Text;
+    let mut h = building();
+    let summary = Text::new(
+        "образ собран: anna/site:1 (3 слоя)",
+        "image built: anna/site:1 (3 layers)",
+    );
+    let mut done = StepOutcome::passed(summary);
+    done.output = vec![Text::new(
+        "слой  1: COPY rootfs/ /",
+        "layer  1: COPY rootfs/ /",
+    )];
+    finish(&mut h, "dockerfile", "build", done);
+    let english = h.text(SMALL);
+    assert!(
+        english.contains("image built: anna/site:1 (3 layers)"),
+        "{english}"
+    );
+    assert!(english.contains("layer  1: COPY"), "{english}");
+    h.key(KeyCode::F(2));
+    let russian = h.text(SMALL);
+    assert!(
+        russian.contains("образ собран: anna/site:1 (3 слоя)"),
+        "{russian}"
+    );
+    assert!(russian.contains("слой  1: COPY"), "{russian}");
+    assert!(!russian.contains("image built"), "{russian}");
+    snap(&h, "f2_after_a_result_ru");
+
+    // A failure the worker put into words (the daemon went away) too.
+    let mut h = building();
+    h.worker(WorkerEvent::Daemon(
+        layerlab::tui::worker::DaemonState::Lost {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            error: "connection refused".into(),
+        },
+    ));
+    h.key(KeyCode::F(2));
+    let russian = h.text(SMALL);
+    assert!(russian.contains("Docker недоступен"), "{russian}");
+    h.key(KeyCode::F(2));
+    let english = h.text(SMALL);
+    assert!(english.contains("Docker went away"), "{english}");
 }
 
 // ---------------------------------------------------------------- lesson
@@ -696,7 +753,7 @@ fn a_lost_daemon_fails_the_running_step() {
 fn a_notice_shows_in_the_status_bar() {
     let mut h = Harness::new(Lang::En);
     h.connected();
-    h.app.notice = Some("could not save progress: disk full".to_string());
+    h.app.notice = Some("could not save progress: disk full".into());
     let screen = h.text(SMALL);
     let last = screen.lines().last().unwrap_or_default();
     assert!(last.contains("could not save progress"), "{last}");

@@ -8,22 +8,12 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::t;
 use crate::tui::app::App;
-use crate::tui::keys::{self, Context};
+use crate::tui::keys::{self};
 
-const WIDTH: u16 = 56;
 /// The key column: right-aligned labels, then two spaces.
 const LABEL: usize = 7;
 
-fn popup(area: Rect, context: Context) -> Rect {
-    let lines = u16::try_from(keys::bindings_for(context).count()).unwrap_or(u16::MAX);
-    super::centered(area, WIDTH, lines.saturating_add(2))
-}
-
-/// How far the overlay can scroll in `area` (0 when every key fits).
-pub fn max_scroll(area: Rect, context: Context) -> u16 {
-    let lines = u16::try_from(keys::bindings_for(context).count()).unwrap_or(u16::MAX);
-    lines.saturating_sub(popup(area, context).height.saturating_sub(2))
-}
+use crate::tui::layout::{help_popup as popup, max_help_scroll as max_scroll};
 
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;

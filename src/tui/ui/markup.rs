@@ -4,7 +4,7 @@
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
-use super::theme::Theme;
+use crate::tui::theme::Theme;
 
 pub fn render(source: &str, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();

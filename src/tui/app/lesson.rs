@@ -1,0 +1,272 @@
+//! The lesson screen: run a step, answer its prompts, come back from the editor.
+
+use super::{App, Effect, Screen};
+use crate::lesson::{Step, StepKind};
+use crate::t;
+use crate::tui::keys::Action;
+use crate::tui::worker::{JobKind, StepOutcome, WorkerRequest};
+
+impl App {
+    pub(super) fn on_lesson(&mut self, action: Action) -> Option<Vec<Effect>> {
+        let Screen::Lesson(view) = &mut self.screen else {
+            return Some(Vec::new());
+        };
+        let lesson = &self.lessons[view.lesson];
+        let Some(step) = lesson.steps.get(view.step) else {
+            return Some(Vec::new());
+        };
+        let editable = edit_target(step);
+        Some(match action {
+            Action::Cancel if self.running.is_some() => {
+                vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
+            }
+            Action::Back | Action::Cancel => {
+                self.screen = Screen::Lessons;
+                Vec::new()
+            }
+            // A step that just succeeded: Enter moves on rather than redoing it.
+            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok()) =>
+            {
+                view.next(lesson.steps.len());
+                Vec::new()
+            }
+            Action::Edit | Action::Run
+                if editable.is_some()
+                    && (action == Action::Edit || step.kind != StepKind::File) =>
+            {
+                view.start_run();
+                vec![Effect::Edit(editable.unwrap_or_default())]
+            }
+            Action::Edit => {
+                self.notice = Some(
+                    t!(
+                        "На этом шаге нечего редактировать",
+                        "There is nothing to edit at this step"
+                    )
+                    .into(),
+                );
+                Vec::new()
+            }
+            Action::Run if self.running.is_some() => Vec::new(),
+            Action::Run
+                if !self.vars.contains_key("base_archive")
+                    && crate::runner::needs_daemon(step)
+                    && uses_placeholder(step, "base_archive") =>
+            {
+                view.prompt = Some(crate::tui::screens::lesson::Prompt::archive());
+                Vec::new()
+            }
+            Action::Run
+                if !self.vars.contains_key("registry")
+                    && crate::runner::needs_daemon(step)
+                    && uses_placeholder(step, "registry") =>
+            {
+                view.prompt = Some(crate::tui::screens::lesson::Prompt::registry());
+                Vec::new()
+            }
+            Action::Run => {
+                // Steps that open a screen count as done once opened.
+                let opens = match &step.action {
+                    Some(crate::lesson::Action::Lab { image }) => Some((true, image.clone(), None)),
+                    Some(crate::lesson::Action::Layers { image, compare }) => {
+                        Some((false, image.clone(), compare.clone()))
+                    }
+                    _ => None,
+                };
+                if let Some((lab, image, compare)) = opens {
+                    let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
+                    let saved = self.progress.complete_step(&lesson_id, &step_id);
+                    self.report(saved);
+                    let image = self.fill_known(&image);
+                    let compare = compare.map(|c| self.fill_known(&c));
+                    return Some(if lab {
+                        self.open_lab(image)
+                    } else {
+                        self.open_explorer(image, compare)
+                    });
+                }
+                if crate::runner::needs_daemon(step) {
+                    self.run_current_step()
+                } else {
+                    let (lesson_id, step_id, steps) =
+                        (lesson.id.clone(), step.id.clone(), lesson.steps.len());
+                    view.next(steps);
+                    let saved = self.progress.complete_step(&lesson_id, &step_id);
+                    self.report(saved);
+                    Vec::new()
+                }
+            }
+            other => return view.handle(other, lesson.steps.len()).then(Vec::new),
+        })
+    }
+
+    /// Back from `$EDITOR`: an edit step is done when the editor succeeded;
+    /// a free-text answer is read back into the learner's progress.
+    pub fn editor_finished(&mut self, path: &std::path::Path, result: Result<(), String>) {
+        let Screen::Lesson(view) = &mut self.screen else {
+            return;
+        };
+        let lesson = &self.lessons[view.lesson];
+        let Some(step) = lesson.steps.get(view.step) else {
+            return;
+        };
+        let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
+        if let Err(message) = result {
+            view.fail_run(message);
+            return;
+        }
+        if let Some(key) = &step.answer_key {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            if text.trim().is_empty() {
+                view.fail_run(t!(
+                    "Ответ пуст — напишите его своими словами",
+                    "The answer is empty: write it in your own words"
+                ));
+                return;
+            }
+            let saved = self.progress.save_answer(&lesson_id, key, text.trim());
+            if let Err(e) = saved {
+                view.fail_run(e.to_string());
+                return;
+            }
+        }
+        view.finish_run(StepOutcome::passed(t!("Сохранено", "Saved")));
+        let saved = self.progress.complete_step(&lesson_id, &step_id);
+        self.report(saved);
+    }
+}
+
+impl App {
+    /// Enter in the lesson screen's prompt: a registry is checked and kept
+    /// (it is no secret: saved with the lesson's values); credentials go to
+    /// the worker's memory only. Either way the step then runs.
+    pub(super) fn submit_prompt(&mut self) -> Vec<Effect> {
+        let lang = self.lang;
+        let Screen::Lesson(view) = &mut self.screen else {
+            return Vec::new();
+        };
+        let Some(mut prompt) = view.prompt.take() else {
+            return Vec::new();
+        };
+        let lesson_id = self.lessons[view.lesson].id.clone();
+        let first = match &prompt {
+            crate::tui::screens::lesson::Prompt::Registry { input, .. } => {
+                let value = input.value().trim().trim_end_matches('/').to_string();
+                let settings = crate::runner::settings::Settings {
+                    registry: Some(value.clone()),
+                    ..Default::default()
+                };
+                let problem = if value.is_empty() {
+                    Some(
+                        t!("введите адрес реестра", "type the registry's address")
+                            .get(lang)
+                            .to_string(),
+                    )
+                } else {
+                    settings.validate(lang).err()
+                };
+                if let Some(problem) = problem {
+                    prompt.set_error(problem);
+                    view.prompt = Some(prompt);
+                    return Vec::new();
+                }
+                self.vars.insert("registry".into(), value.clone());
+                let saved = self.progress.save_var(&lesson_id, "registry", &value);
+                self.report(saved);
+                WorkerRequest::SetVar {
+                    name: "registry".into(),
+                    value,
+                }
+            }
+            crate::tui::screens::lesson::Prompt::Archive { input, .. } => {
+                let value = input.value().trim().to_string();
+                if !std::path::Path::new(&value).is_file() {
+                    prompt.set_error(format!(
+                        "{value}: {}",
+                        t!("нет такого файла", "no such file").get(lang)
+                    ));
+                    view.prompt = Some(prompt);
+                    return Vec::new();
+                }
+                self.vars.insert("base_archive".into(), value.clone());
+                WorkerRequest::SetVar {
+                    name: "base_archive".into(),
+                    value,
+                }
+            }
+            crate::tui::screens::lesson::Prompt::Credentials {
+                registry,
+                username,
+                password,
+                ..
+            } => {
+                if username.value().trim().is_empty() || password.value().is_empty() {
+                    prompt.set_error(
+                        t!(
+                            "нужны и имя, и пароль",
+                            "both the name and the password are needed"
+                        )
+                        .get(lang)
+                        .to_string(),
+                    );
+                    view.prompt = Some(prompt);
+                    return Vec::new();
+                }
+                WorkerRequest::SetCredentials {
+                    registry: registry.clone(),
+                    credentials: crate::docker::credentials::Credentials::password(
+                        username.value().trim(),
+                        password.value(),
+                    ),
+                }
+            }
+        };
+        let mut effects = vec![Effect::Worker(first)];
+        effects.extend(self.run_current_step());
+        effects
+    }
+
+    /// Run the lesson screen's current step on the worker, marking it started.
+    pub(super) fn run_current_step(&mut self) -> Vec<Effect> {
+        let Screen::Lesson(view) = &mut self.screen else {
+            return Vec::new();
+        };
+        let lesson = &self.lessons[view.lesson];
+        let Some(step) = lesson.steps.get(view.step) else {
+            return Vec::new();
+        };
+        let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
+        view.start_run();
+        self.running = Some(JobKind::Step);
+        let saved = self.progress.start_step(&lesson_id, &step_id);
+        self.report(saved);
+        vec![Effect::Worker(WorkerRequest::RunStep {
+            lesson: lesson_id,
+            step: step_id,
+        })]
+    }
+}
+
+/// Whether a step's action or check uses `{name}`.
+fn uses_placeholder(step: &Step, name: &str) -> bool {
+    let text = serde_json::to_string(&(&step.action, &step.check)).unwrap_or_default();
+    crate::lesson::placeholders::names(&text).contains(&name)
+}
+
+/// The file `e` opens for a step: the workspace file of an edit or file step,
+/// or the learner's answer file for an answer step.
+pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
+    use crate::lesson::Action as StepAction;
+    match (step.kind, &step.action, &step.file, &step.answer_key) {
+        (StepKind::Action, Some(StepAction::Edit { path }), _, _) => {
+            Some(crate::paths::workspace_dir().join(path))
+        }
+        (StepKind::File, _, Some(file), _) => Some(crate::paths::workspace_dir().join(&file.path)),
+        (StepKind::Answer, _, _, Some(key)) => Some(
+            crate::paths::data_dir()
+                .join("answers")
+                .join(format!("{key}.md")),
+        ),
+        _ => None,
+    }
+}

@@ -1,0 +1,105 @@
+//! What the app and the Docker worker say to each other. In a file of their
+//! own so the event channel can carry them without depending on the worker.
+
+use std::sync::Arc;
+
+pub use crate::runner::{StepError, StepOutcome};
+
+/// The daemon as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaemonState {
+    Connecting {
+        endpoint: String,
+    },
+    Connected {
+        endpoint: String,
+        version: String,
+        api: String,
+    },
+    Lost {
+        endpoint: String,
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobKind {
+    /// A lesson step. Layer analyses and the lab report through their own
+    /// events and end with their screens.
+    Step,
+}
+
+/// One line of a running job's output: a build log line, a pull/push bar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgressLine {
+    Log(String),
+    /// Build "Step N/M".
+    Counter {
+        current: u32,
+        total: u32,
+    },
+    /// A layer's transfer: id, done and total bytes (total 0 when unknown), status.
+    Bar {
+        id: String,
+        current: u64,
+        total: u64,
+        status: String,
+    },
+}
+
+#[derive(Debug)]
+pub enum WorkerEvent {
+    Daemon(DaemonState),
+    Progress {
+        kind: JobKind,
+        line: ProgressLine,
+    },
+    StepFinished {
+        lesson: String,
+        step: String,
+        outcome: StepOutcome,
+    },
+    Lab(crate::docker::lab::LabEvent),
+    /// A layer analysis finished; `image` is what was asked for.
+    Analysis {
+        image: String,
+        result: Result<Arc<crate::layers::Analysis>, crate::i18n::Text>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerRequest {
+    /// Do one lesson step (action or check) and report a `StepFinished`.
+    RunStep {
+        lesson: String,
+        step: String,
+    },
+    Cancel(JobKind),
+    /// A placeholder value the learner gave in the UI (`{registry}`).
+    SetVar {
+        name: String,
+        value: String,
+    },
+    /// Credentials typed for a registry (host, as in `127.0.0.1:5000`): kept
+    /// in this process's memory for the session, never logged nor written.
+    SetCredentials {
+        registry: String,
+        credentials: crate::docker::credentials::Credentials,
+    },
+    /// Start the live lab on an image (closing any open one).
+    LabOpen {
+        image: String,
+    },
+    Lab(crate::docker::lab::LabRequest),
+    /// Remove the lab's containers.
+    LabClose,
+    /// Analyse an image's layers (from the daemon) or a `docker save` file.
+    Analyze {
+        image: String,
+    },
+    AnalyzeArchive {
+        path: std::path::PathBuf,
+    },
+    /// Close everything this worker started, then stop.
+    Shutdown,
+}
