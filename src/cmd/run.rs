@@ -381,7 +381,8 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode
                 stopped_lesson = lesson.id.clone();
                 break 'lessons;
             }
-            if step.optional || (step.confirm && !args.yes) {
+            let consent = crate::runner::confine::needs_consent(step);
+            if step.optional || (consent && !args.yes) {
                 say(&format!(
                     "- {}: {}",
                     step.id,
@@ -395,6 +396,16 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode
             }
             if !needs_daemon(step) {
                 continue;
+            }
+            if consent {
+                // `--yes` said yes to host access; what it runs is shown in full first.
+                let command = crate::runner::confine::consent_command(
+                    step,
+                    |text| runner.fill(text).unwrap_or_else(|_| text.to_string()),
+                    &runner.workspace,
+                    lang,
+                );
+                say(&format!("! {}/{}: --yes: {command}", lesson.id, step.id));
             }
             if stopped_at.is_none()
                 && let Err(e) = progress.start_step(&lesson.id, &step.id)

@@ -28,6 +28,7 @@ mod layers_memory;
 mod lesson_fixtures;
 mod lesson_pack_content;
 mod nginx_lesson_image;
+mod pack_trust;
 mod quiz_cli;
 mod report;
 mod run_faults;

@@ -64,6 +64,16 @@ impl App {
                 view.prompt = Some(crate::tui::screens::lesson::Prompt::registry());
                 Vec::new()
             }
+            Action::Run
+                if crate::runner::confine::host_access(step)
+                    && crate::runner::needs_daemon(step) =>
+            {
+                self.ask_consent()
+            }
+            // A question outside the quiz lesson is answered on the quiz screen.
+            Action::Run if step.kind == StepKind::Question && step.question.is_some() => {
+                self.open_lesson_question()
+            }
             Action::Run => {
                 // Steps that open a screen count as done once opened.
                 let opens = match &step.action {
@@ -150,6 +160,11 @@ impl App {
         };
         let lesson_id = self.lessons[view.lesson].id.clone();
         let first = match &prompt {
+            // Answered by `answer_consent` (y/N), never by Enter.
+            crate::tui::screens::lesson::Prompt::Consent { .. } => {
+                view.prompt = Some(prompt);
+                return Vec::new();
+            }
             crate::tui::screens::lesson::Prompt::Registry { input, .. } => {
                 let value = input.value().trim().trim_end_matches('/').to_string();
                 let settings = crate::runner::settings::Settings {
@@ -258,10 +273,14 @@ fn uses_placeholder(step: &Step, name: &str) -> bool {
 pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
     use crate::lesson::Action as StepAction;
     match (step.kind, &step.action, &step.file, &step.answer_key) {
+        // Only a path inside the workspace is opened (links resolved).
         (StepKind::Action, Some(StepAction::Edit { path }), _, _) => {
-            Some(crate::paths::workspace_dir().join(path))
+            crate::lesson::trust::resolve_in_workspace(&crate::paths::workspace_dir(), path).ok()
         }
-        (StepKind::File, _, Some(file), _) => Some(crate::paths::workspace_dir().join(&file.path)),
+        (StepKind::File, _, Some(file), _) => {
+            crate::lesson::trust::resolve_in_workspace(&crate::paths::workspace_dir(), &file.path)
+                .ok()
+        }
         (StepKind::Answer, _, _, Some(key)) => Some(
             crate::paths::data_dir()
                 .join("answers")

@@ -6,6 +6,7 @@
 //! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
 //! reports in `worker`.
 
+mod consent;
 mod explorer;
 mod home;
 mod lab;
@@ -27,7 +28,7 @@ use crate::tui::event::Event;
 use crate::tui::keys::{self, Action, Context};
 use crate::tui::screens::explorer::ExplorerScreen;
 use crate::tui::screens::lab::LabScreen;
-use crate::tui::screens::lesson::LessonScreen;
+use crate::tui::screens::lesson::{LessonScreen, Prompt};
 use crate::tui::screens::lessons::LessonsScreen;
 use crate::tui::screens::quiz::QuizScreen;
 use crate::tui::theme::Theme;
@@ -83,6 +84,9 @@ pub struct App {
     /// mouse clicks are mapped through the same pure layout functions the
     /// draw uses, without the draw writing anything back.
     pub frame: ratatui::layout::Rect,
+    /// The `question` step (lesson id, step id) the quiz screen was opened
+    /// for from a lesson other than the quiz: answering it completes the step.
+    pub lesson_question: Option<(String, String)>,
 }
 
 impl App {
@@ -115,6 +119,7 @@ impl App {
             return_to: Vec::new(),
             reset_all_armed: false,
             frame: Default::default(),
+            lesson_question: None,
         }
     }
 
@@ -195,6 +200,9 @@ impl App {
                     return Vec::new();
                 }
                 Screen::Lesson(view) if view.prompt.is_some() => {
+                    if let Some(Prompt::Consent { .. }) = view.prompt {
+                        return self.answer_consent(key.code);
+                    }
                     if let Some(prompt) = view.prompt.as_mut() {
                         match key.code {
                             KeyCode::Enter => return self.submit_prompt(),
@@ -272,6 +280,9 @@ impl App {
         match &mut self.screen {
             Screen::Lessons => self.on_home(action),
             Screen::Lesson(_) => self.on_lesson(action),
+            Screen::Quiz(_) if self.lesson_question.is_some() => {
+                Some(self.on_lesson_question(action))
+            }
             Screen::Quiz(quiz) => match action {
                 Action::Back | Action::Cancel => {
                     self.save_quiz();

@@ -36,6 +36,13 @@ pub enum Prompt {
         on_password: bool,
         error: Option<String>,
     },
+    /// A step with host access (a privileged container): the full command
+    /// it runs, and an explicit `y` before it does; anything else is no.
+    Consent {
+        command: String,
+        /// Never shown: the prompt takes no text, but `focused` needs a field.
+        input: tui_input::Input,
+    },
 }
 
 impl std::fmt::Debug for Prompt {
@@ -43,6 +50,7 @@ impl std::fmt::Debug for Prompt {
         match self {
             Prompt::Registry { input, .. } => write!(f, "Prompt::Registry({:?})", input.value()),
             Prompt::Archive { input, .. } => write!(f, "Prompt::Archive({:?})", input.value()),
+            Prompt::Consent { command, .. } => write!(f, "Prompt::Consent({command:?})"),
             Prompt::Credentials { registry, .. } => {
                 write!(f, "Prompt::Credentials({registry}, <redacted>)")
             }
@@ -78,7 +86,9 @@ impl Prompt {
     /// The field that takes typed keys.
     pub fn focused(&mut self) -> &mut tui_input::Input {
         match self {
-            Prompt::Registry { input, .. } | Prompt::Archive { input, .. } => input,
+            Prompt::Registry { input, .. }
+            | Prompt::Archive { input, .. }
+            | Prompt::Consent { input, .. } => input,
             Prompt::Credentials {
                 username,
                 password,
@@ -105,6 +115,7 @@ impl Prompt {
             Prompt::Registry { error, .. }
             | Prompt::Archive { error, .. }
             | Prompt::Credentials { error, .. } => *error = Some(message),
+            Prompt::Consent { .. } => {}
         }
     }
 }

@@ -79,6 +79,10 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
     if let Some(text) = &step.text {
         lines.extend(super::markup::render(text.get(lang), theme));
     }
+    // A question step has no `text`: its question is the body.
+    if let Some(question) = &step.question {
+        lines.extend(super::markup::render(question.prompt.get(lang), theme));
+    }
     if let Some(docker) = &step.docker {
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![
@@ -236,6 +240,29 @@ fn draw_prompt(app: &App, prompt: &Prompt, area: Rect, buf: &mut Buffer) {
             lines.push(field("> ".into(), input.value().to_string(), true));
             error
         }
+        Prompt::Consent { command, .. } => {
+            lines.push(Line::from(Span::styled(
+                t!(
+                    "Этот шаг даёт контейнеру доступ к хосту. Будет выполнено:",
+                    "This step gives a container access to the host. It runs:"
+                )
+                .get(lang),
+                theme.warn(),
+            )));
+            lines.push(Line::from(Span::styled(
+                format!("$ {command}"),
+                theme.command(),
+            )));
+            lines.push(Line::from(Span::styled(
+                t!(
+                    "Выполнить? y — да, n или Esc — нет",
+                    "Run it? y for yes, n or Esc for no"
+                )
+                .get(lang),
+                theme.dim(),
+            )));
+            &None
+        }
         Prompt::Credentials {
             registry,
             username,
@@ -275,6 +302,7 @@ fn draw_prompt(app: &App, prompt: &Prompt, area: Rect, buf: &mut Buffer) {
             format!("✘ {error}"),
             theme.error(),
         ))),
+        None if matches!(prompt, Prompt::Consent { .. }) => {}
         None => lines.push(Line::from(Span::styled(
             t!(
                 "Enter — готово, Tab — следующее поле, Esc — отмена",
@@ -284,15 +312,17 @@ fn draw_prompt(app: &App, prompt: &Prompt, area: Rect, buf: &mut Buffer) {
             theme.dim(),
         ))),
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
+    // A long command wraps: the box is as tall as the wrapped text.
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = paragraph.line_count(area.width.saturating_sub(2));
+    let height = (u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2)).min(area.height);
     let box_area = Rect {
         y: area.y + area.height.saturating_sub(height),
         height,
         ..area
     };
     ratatui::widgets::Clear.render(box_area, buf);
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
+    paragraph
         .block(Block::bordered().border_style(theme.border_focused()))
         .render(box_area, buf);
 }
