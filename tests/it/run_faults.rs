@@ -255,7 +255,7 @@ async fn a_missing_from_image_is_named_not_the_base_image() {
     let failure = run.failure_of("build");
     assert!(!run.ok(), "{run}");
     assert!(
-        failure.contains("nosuch/image:404") && failure.contains("FROM (Dockerfile:2)"),
+        failure.contains("nosuch/image:404") && failure.contains("line 2: FROM"),
         "{run}"
     );
     assert!(!failure.contains("--base-image"), "{run}");
