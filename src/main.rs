@@ -35,12 +35,14 @@ fn main() -> ExitCode {
             }
             Some(Command::Layers(args)) => layerlab::cmd::layers::layers(&global, &args).await,
             Some(Command::Lab { image }) => layerlab::cmd::tui::lab(&global, image).await,
-            Some(Command::Run(args)) => layerlab::cmd::run::run(&global, &args).await,
+            Some(Command::Open { target }) => layerlab::cmd::open::open(&global, &target).await,
+            Some(Command::Run(args)) => layerlab::cmd::run::run_headless(&global, &args).await,
             Some(Command::Quiz { list }) => layerlab::cmd::quiz::quiz(&global, list).await,
             Some(Command::Check(args)) => layerlab::cmd::check::check(&global, &args).await,
             Some(Command::Report { out, image, pushed }) => {
                 layerlab::cmd::report::report(&global, out.as_deref(), image, pushed).await
             }
+            Some(Command::Grade(args)) => layerlab::cmd::grade::grade(&global, &args).await,
         }
     });
     match result {

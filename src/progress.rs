@@ -24,6 +24,8 @@ pub struct ProgressState {
     pub lessons: BTreeMap<String, LessonProgress>,
     /// The quiz sitting: its seed and the answers given so far.
     pub quiz: Option<crate::quiz::session::SessionState>,
+    /// The lesson the learner last looked at: the app reopens there.
+    pub last_lesson: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -168,6 +170,7 @@ impl Progress {
                 version: PROGRESS_VERSION,
                 lessons: BTreeMap::new(),
                 quiz: None,
+                last_lesson: None,
             },
         }
     }
@@ -224,6 +227,7 @@ impl Progress {
 
     /// Where the learner is looking, without starting anything.
     pub fn set_current(&mut self, lesson_id: &str, step_id: &str) -> Result<(), ProgressError> {
+        self.state.last_lesson = Some(lesson_id.to_string());
         self.change(lesson_id, |lesson| {
             lesson.current = Some(step_id.to_string())
         })
@@ -294,6 +298,15 @@ impl Progress {
             .map(String::as_str)
     }
 
+    /// Where the learner last was: a lesson and the step shown there.
+    pub fn last_place(&self) -> Option<(&str, Option<&str>)> {
+        let lesson = self.state.last_lesson.as_deref()?;
+        Some((
+            lesson,
+            self.lesson(lesson).and_then(|l| l.current.as_deref()),
+        ))
+    }
+
     pub fn is_done(&self, lesson_id: &str, step_id: &str) -> bool {
         self.lesson(lesson_id)
             .is_some_and(|lesson| lesson.done.contains(step_id))
@@ -339,6 +352,7 @@ impl Progress {
 
     pub fn reset_all(&mut self) -> Result<(), ProgressError> {
         self.state.lessons.clear();
+        self.state.last_lesson = None;
         self.save()
     }
 }

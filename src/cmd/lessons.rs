@@ -65,7 +65,14 @@ pub fn lesson_table(pack: &Pack, progress: Option<&Progress>, lang: Lang) -> Str
             [
                 crate::sanitize::clean(&lesson.id).into_owned(),
                 crate::sanitize::clean(lesson.title.get(lang)).into_owned(),
-                lesson.steps.len().to_string(),
+                // Counted as on every screen: required + optional.
+                {
+                    let required = lesson.steps.iter().filter(|s| !s.optional).count();
+                    match lesson.steps.len() - required {
+                        0 => required.to_string(),
+                        optional => format!("{required} + {optional}"),
+                    }
+                },
                 done,
             ]
         })

@@ -278,7 +278,7 @@ async fn run_watched(
     tokio::time::timeout(STEP_GRACE, step_future).await.ok()
 }
 
-pub async fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
+pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let lang = global.lang();
     // Names are checked before anything reaches the daemon.
     let settings = settings_for(

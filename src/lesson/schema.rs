@@ -152,6 +152,7 @@ pub static STEP: Shape = Shape::Struct(&[
 const FILE_VIEW: &[Field] = &[
     req("path", Shape::Str),
     opt("highlight", Shape::List(&Shape::LineRange)),
+    opt("beside", Shape::Str),
 ];
 
 const CONTAINER: Field = req("container", Shape::Str);

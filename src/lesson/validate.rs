@@ -792,6 +792,10 @@ impl StepChecks<'_, '_, '_> {
         if let Some(file) = &self.step.file {
             let path = self.path().key("file").key("path");
             self.workspace_path(&path, &file.path, true);
+            if let Some(beside) = &file.beside {
+                let path = self.path().key("file").key("beside");
+                self.workspace_path(&path, beside, true);
+            }
         }
         if let Some(action) = &self.step.action {
             self.action(action);

@@ -192,7 +192,7 @@ pub fn editor_command() -> String {
         .unwrap_or_else(|| "vi".to_string())
 }
 
-fn run_editor(path: &std::path::Path) -> Result<(), String> {
+pub fn run_editor(path: &std::path::Path) -> Result<(), String> {
     let command = editor_command();
     let mut parts = command.split_whitespace();
     let program = parts.next().unwrap_or("vi");

@@ -1,6 +1,7 @@
 //! Drawing. Every function here is a pure function of the state it is given:
 //! no I/O, no Docker, no mutation. One file per screen.
 
+pub mod counts;
 pub mod explorer;
 pub mod fit;
 pub mod help;
