@@ -3,6 +3,7 @@
 //! the map: five tiers, each importing only from itself and the ones below.
 
 // The plain tier: no I/O to Docker, no terminal.
+pub mod data_lock;
 pub mod i18n;
 pub mod layers;
 pub mod lesson;
@@ -10,6 +11,7 @@ pub mod logging;
 pub mod paths;
 pub mod progress;
 pub mod quiz;
+pub mod sanitize;
 // The Docker tier: the only code that talks to a daemon (docker/) or to a
 // registry over HTTP without one (registry/).
 pub mod docker;

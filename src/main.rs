@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use layerlab::cmd::args::Command;
@@ -22,7 +23,7 @@ fn main() -> ExitCode {
                 layerlab::cmd::lessons::validate(dir.as_deref().or(global.lessons.as_deref()))
             }
             Some(Command::Doctor) => layerlab::cmd::docker::doctor(&global).await,
-            Some(Command::Clean) => layerlab::cmd::docker::clean(&global).await,
+            Some(Command::Clean(args)) => layerlab::cmd::docker::clean(&global, &args).await,
             Some(Command::Load { archive }) => layerlab::cmd::docker::load(&global, &archive).await,
             Some(Command::Layers(args))
                 if !args.json
@@ -48,7 +49,13 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("layerlab: {e:#}");
+            // Errors quote inputs (a pack, an archive, the daemon): escaped.
+            // Not eprintln!: it panics when stderr is gone (a closed terminal).
+            let _ = writeln!(
+                std::io::stderr(),
+                "layerlab: {}",
+                layerlab::sanitize::clean_text(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }

@@ -30,6 +30,12 @@ pub fn progress_file() -> PathBuf {
     data_dir().join("progress.json")
 }
 
+/// What layerlab created on the Docker Engine (`docker::owned`), so `clean`
+/// removes only that.
+pub fn owned_file() -> PathBuf {
+    data_dir().join("owned.jsonl")
+}
+
 pub fn log_dir() -> PathBuf {
     data_dir().join("logs")
 }

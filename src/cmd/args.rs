@@ -57,8 +57,8 @@ pub enum Command {
     },
     /// Check the Docker connection and what the lessons need.
     Doctor,
-    /// Remove the containers and images layerlab created (label layerlab.managed=true), nothing else.
-    Clean,
+    /// Remove the containers and images layerlab created (from its records in the data dir), nothing else.
+    Clean(CleanArgs),
     /// Load images from a `docker save` tarball (like `docker load`), e.g. a base image in an offline classroom.
     Load {
         /// The tarball.
@@ -114,6 +114,16 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// Also remove the base images layerlab pulled or loaded.
+    #[arg(long)]
+    pub all: bool,
+    /// Only list what would be removed and what is kept.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct LayersArgs {
     /// The image (name, name:tag or id) to read from the daemon.
     #[arg(required_unless_present = "archive", conflicts_with = "archive")]
@@ -121,6 +131,9 @@ pub struct LayersArgs {
     /// Read a `docker save` tarball instead, with no daemon.
     #[arg(long, value_name = "FILE")]
     pub archive: Option<PathBuf>,
+    /// With --archive holding several images: the one tagged REF (default: the first in manifest.json).
+    #[arg(long = "image", id = "pick", value_name = "REF", requires = "archive")]
+    pub pick: Option<String>,
     /// Print the analysis as JSON instead of opening the explorer.
     #[arg(long)]
     pub json: bool,

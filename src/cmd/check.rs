@@ -60,7 +60,10 @@ pub async fn grade(
     let cleanup_failures = remove_started(docker, &started).await;
     for failure in &cleanup_failures {
         tracing::warn!("check: could not remove container {failure}");
-        eprintln!("layerlab: could not remove the grader's container {failure}");
+        eprintln!(
+            "layerlab: could not remove the grader's container {}",
+            crate::sanitize::clean_text(failure)
+        );
     }
     let Some(facts) = facts else {
         anyhow::bail!("interrupted; the grader's container was removed");
@@ -124,7 +127,7 @@ pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         for criterion in &graded.criteria {
-            println!("{}", criterion.line(lang));
+            println!("{}", crate::sanitize::clean_text(&criterion.line(lang)));
         }
         println!("{}", verdict_line(&graded, lang));
     }

@@ -9,11 +9,11 @@ use std::process::ExitCode;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::cmd::args::GlobalArgs;
+use crate::cmd::args::{CleanArgs, GlobalArgs};
 use crate::docker::doctor;
 use crate::docker::error::DockerError;
 use crate::docker::model::Progress;
-use crate::docker::{DEFAULT_BASE_IMAGE, Docker};
+use crate::docker::{CleanOptions, DEFAULT_BASE_IMAGE, Docker, KeptReason};
 use crate::i18n::Lang;
 
 fn base_image(global: &GlobalArgs) -> String {
@@ -25,14 +25,14 @@ fn base_image(global: &GlobalArgs) -> String {
 
 fn fail(e: &DockerError, lang: Lang) -> ExitCode {
     tracing::error!("{e}");
-    eprintln!("layerlab: {}", e.render(lang));
+    eprintln!("layerlab: {}", crate::sanitize::clean_text(&e.render(lang)));
     ExitCode::FAILURE
 }
 
 pub async fn doctor(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lang = global.lang();
     let report = doctor::doctor_report(&base_image(global)).await;
-    print!("{}", report.render(lang));
+    print!("{}", crate::sanitize::clean_text(&report.render(lang)));
     let _ = std::io::stdout().flush();
     for line in &report.lines {
         tracing::info!(status = ?line.ok, label = %line.label.get(lang), detail = %line.detail.get(lang), "doctor");
@@ -44,33 +44,40 @@ pub async fn doctor(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub async fn clean(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub async fn clean(global: &GlobalArgs, args: &CleanArgs) -> anyhow::Result<ExitCode> {
     let lang = global.lang();
     let docker = match Docker::connect_default().await {
         Ok(d) => d,
         Err(e) => return Ok(fail(&e, lang)),
     };
-    let report = match docker.clean_managed(&[]).await {
+    let options = CleanOptions {
+        all: args.all,
+        dry_run: args.dry_run,
+        base_refs: vec![base_image(global)],
+        ..Default::default()
+    };
+    let report = match docker.clean_owned(&options).await {
         Ok(r) => r,
         Err(e) => return Ok(fail(&e, lang)),
     };
-    let (container_word, image_word, nothing, kept_word) = match lang {
-        Lang::En => (
-            "removed container",
-            "removed image",
-            "nothing to remove: no containers or images labelled layerlab.managed=true",
-            "kept",
+    let clean = crate::sanitize::clean;
+    let (container_word, image_word, untag_word) = match (lang, report.dry_run) {
+        (Lang::En, false) => ("removed container", "removed image", "removed tag"),
+        (Lang::En, true) => (
+            "would remove container",
+            "would remove image",
+            "would remove tag",
         ),
-        Lang::Ru => (
-            "удалён контейнер",
-            "удалён образ",
-            "удалять нечего: нет контейнеров и образов с меткой layerlab.managed=true",
-            "оставлен",
+        (Lang::Ru, false) => ("удалён контейнер", "удалён образ", "удалён тег"),
+        (Lang::Ru, true) => (
+            "будет удалён контейнер",
+            "будет удалён образ",
+            "будет удалён тег",
         ),
     };
     for (id, name) in &report.containers {
-        println!("{container_word} {id} {name}");
-        tracing::info!("clean: removed container {id} {name}");
+        println!("{container_word} {id} {}", clean(name));
+        tracing::info!("clean: {container_word} {id} {name}");
     }
     for (id, tags) in &report.images {
         let tags = if tags.is_empty() {
@@ -78,19 +85,43 @@ pub async fn clean(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         } else {
             tags.join(", ")
         };
-        println!("{image_word} {id} {tags}");
-        tracing::info!("clean: removed image {id} {tags}");
+        println!("{image_word} {id} {}", clean(&tags));
+        tracing::info!("clean: {image_word} {id} {tags}");
     }
+    for tag in &report.untagged {
+        println!("{untag_word} {}", clean(tag));
+    }
+    let kept_word = match lang {
+        Lang::En => "kept",
+        Lang::Ru => "оставлен",
+    };
     for (what, why) in &report.kept {
-        eprintln!("{kept_word} {what}: {why}");
+        println!("{kept_word} {}: {}", clean(what), clean(&why.render(lang)));
     }
-    if report.containers.is_empty() && report.images.is_empty() && report.kept.is_empty() {
-        println!("{nothing}");
+    if report.containers.is_empty()
+        && report.images.is_empty()
+        && report.untagged.is_empty()
+        && report.kept.is_empty()
+    {
+        println!(
+            "{}",
+            crate::tr!(
+                lang,
+                "удалять нечего: layerlab ничего не создал (или всё уже удалено)",
+                "nothing to remove: layerlab created nothing (or it is all gone already)"
+            )
+        );
     }
-    Ok(if report.kept.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    // Kept because the daemon refused is a failure; kept because it is the
+    // learner's or a base is what clean is for.
+    let refused = report
+        .kept
+        .iter()
+        .any(|(_, why)| matches!(why, KeptReason::Refused(_)));
+    Ok(if refused {
         ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
@@ -135,7 +166,8 @@ pub async fn load(global: &GlobalArgs, archive: &Path) -> anyhow::Result<ExitCod
                     {
                         last_percent = Some(percent);
                         eprintln!(
-                            "{id}: {percent}% ({} / {})",
+                            "{}: {percent}% ({} / {})",
+                            crate::sanitize::clean(&id),
                             crate::i18n::size(lang, current),
                             crate::i18n::size(lang, total)
                         );
@@ -147,9 +179,13 @@ pub async fn load(global: &GlobalArgs, archive: &Path) -> anyhow::Result<ExitCod
                     current: None,
                     ..
                 } if !id.is_empty() => {
-                    eprintln!("{id}: {status}");
+                    eprintln!(
+                        "{}: {}",
+                        crate::sanitize::clean(&id),
+                        crate::sanitize::clean(&status)
+                    );
                 }
-                Progress::Status(text) => eprintln!("{text}"),
+                Progress::Status(text) => eprintln!("{}", crate::sanitize::clean(&text)),
                 _ => {}
             }
         }
@@ -167,7 +203,7 @@ pub async fn load(global: &GlobalArgs, archive: &Path) -> anyhow::Result<ExitCod
             println!("{head}");
             for r in refs {
                 tracing::info!("load: {r}");
-                println!("  {r}");
+                println!("  {}", crate::sanitize::clean(&r));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -40,22 +40,28 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.display().to_string());
             let path_shown = path.display().to_string();
-            tokio::task::spawn_blocking(move || analyze_archive(file, &name))
-                .await
-                .context(
-                    t!(
-                        "задача анализа завершилась сбоем",
-                        "the analysis task failed"
-                    )
-                    .get(lang),
-                )?
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "{} {path_shown}: {}",
-                        t!("не удаётся проанализировать", "cannot analyse").get(lang),
-                        e.message(lang)
-                    )
-                })?
+            let pick = args.pick.clone();
+            tokio::task::spawn_blocking(move || match pick {
+                Some(reference) => {
+                    crate::layers::analysis::analyze_archive_image(file, &name, &reference)
+                }
+                None => analyze_archive(file, &name),
+            })
+            .await
+            .context(
+                t!(
+                    "задача анализа завершилась сбоем",
+                    "the analysis task failed"
+                )
+                .get(lang),
+            )?
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{} {path_shown}: {}",
+                    t!("не удаётся проанализировать", "cannot analyse").get(lang),
+                    e.message(lang)
+                )
+            })?
         }
         (None, Some(image)) => {
             let docker = connect_for_layers(lang).await?;
@@ -76,6 +82,10 @@ pub async fn layers(global: &GlobalArgs, args: &LayersArgs) -> anyhow::Result<Ex
             .get(lang)
         ),
     };
+    // On stderr: stdout stays the report (pure JSON with --json).
+    for note in analysis.notes() {
+        eprintln!("layerlab: {}", crate::sanitize::clean(note.get(lang)));
+    }
     print_outcome(&analysis, global, args)
 }
 
@@ -100,7 +110,11 @@ fn print_outcome(
                     .iter()
                     .map(|n| n.label(lang))
                     .collect();
-            write!(stdout, "{}", named_table(report, &names, lang))?;
+            write!(
+                stdout,
+                "{}",
+                crate::sanitize::clean_text(&named_table(report, &names, lang))
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -117,7 +131,7 @@ fn print_outcome(
         Box::new(stdout)
     };
     for o in &outcomes {
-        writeln!(sink, "{}", o.line)?;
+        writeln!(sink, "{}", crate::sanitize::clean(&o.line))?;
     }
     Ok(if outcomes.iter().all(|o| o.passed) {
         ExitCode::SUCCESS

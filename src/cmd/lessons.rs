@@ -23,12 +23,18 @@ pub fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let progress = match Progress::open_default() {
         Ok(opened) => {
             if let Some(notice) = opened.notice() {
-                eprintln!("layerlab: {}", notice.get(global.lang()));
+                eprintln!(
+                    "layerlab: {}",
+                    crate::sanitize::clean_text(notice.get(global.lang()))
+                );
             }
             Some(opened.progress)
         }
         Err(e) => {
-            eprintln!("layerlab: {e}; showing the lessons without progress");
+            eprintln!(
+                "layerlab: {}; showing the lessons without progress",
+                crate::sanitize::clean_text(&e.to_string())
+            );
             None
         }
     };
@@ -54,9 +60,11 @@ pub fn lesson_table(pack: &Pack, progress: Option<&Progress>, lang: Lang) -> Str
                 }
                 None => "?".into(),
             };
+            // A pack's text may hold ESC/BEL: escaped before the width is
+            // measured, so the columns match what the terminal shows.
             [
-                lesson.id.clone(),
-                lesson.title.get(lang).to_string(),
+                crate::sanitize::clean(&lesson.id).into_owned(),
+                crate::sanitize::clean(lesson.title.get(lang)).into_owned(),
                 // Counted as on every screen: required + optional.
                 {
                     let required = lesson.steps.iter().filter(|s| !s.optional).count();
@@ -106,7 +114,7 @@ pub fn validate(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!(
             "layerlab: {} is not valid: {} error(s)",
-            files.describe(),
+            crate::sanitize::clean(&files.describe()),
             report.errors().count()
         );
         Ok(ExitCode::from(1))
@@ -117,7 +125,8 @@ pub fn validate(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
 pub fn report_text(report: &Report) -> String {
     let mut out = String::new();
     for problem in &report.problems {
-        let _ = writeln!(out, "{problem}");
+        // An unknown key or value is quoted from the pack: escaped.
+        let _ = writeln!(out, "{}", crate::sanitize::clean(&problem.to_string()));
     }
     if report.is_valid() {
         let warnings = report.warnings().count();

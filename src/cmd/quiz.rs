@@ -24,7 +24,7 @@ fn print(lesson: &Lesson, lang: Lang, list: bool) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     if list {
         for line in list_lines(lesson, lang) {
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", crate::sanitize::clean(&line))?;
         }
     } else {
         let message = match lang {

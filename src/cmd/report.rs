@@ -122,7 +122,7 @@ pub async fn report(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<Ex
     if out.as_os_str() == "-" {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
-        match stdout.write_all(text.as_bytes()) {
+        match stdout.write_all(crate::sanitize::clean_text(&text).as_bytes()) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
             other => other?,
         }

@@ -19,6 +19,7 @@ use crate::docker::credentials::{CredentialStore, Credentials};
 use crate::docker::endpoint::{self, Endpoint, Transport};
 use crate::docker::error::{BuildStep, DockerError, RegistryError, Subject, error_chain_text};
 use crate::docker::model::*;
+use crate::docker::owned::{OwnedKind, OwnedLog, OwnedRecord};
 use crate::docker::reference::{self, ImageRef};
 use crate::docker::{build_context, direct};
 
@@ -31,6 +32,8 @@ pub struct Docker {
     inner: bollard::Docker,
     endpoint: Endpoint,
     api_version: String,
+    /// Where what this client creates is recorded (`None`: not recorded).
+    owned: Option<OwnedLog>,
 }
 
 impl std::fmt::Debug for Docker {
@@ -140,7 +143,30 @@ impl Docker {
                     after: CONNECT_TIMEOUT,
                 });
             }
-            Ok(Err(e)) => return Err(DockerError::from_bollard(e, endpoint, Subject::Other)),
+            Ok(Err(e)) => {
+                return Err(
+                    match DockerError::from_bollard(e, endpoint, Subject::Other) {
+                        // The version check got an answer, and it was not the
+                        // daemon's (a 404 page, HTML, not JSON).
+                        DockerError::Api { status, message } => DockerError::NotDocker {
+                            endpoint: Box::new(endpoint.clone()),
+                            detail: if status == 0 {
+                                message
+                            } else {
+                                let first: String = message
+                                    .lines()
+                                    .next()
+                                    .unwrap_or("")
+                                    .chars()
+                                    .take(120)
+                                    .collect();
+                                format!("HTTP {status} to the version check ({first})")
+                            },
+                        },
+                        other => other,
+                    },
+                );
+            }
             Ok(Ok(inner)) => inner,
         };
         let v = inner.client_version();
@@ -150,7 +176,40 @@ impl Docker {
             inner,
             endpoint: endpoint.clone(),
             api_version,
+            owned: Some(OwnedLog::in_data_dir()),
         })
+    }
+
+    /// Record what this client creates in `log` instead of the data dir's
+    /// `owned.jsonl` (`None`: record nothing, e.g. a test's own setup).
+    pub fn with_owned_log(mut self, log: Option<OwnedLog>) -> Docker {
+        self.owned = log;
+        self
+    }
+
+    pub fn owned_log(&self) -> Option<&OwnedLog> {
+        self.owned.as_ref()
+    }
+
+    /// Note that layerlab created `id`. A failure to write is logged, never
+    /// fatal: the learner's step worked; `clean` will then keep the thing
+    /// and say so rather than remove something unrecorded.
+    fn record_owned(&self, kind: OwnedKind, id: &str, reference: Option<&str>) {
+        if let Some(log) = &self.owned
+            && !id.is_empty()
+        {
+            let record = OwnedRecord {
+                kind,
+                id: id.to_string(),
+                reference: reference.map(str::to_string),
+            };
+            if let Err(e) = log.append(&record) {
+                tracing::warn!(
+                    "cannot record {kind:?} {id} in {}: {e}",
+                    log.path().display()
+                );
+            }
+        }
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -443,6 +502,7 @@ impl Docker {
             Some(info) => info.id,
             None => id,
         };
+        self.record_owned(OwnedKind::Image, &full_id, Some(&spec.tag));
         Ok(BuiltImage {
             id: full_id,
             tag: spec.tag.clone(),
@@ -496,7 +556,10 @@ impl Docker {
             }
         }
         match self.inspect_image(reference).await? {
-            Some(info) => Ok(info.id),
+            Some(info) => {
+                self.record_owned(OwnedKind::Image, &info.id, Some(reference));
+                Ok(info.id)
+            }
             None => Err(DockerError::Api {
                 status: 0,
                 message: format!(
@@ -566,6 +629,7 @@ impl Docker {
             .create_container(Some(options), body)
             .await
             .map_err(|e| self.err(e, Subject::Image(&spec.image)))?;
+        self.record_owned(OwnedKind::Container, &created.id, None);
         if let Err(e) = self.inner.start_container(&created.id, None).await {
             let err = self.err(e, Subject::Container(&created.id));
             // Ours and never started: leave nothing behind.
@@ -838,6 +902,7 @@ impl Docker {
             .commit_container(options, bollard::models::ContainerConfig::default())
             .await
             .map_err(|e| self.err(e, Subject::Container(id)))?;
+        self.record_owned(OwnedKind::Image, &result.id, reference);
         Ok(result.id)
     }
 
@@ -852,7 +917,14 @@ impl Docker {
         self.inner
             .tag_image(source, Some(options))
             .await
-            .map_err(|e| self.err(e, Subject::Image(source)))
+            .map_err(|e| self.err(e, Subject::Image(source)))?;
+        // The tag is ours; the image it points at may not be (a base).
+        if self.owned.is_some()
+            && let Ok(Some(info)) = self.inspect_image(target).await
+        {
+            self.record_owned(OwnedKind::Tag, &info.id, Some(target));
+        }
+        Ok(())
     }
 
     /// `docker rmi`. Returns what the daemon reports (untagged refs, deleted ids).
@@ -955,73 +1027,6 @@ impl Docker {
             .collect();
         images.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
         Ok(images)
-    }
-
-    /// Remove every container, then every image, labelled
-    /// `layerlab.managed=true` (and every `extra` label: tests scope a run
-    /// with one). Nothing else is touched: images still used by someone
-    /// else's container or parents of someone else's image are kept and
-    /// reported. Running it twice removes nothing the second time.
-    pub async fn clean_managed(&self, extra: &[(&str, &str)]) -> Result<CleanReport, DockerError> {
-        let mut report = CleanReport::default();
-        for c in self.list_containers_labelled(extra).await? {
-            match self.remove_container(&c.id).await {
-                Ok(()) | Err(DockerError::ContainerNotFound { .. }) => {
-                    report.containers.push((short_id(&c.id), c.name))
-                }
-                Err(e) => report.kept.push((
-                    format!("{} {}", short_id(&c.id), c.name),
-                    e.message(crate::i18n::Lang::En),
-                )),
-            }
-        }
-        // Newest first so children go before parents; a second pass picks
-        // up parents whose children were removed in the first.
-        let mut pending = self.list_images_labelled(extra).await?;
-        let mut last_errors: Vec<(String, String)> = Vec::new();
-        for _pass in 0..3 {
-            last_errors.clear();
-            let mut still = Vec::new();
-            for image in pending {
-                let targets: Vec<String> = if image.repo_tags.is_empty() {
-                    vec![image.id.clone()]
-                } else {
-                    image.repo_tags.clone()
-                };
-                let mut failed = None;
-                for target in &targets {
-                    match self.remove_image(target, false).await {
-                        Ok(_) | Err(DockerError::ImageNotFound { .. }) => {}
-                        Err(e) => {
-                            failed = Some(e.message(crate::i18n::Lang::En));
-                            break;
-                        }
-                    }
-                }
-                match failed {
-                    None => report
-                        .images
-                        .push((short_id(&image.id), image.repo_tags.clone())),
-                    Some(why) => {
-                        last_errors.push((short_id(&image.id), why));
-                        still.push(image);
-                    }
-                }
-            }
-            pending = still;
-            if pending.is_empty() {
-                break;
-            }
-        }
-        for (image, (id, why)) in pending.iter().zip(last_errors) {
-            let what = if image.repo_tags.is_empty() {
-                id
-            } else {
-                format!("{id} {}", image.repo_tags.join(", "))
-            };
-            report.kept.push((what, why));
-        }
-        Ok(report)
     }
 
     /// The credentials `docker login` stored for this reference's registry
@@ -1132,8 +1137,13 @@ impl Docker {
                         reason: refusal.message,
                     })
                 } else {
-                    RegistryError::classify(parsed.registry_host(), reference, &refusal.message)
-                        .into()
+                    RegistryError::classify(
+                        parsed.registry_host(),
+                        reference,
+                        &refusal.message,
+                        credentials.is_some(),
+                    )
+                    .into()
                 },
             );
         }
@@ -1146,7 +1156,13 @@ impl Docker {
                     reference: reference.to_string(),
                 });
             }
-            return Err(RegistryError::classify(parsed.registry_host(), reference, &error).into());
+            return Err(RegistryError::classify(
+                parsed.registry_host(),
+                reference,
+                &error,
+                credentials.is_some(),
+            )
+            .into());
         }
         Ok(digest)
     }
@@ -1201,8 +1217,17 @@ impl Docker {
                 direct::query_value(parsed.tag_or_latest())
             ),
         };
+        // A base the learner already had is theirs, not ours to record.
+        let existed =
+            self.owned.is_some() && matches!(self.inspect_image(reference).await, Ok(Some(_)));
         self.registry_stream(&parsed, reference, &target, auth.as_ref(), progress, cancel)
             .await?;
+        if self.owned.is_some()
+            && !existed
+            && let Ok(Some(info)) = self.inspect_image(reference).await
+        {
+            self.record_owned(OwnedKind::Base, &info.id, Some(reference));
+        }
         Ok(())
     }
 
@@ -1319,6 +1344,13 @@ impl Docker {
             return Err(archive_err(
                 "the daemon loaded nothing from it (is it a docker save tarball?)".to_string(),
             ));
+        }
+        if self.owned.is_some() {
+            for r in &loaded {
+                if let Ok(Some(info)) = self.inspect_image(r).await {
+                    self.record_owned(OwnedKind::Base, &info.id, Some(r));
+                }
+            }
         }
         Ok(loaded)
     }
@@ -1550,6 +1582,42 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert!(err.to_string().contains("sudo systemctl start docker"));
+    }
+
+    #[tokio::test]
+    async fn a_web_server_is_not_a_docker_daemon_and_the_fix_says_so() {
+        // Issue 11: this was "the Docker daemon answered 404:" with no fix.
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 22\r\nConnection: close\r\n\r\n<h1>404 Not Found</h1>")
+                    .await;
+            }
+        });
+        let endpoint = Endpoint {
+            url: format!("tcp://127.0.0.1:{port}"),
+            source: crate::docker::endpoint::EndpointSource::DockerHost,
+        };
+        let err = Docker::connect(&endpoint).await.expect_err("not docker");
+        server.abort();
+        assert!(matches!(err, DockerError::NotDocker { .. }), "{err:?}");
+        let text = err.render(crate::i18n::Lang::En);
+        assert!(text.contains("not as a Docker daemon"), "{text}");
+        assert!(
+            text.contains("point DOCKER_HOST at the Docker daemon"),
+            "{text}"
+        );
+        assert!(
+            err.render(crate::i18n::Lang::Ru)
+                .contains("отвечает не Docker daemon")
+        );
     }
 
     #[tokio::test]

@@ -135,6 +135,8 @@ fn parse_transport(url: &str) -> Result<Transport, UnsupportedReason> {
         }
         "tcp" | "http" => {
             let host_port = rest.trim_end_matches('/');
+            // User info (redacted when resolved) is not part of the address.
+            let host_port = host_port.rsplit_once('@').map_or(host_port, |(_, h)| h);
             if host_port.is_empty() {
                 return Err(UnsupportedReason::Empty);
             }
@@ -310,8 +312,11 @@ pub fn resolve(env: &EndpointEnv<'_>) -> Result<Endpoint, EndpointError> {
     // The CLI lets DOCKER_HOST win over DOCKER_CONTEXT (it switches to the
     // default context, whose endpoint is DOCKER_HOST).
     if let Some(host) = var("DOCKER_HOST") {
+        // `tcp://user:password@host`: the daemon speaks no HTTP auth, so the
+        // user info is useless to us and a secret everywhere the endpoint
+        // is shown or logged; it never enters the Endpoint.
         return Ok(Endpoint {
-            url: host,
+            url: crate::sanitize::redact_userinfo(&host).into_owned(),
             source: EndpointSource::DockerHost,
         });
     }
@@ -444,7 +449,9 @@ fn read_context_host(
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
     match value.pointer("/Endpoints/docker/Host") {
-        Some(serde_json::Value::String(host)) if !host.is_empty() => Ok(host.clone()),
+        Some(serde_json::Value::String(host)) if !host.is_empty() => {
+            Ok(crate::sanitize::redact_userinfo(host).into_owned())
+        }
         _ => Err(malformed("no Endpoints.docker.Host in it".to_string())),
     }
 }
@@ -730,6 +737,22 @@ mod tests {
             endpoint("tcp://[::1]").transport(),
             Ok(Transport::Tcp("[::1]:2375".into()))
         );
+    }
+
+    #[test]
+    fn a_password_in_docker_host_never_enters_the_endpoint() {
+        let env_var = |name: &str| {
+            (name == "DOCKER_HOST").then(|| "tcp://user:s3cret@127.0.0.1:2375".to_string())
+        };
+        let e = resolve(&EndpointEnv {
+            var: &env_var,
+            config_dir: Path::new("/nonexistent"),
+            exists: &|_| false,
+        })
+        .expect("resolves");
+        assert!(!format!("{e} {e:?}").contains("s3cret"), "{e:?}");
+        assert_eq!(e.url, "tcp://user:***@127.0.0.1:2375");
+        assert_eq!(e.transport(), Ok(Transport::Tcp("127.0.0.1:2375".into())));
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub enum RegistryError {
     Unauthorized { registry: String, message: String },
     #[error("the registry {registry} cannot be reached: {message}")]
     Unreachable { registry: String, message: String },
+    #[error(
+        "the registry {registry} needs a login for this (or the repository does not exist): {message}"
+    )]
+    LoginRequired { registry: String, message: String },
     #[error("{reference} was not found in the registry: {message}")]
     NotFound { reference: String, message: String },
     #[error("the registry {registry} failed: {message}")]
@@ -60,49 +64,47 @@ pub enum RegistryError {
 
 impl RegistryError {
     /// Sort a registry failure, which the daemon only reports as text
-    /// (often inside a 200 OK progress stream), into what the learner can fix.
-    pub fn classify(registry: &str, reference: &str, message: &str) -> RegistryError {
-        let lower = message.to_ascii_lowercase();
-        let has = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    /// (often inside a 200 OK progress stream), into what the learner can
+    /// fix: by its structure (error codes, HTTP status, fixed phrases), see
+    /// `registry_class`. `sent_credentials`: whether a login went with the
+    /// request (a 401 then means "refused", else "log in").
+    pub fn classify(
+        registry: &str,
+        reference: &str,
+        message: &str,
+        sent_credentials: bool,
+    ) -> RegistryError {
+        use crate::docker::registry_class::{RegistryClass, classify};
         let registry = registry.to_string();
         let message = message.to_string();
-        if has(&[
-            "repository does not exist",
-            "manifest unknown",
-            "not found",
-            "name unknown",
-        ]) {
-            RegistryError::NotFound {
+        match classify(&message, sent_credentials) {
+            RegistryClass::Down => RegistryError::Unreachable { registry, message },
+            RegistryClass::Unreachable => RegistryError::Unreachable { registry, message },
+            RegistryClass::LoginRequired => RegistryError::LoginRequired { registry, message },
+            RegistryClass::Refused => RegistryError::Unauthorized { registry, message },
+            RegistryClass::NotFound => RegistryError::NotFound {
                 reference: reference.to_string(),
                 message,
-            }
-        } else if has(&[
-            "unauthorized",
-            "authentication required",
-            "incorrect username or password",
-            "denied",
-            "401",
-            "no basic auth credentials",
-        ]) {
-            RegistryError::Unauthorized { registry, message }
-        } else if has(&[
-            "connection refused",
-            "no such host",
-            "i/o timeout",
-            "dial tcp",
-            "timeout",
-            "no route to host",
-            "network is unreachable",
-            "server gave http response to https client",
-            "connection reset",
-            "eof",
-            "tls:",
-            "certificate",
-        ]) {
-            RegistryError::Unreachable { registry, message }
-        } else {
-            RegistryError::Other { registry, message }
+            },
+            RegistryClass::Other => RegistryError::Other { registry, message },
         }
+    }
+
+    /// The registry whose login the learner should be asked for, if this
+    /// failure is about one (no login, or a login refused).
+    pub fn wants_login(&self) -> Option<&str> {
+        match self {
+            RegistryError::Unauthorized { registry, .. }
+            | RegistryError::LoginRequired { registry, .. } => Some(registry),
+            _ => None,
+        }
+    }
+
+    /// Nothing listens at the registry's address (connection refused).
+    pub fn is_down(&self) -> bool {
+        matches!(self, RegistryError::Unreachable { message, .. }
+            if crate::docker::registry_class::classify(message, false)
+                == crate::docker::registry_class::RegistryClass::Down)
     }
 
     pub fn fix(&self, lang: Lang) -> String {
@@ -112,6 +114,18 @@ impl RegistryError {
             ),
             (RegistryError::Unauthorized { registry, .. }, Lang::Ru) => format!(
                 "проверьте имя пользователя и пароль (или токен доступа) для {registry}; на Docker Hub репозиторий должен принадлежать вашему пользователю"
+            ),
+            (RegistryError::LoginRequired { registry, .. }, Lang::En) => format!(
+                "log in to {registry}: in the lesson UI layerlab asks for the user name and password (or run docker login {registry}); on Docker Hub the repository must be under your user name"
+            ),
+            (RegistryError::LoginRequired { registry, .. }, Lang::Ru) => format!(
+                "войдите в {registry}: в уроке layerlab спросит имя пользователя и пароль (или выполните docker login {registry}); на Docker Hub репозиторий должен быть под вашим именем пользователя"
+            ),
+            (e @ RegistryError::Unreachable { registry, .. }, Lang::En) if e.is_down() => format!(
+                "nothing answers at {registry}: the registry is not running; start it (e.g. docker run -d -p 127.0.0.1:5000:5000 registry:2) and try again"
+            ),
+            (e @ RegistryError::Unreachable { registry, .. }, Lang::Ru) if e.is_down() => format!(
+                "по адресу {registry} никто не отвечает: реестр не запущен; запустите его (например, docker run -d -p 127.0.0.1:5000:5000 registry:2) и повторите"
             ),
             (RegistryError::Unreachable { registry, .. }, Lang::En) => format!(
                 "check the network and the registry address {registry}; a local registry on 127.0.0.1 must be running"
@@ -142,6 +156,9 @@ impl RegistryError {
             }
             (RegistryError::Unreachable { registry, message }, Lang::Ru) => {
                 format!("реестр {registry} недоступен: {message}")
+            }
+            (RegistryError::LoginRequired { registry, message }, Lang::Ru) => {
+                format!("реестр {registry} требует входа (или такого репозитория нет): {message}")
             }
             (RegistryError::NotFound { reference, message }, Lang::Ru) => {
                 format!("{reference} не найден в реестре: {message}")
@@ -202,6 +219,13 @@ pub enum DockerError {
     /// Any other answer from the daemon, kept verbatim.
     #[error("{}", self.render(Lang::En))]
     Api { status: u16, message: String },
+    /// Something answers at the endpoint, but not as a Docker daemon (a web
+    /// server, a proxy): the version check got an HTTP error or no JSON.
+    #[error("{}", self.render(Lang::En))]
+    NotDocker {
+        endpoint: Box<Endpoint>,
+        detail: String,
+    },
     #[error("{}", self.render(Lang::En))]
     Io {
         what: String,
@@ -407,6 +431,16 @@ impl DockerError {
             (E::Api { status, message }, Lang::Ru) => {
                 format!("Docker daemon ответил {status}: {message}")
             }
+            (E::NotDocker { endpoint, detail }, Lang::En) => format!(
+                "{} ({}) answers, but not as a Docker daemon: {detail}",
+                endpoint.url,
+                endpoint.source.describe(Lang::En)
+            ),
+            (E::NotDocker { endpoint, detail }, Lang::Ru) => format!(
+                "по адресу {} ({}) отвечает не Docker daemon: {detail}",
+                endpoint.url,
+                endpoint.source.describe(Lang::Ru)
+            ),
             (E::Io { what, source }, Lang::En) => format!("{what}: {source}"),
             (E::Io { what, source }, Lang::Ru) => format!("{what}: {source}"),
         }
@@ -492,6 +526,16 @@ impl DockerError {
             E::Archive { .. } => pick(
                 "use a tarball made by docker save (not docker export, not compressed twice)".to_string(),
                 "используйте архив, созданный docker save (не docker export и не сжатый дважды)".to_string(),
+            ),
+            E::NotDocker { endpoint, .. } => pick(
+                format!(
+                    "point {} at the Docker daemon (e.g. unix:///var/run/docker.sock or tcp://127.0.0.1:2375), or unset DOCKER_HOST; layerlab doctor checks it",
+                    endpoint.source.describe(Lang::En)
+                ),
+                format!(
+                    "укажите в {} адрес Docker daemon (например, unix:///var/run/docker.sock или tcp://127.0.0.1:2375) или выполните unset DOCKER_HOST; layerlab doctor проверит",
+                    endpoint.source.describe(Lang::Ru)
+                ),
             ),
             E::Conflict { .. }
             | E::Http { .. }
@@ -898,7 +942,9 @@ mod tests {
 
     #[test]
     fn registry_messages_are_classified() {
-        let c = |m: &str| RegistryError::classify("127.0.0.1:5000", "127.0.0.1:5000/a:1", m);
+        let c = |m: &str| RegistryError::classify("127.0.0.1:5000", "127.0.0.1:5000/a:1", m, true);
+        let anonymous =
+            |m: &str| RegistryError::classify("127.0.0.1:5000", "127.0.0.1:5000/a:1", m, false);
         assert!(matches!(
             c("unauthorized: authentication required"),
             RegistryError::Unauthorized { .. }
@@ -907,6 +953,30 @@ mod tests {
             c("denied: requested access to the resource is denied"),
             RegistryError::Unauthorized { .. }
         ));
+        // Issue 11: this was "not found, check the spelling"; it needs a login.
+        let push_denied = anonymous(
+            "push access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed",
+        );
+        assert_eq!(
+            push_denied.wants_login(),
+            Some("127.0.0.1:5000"),
+            "{push_denied:?}"
+        );
+        assert!(
+            DockerError::from(push_denied)
+                .render(Lang::En)
+                .contains("log in to 127.0.0.1:5000")
+        );
+        // Issue 11: "401" inside a digest made a registry that is down "refused the credentials".
+        let down = c(
+            "failed to do request: Head \"http://127.0.0.1:5000/v2/a/blobs/sha256:4014014014014014014014014014014014014014014014014014014014014014\": dial tcp 127.0.0.1:5000: connect: connection refused",
+        );
+        assert!(down.is_down() && down.wants_login().is_none(), "{down:?}");
+        assert!(
+            DockerError::from(down)
+                .render(Lang::En)
+                .contains("the registry is not running")
+        );
         assert!(matches!(
             c(
                 "Get \"http://127.0.0.1:5000/v2/\": dial tcp 127.0.0.1:5000: connect: connection refused"
@@ -918,8 +988,10 @@ mod tests {
             RegistryError::NotFound { .. }
         ));
         assert!(matches!(
-            c("pull access denied for a, repository does not exist or may require 'docker login'"),
-            RegistryError::NotFound { .. }
+            anonymous(
+                "pull access denied for a, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"
+            ),
+            RegistryError::LoginRequired { .. }
         ));
         assert!(matches!(c("something odd"), RegistryError::Other { .. }));
         let err = DockerError::from(c("unauthorized: x"));

@@ -82,6 +82,11 @@ pub async fn analyze_image(
     match joined {
         Ok(Ok(mut analysis)) => {
             analysis.set_reference(reference);
+            // One image id everywhere: the daemon's (what `docker images`
+            // and the lab show), the config digest kept as a detail.
+            if let Ok(Some(info)) = docker.inspect_image(reference).await {
+                analysis.set_daemon_id(&info.id);
+            }
             Ok(analysis)
         }
         Ok(Err(e)) => Err(match daemon_message() {

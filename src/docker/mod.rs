@@ -6,6 +6,7 @@
 //! each with a fix in Russian and English.
 
 pub mod build_context;
+pub mod clean;
 pub mod client;
 pub mod credentials;
 pub mod doctor;
@@ -16,9 +17,12 @@ pub mod direct;
 pub mod lab;
 pub mod layers;
 pub mod model;
+pub mod owned;
 pub mod reference;
+pub mod registry_class;
 pub mod timeouts;
 
+pub use clean::{CleanOptions, CleanReport, KeptReason};
 pub use client::{Docker, ExecOptions};
 pub use credentials::{CredentialStore, Credentials};
 pub use endpoint::{Endpoint, EndpointSource};

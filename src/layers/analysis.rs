@@ -34,6 +34,10 @@ pub struct ImageInfo {
     pub layer_count: usize,
     /// Tags the archive records for the image (may be empty).
     pub repo_tags: Vec<String>,
+    /// `sha256:` of the config, when `id` is something else (the daemon's
+    /// id on the containerd image store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +64,7 @@ pub struct Analysis {
     /// The base image and how many bottom layers are its own (set from the
     /// daemon, which can compare diff_ids with the base's).
     base: Option<(String, usize)>,
+    notes: Vec<crate::i18n::Text>,
 }
 
 /// Reads a `docker save` tarball in one forward pass and analyses the image
@@ -76,7 +81,19 @@ pub(crate) fn analyze_archive_for(
     reference: Option<&str>,
 ) -> Result<Analysis, LayersError> {
     let raw = read_archive(reader, name)?;
-    let resolved = raw.resolve(reference)?;
+    let resolved = raw.resolve(reference, false)?;
+    Ok(Analysis::build(name, resolved, raw.store, raw.scans))
+}
+
+/// `layers --archive FILE --image REF`: the saved image tagged `reference`,
+/// an error naming the archive's images when there is none.
+pub fn analyze_archive_image(
+    reader: impl Read,
+    name: &str,
+    reference: &str,
+) -> Result<Analysis, LayersError> {
+    let raw = read_archive(reader, name)?;
+    let resolved = raw.resolve(Some(reference), true)?;
     Ok(Analysis::build(name, resolved, raw.store, raw.scans))
 }
 
@@ -92,6 +109,7 @@ impl Analysis {
             id,
             repo_tags,
             layer_scans,
+            notes,
             ..
         } = resolved;
         let mut history = config
@@ -129,6 +147,7 @@ impl Analysis {
                 id,
                 layer_count: layers.len(),
                 repo_tags,
+                config_digest: None,
             },
             layers,
             total_file_bytes,
@@ -147,6 +166,7 @@ impl Analysis {
             scans,
             layer_scans,
             base: None,
+            notes,
         }
     }
 
@@ -178,6 +198,21 @@ impl Analysis {
             .take_while(|(l, d)| &l.digest == *d)
             .count();
         self.base = (shared > 0).then(|| (base.to_string(), shared));
+    }
+
+    /// What did not stop the analysis but the reader should know.
+    pub fn notes(&self) -> &[crate::i18n::Text] {
+        &self.notes
+    }
+
+    /// The daemon's image id, where it differs from the config digest (the
+    /// containerd store: the id `docker images` shows is the manifest's or
+    /// index's digest). The config digest stays as a detail.
+    pub(crate) fn set_daemon_id(&mut self, id: &str) {
+        if !id.is_empty() && id != self.report.image.id {
+            let config = std::mem::replace(&mut self.report.image.id, id.to_string());
+            self.report.image.config_digest = Some(config);
+        }
     }
 
     pub(crate) fn set_reference(&mut self, reference: &str) {

@@ -17,8 +17,12 @@ use crate::i18n::{Lang, Text, UiText};
 use crate::t;
 
 /// JSON members over this size are not image metadata; they are skipped
-/// (and reported if something refers to them).
-const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
+/// (and reported if something refers to them). Real configs and manifests
+/// are kilobytes; a config with a long history a few MiB.
+const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+/// All JSON kept from one archive together: the memory bound of the pass
+/// (sixty 64 MiB JSON members once took 5.9 GB).
+const MAX_JSON_TOTAL: u64 = 64 * 1024 * 1024;
 /// Reads of the outer archive go through a buffer this big.
 const ARCHIVE_BUFFER: usize = 1024 * 1024;
 
@@ -51,6 +55,9 @@ pub struct ResolvedImage {
     pub repo_tags: Vec<String>,
     /// For each layer, bottom first: index into `RawArchive::scans`.
     pub layer_scans: Vec<usize>,
+    /// What the learner should know but that did not stop the analysis
+    /// (several images in the archive, a config not named by its digest).
+    pub notes: Vec<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +150,7 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
     };
     let mut last_member: Option<String> = None;
     let mut count = 0usize;
+    let mut json_kept: u64 = 0;
     let between = |last: &Option<String>, source: io::Error| match last {
         Some(m) => LayersError::Read {
             entry: m.clone(),
@@ -162,7 +170,18 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
     for member in entries {
         let mut member = member.map_err(|source| between(&last_member, source))?;
         count += 1;
-        let path = member_path(&member.path_bytes());
+        let raw_path = member.path_bytes();
+        if raw_path.len() > super::scan::MAX_PATH_BYTES {
+            return Err(LayersError::Invalid {
+                entry: String::from_utf8_lossy(&raw_path[..64]).into_owned() + "…",
+                message: Text::new(
+                    "имя члена архива длиннее 4096 байт, больше, чем допускает Linux",
+                    "the member's name is over 4096 bytes, longer than Linux allows",
+                ),
+            });
+        }
+        let path = member_path(&raw_path);
+        drop(raw_path);
         let entry_type = member.header().entry_type();
         last_member = Some(path.clone());
         if entry_type.is_symlink() || entry_type.is_hard_link() {
@@ -195,6 +214,16 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
                 raw.scans.push(scan);
             }
             Sniffed::Json if member.size() <= MAX_JSON_BYTES => {
+                json_kept += member.size();
+                if json_kept > MAX_JSON_TOTAL {
+                    return Err(LayersError::TooLarge {
+                        entry: path,
+                        what: t!(
+                            "JSON-метаданных в архиве больше 64 МиБ",
+                            "JSON metadata in the archive over 64 MiB in total"
+                        ),
+                    });
+                }
                 let mut bytes = head;
                 member.read_to_end(&mut bytes).map_err(read_err)?;
                 if is_blob {
@@ -205,8 +234,8 @@ pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, Layers
             Sniffed::Json | Sniffed::Other => {
                 let why = if kind == Sniffed::Json {
                     t!(
-                        "это JSON больше 64 МиБ — слишком большой для метаданных образа",
-                        "is JSON over 64 MiB, too big to be image metadata"
+                        "это JSON больше 16 МиБ — слишком большой для метаданных образа",
+                        "is JSON over 16 MiB, too big to be image metadata"
                     )
                 } else {
                     t!(
@@ -272,6 +301,21 @@ impl<R: Read> Read for OuterSource<R> {
             OuterSource::Gzip(r) => r.read(buf),
             OuterSource::Zstd(r) => r.read(buf),
         }
+    }
+}
+
+const IMAGES: crate::i18n::Noun = crate::i18n::Noun {
+    ru: ["образ", "образа", "образов"],
+    en: ["image", "images"],
+};
+
+/// `name` and `name:latest` are one tag.
+fn normal_tag(tag: &str) -> String {
+    let last = tag.rsplit('/').next().unwrap_or(tag);
+    if last.contains(':') || tag.contains('@') {
+        tag.to_string()
+    } else {
+        format!("{tag}:latest")
     }
 }
 
@@ -407,52 +451,99 @@ impl RawArchive {
     }
 
     /// Picks the image (the one tagged `reference` if several are saved,
-    /// else the first) and puts it together.
-    pub fn resolve(&self, reference: Option<&str>) -> Result<ResolvedImage, LayersError> {
-        let (config_member, repo_tags, layer_members, listed_by) =
-            if self.members.contains_key("manifest.json") {
-                let entries: Vec<ManifestEntry> = self.parse("manifest.json", NamedBy::Archive)?;
-                let chosen = reference
-                    .and_then(|r| {
-                        entries.iter().find(|e| {
-                            e.repo_tags
-                                .as_deref()
-                                .unwrap_or_default()
-                                .iter()
-                                .any(|t| t == r)
-                        })
-                    })
-                    .or(entries.first())
-                    .ok_or_else(|| LayersError::Invalid {
-                        entry: "manifest.json".into(),
-                        message: Text::new("не содержит ни одного образа", "lists no image"),
-                    })?;
-                (
-                    chosen.config.clone(),
-                    chosen.repo_tags.clone().unwrap_or_default(),
-                    chosen.layers.clone(),
-                    "manifest.json".to_string(),
-                )
-            } else {
-                self.resolve_oci_index(reference)?
-            };
+    /// else the first) and puts it together. `strict`: the learner asked for
+    /// `reference` (`--image`), so its absence is an error, not the first.
+    pub fn resolve(
+        &self,
+        reference: Option<&str>,
+        strict: bool,
+    ) -> Result<ResolvedImage, LayersError> {
+        let mut notes = Vec::new();
+        let (config_member, repo_tags, layer_members, listed_by) = if self
+            .members
+            .contains_key("manifest.json")
+        {
+            let entries: Vec<ManifestEntry> = self.parse("manifest.json", NamedBy::Archive)?;
+            let tags_of = |e: &ManifestEntry| e.repo_tags.clone().unwrap_or_default();
+            let found = reference.and_then(|r| {
+                let wanted = normal_tag(r);
+                entries
+                    .iter()
+                    .find(|e| tags_of(e).iter().any(|t| normal_tag(t) == wanted))
+            });
+            if strict && found.is_none() {
+                let all: Vec<String> = entries.iter().flat_map(tags_of).collect();
+                let all = if all.is_empty() {
+                    "—".to_string()
+                } else {
+                    all.join(", ")
+                };
+                let r = reference.unwrap_or_default();
+                return Err(LayersError::Invalid {
+                    entry: "manifest.json".into(),
+                    message: Text::new(
+                        format!("в архиве нет образа {r}; в нём есть: {all}"),
+                        format!("the archive holds no image {r}; it holds: {all}"),
+                    ),
+                });
+            }
+            if found.is_none() && entries.len() > 1 {
+                let n = entries.len();
+                let first = entries.first().map(tags_of).unwrap_or_default();
+                let first = if first.is_empty() {
+                    entries
+                        .first()
+                        .map(|e| e.config.clone())
+                        .unwrap_or_default()
+                } else {
+                    first.join(", ")
+                };
+                notes.push(Text::new(
+                        format!(
+                            "в архиве {}; анализируется первый в manifest.json ({first}); другой выбирается через --image REF",
+                            crate::i18n::count(Lang::Ru, n, IMAGES)
+                        ),
+                        format!(
+                            "the archive holds {}; analysing the first in manifest.json ({first}); pick another with --image REF",
+                            crate::i18n::count(Lang::En, n, IMAGES)
+                        ),
+                    ));
+            }
+            let chosen = found
+                .or(entries.first())
+                .ok_or_else(|| LayersError::Invalid {
+                    entry: "manifest.json".into(),
+                    message: Text::new("не содержит ни одного образа", "lists no image"),
+                })?;
+            (
+                chosen.config.clone(),
+                chosen.repo_tags.clone().unwrap_or_default(),
+                chosen.layers.clone(),
+                "manifest.json".to_string(),
+            )
+        } else {
+            self.resolve_oci_index(reference)?
+        };
         let by = NamedBy::Member(&listed_by);
         let config_bytes = self.json(&config_member, by)?;
         let id = sha256_digest(config_bytes);
         let config: ImageConfig = self.parse(&config_member, by)?;
-        // legacy saves name the config after its digest (the image id): check it
+        // Legacy saves name the config after its digest (the image id). Some
+        // tools do not (go-containerregistry's test archives), and `docker
+        // load` takes those: say so, and analyse it anyway.
         if let Some(hex) = config_member.strip_suffix(".json")
             && hex.len() == 64
             && hex.bytes().all(|b| b.is_ascii_hexdigit())
             && id != format!("sha256:{hex}")
         {
-            let expected = format!("sha256:{hex}");
-            return Err(LayersError::DigestMismatch {
-                entry: config_member,
-                what: t!("имя файла", "its file name"),
-                expected,
-                actual: id,
-            });
+            notes.push(Text::new(
+                format!(
+                    "{config_member}: имя файла конфигурации не совпадает с её дайджестом ({id}); образ проанализирован, id образа — дайджест"
+                ),
+                format!(
+                    "{config_member}: the config's file name is not its digest ({id}); analysed anyway, with the digest as the image id"
+                ),
+            ));
         }
         let mut layer_scans = Vec::with_capacity(layer_members.len());
         for member in &layer_members {
@@ -501,6 +592,7 @@ impl RawArchive {
             id,
             repo_tags,
             layer_scans,
+            notes,
         })
     }
 

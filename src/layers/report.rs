@@ -206,6 +206,7 @@ mod tests {
                 id: "sha256:0123456789abcdef".into(),
                 layer_count: 1,
                 repo_tags: vec![],
+                config_digest: None,
             },
             layers: vec![LayerSummary {
                 index: 0,

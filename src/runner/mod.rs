@@ -138,11 +138,9 @@ impl From<crate::i18n::UiText> for Fail {
 /// login as the structure the UI answers with a prompt.
 fn docker_fail(e: &DockerError, endpoint: &str) -> Fail {
     let error = match e {
-        DockerError::Registry(crate::docker::error::RegistryError::Unauthorized {
-            registry,
-            ..
-        }) => StepError::Refused {
-            registry: registry.clone(),
+        // No login and a refused login both lead to the password prompt.
+        DockerError::Registry(r) if r.wants_login().is_some() => StepError::Refused {
+            registry: r.wants_login().unwrap_or_default().to_string(),
         },
         e if e.is_cancelled() => StepError::Cancelled,
         _ => StepError::Failed,
@@ -500,7 +498,10 @@ pub fn repository_of(image: &str) -> String {
 /// whatever the command line gave (`overrides`), checked before anything
 /// reaches the daemon.
 pub fn settings_for(lang: Lang, overrides: Settings) -> Result<Settings, String> {
-    let file = Settings::load(&crate::runner::settings::config_file())?;
+    let path = crate::runner::settings::config_file();
+    let file = Settings::load(&path)?;
+    // A bad value in the file is blamed on the file and its key.
+    file.validate_file(&path, lang)?;
     let settings = file.overridden_by(overrides);
     settings.validate(lang)?;
     Ok(settings)

@@ -38,14 +38,68 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        serde_json::from_str(&text).map_err(|e| {
+        const EXPECTED: &str =
+            "expected {\"base_image\": \"REF\", \"registry\": \"HOST/USER\", \"image\": \"REF\"}";
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        // serde reads a struct from an array too (`[]` gave every default,
+        // silently): the file must be an object.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             format!(
-                "{}:{}:{}: {e} (expected {{\"base_image\": \"REF\", \"registry\": \"HOST/USER\", \"image\": \"REF\"}})",
+                "{}:{}:{}: {e} ({EXPECTED})",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        })?;
+        if !value.is_object() {
+            let at = text.len() - text.trim_start().len();
+            let line = text[..at].matches('\n').count() + 1;
+            let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+            let found = match value {
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "true/false",
+                _ => "null",
+            };
+            return Err(format!(
+                "{}:{line}:{column}: the settings must be a JSON object, found {found} ({EXPECTED})",
+                path.display()
+            ));
+        }
+        serde_json::from_str(text).map_err(|e| {
+            format!(
+                "{}:{}:{}: {e} ({EXPECTED})",
                 path.display(),
                 e.line(),
                 e.column()
             )
         })
+    }
+
+    /// Like [`Settings::validate`] for the values read from the file at
+    /// `path`: a bad one is blamed on the file and its key, not on a
+    /// command-line flag the learner never typed.
+    pub fn validate_file(&self, path: &Path, lang: Lang) -> Result<(), String> {
+        let shown = path.display();
+        for (key, value) in [("base_image", &self.base_image), ("image", &self.image)] {
+            if let Some(value) = value {
+                check_reference(&format!("{shown}: \"{key}\""), value, lang)?;
+            }
+        }
+        if let Some(registry) = &self.registry {
+            let only = Settings {
+                registry: Some(registry.clone()),
+                ..Settings::default()
+            };
+            only.validate(lang).map_err(|e| {
+                format!(
+                    "{shown}: \"registry\": {}",
+                    e.trim_start_matches("--registry ")
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// `self` with each value the command line gave replacing the file's.
@@ -126,6 +180,28 @@ mod tests {
         assert_eq!(
             Settings::load(&dir.path().join("absent.json")),
             Ok(Settings::default())
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_object_or_names_a_bad_image_is_blamed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.json");
+        // Issue 11: `[]` was accepted silently.
+        std::fs::write(&path, "\n  []\n").expect("write");
+        let error = Settings::load(&path).expect_err("an array is no settings");
+        assert!(
+            error.contains("config.json:2:3: the settings must be a JSON object, found an array"),
+            "{error}"
+        );
+        // Issue 11: a bad image here was blamed on `--image`.
+        std::fs::write(&path, "{\"image\": \"Bad Name\"}").expect("write");
+        let file = Settings::load(&path).expect("parses");
+        let error = file.validate_file(&path, Lang::En).expect_err("bad name");
+        assert!(
+            error.starts_with(&format!("{}: \"image\":", path.display()))
+                && !error.contains("--image"),
+            "{error}"
         );
     }
 

@@ -90,9 +90,9 @@ async fn run_app(
         },
     )
     .await;
-    crate::tui::terminal::leave();
+    crate::tui::terminal::finish(terminal);
     // The lab's containers are removed before the process ends, also on
-    // Ctrl-C and SIGTERM (both arrive here as a normal quit).
+    // Ctrl-C, SIGTERM and SIGHUP (all arrive here as a normal quit).
     let _ = worker.send(WorkerRequest::Shutdown);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(15), worker_task).await;
     result?;
@@ -101,6 +101,9 @@ async fn run_app(
 
 pub async fn run_tui(options: &Options) -> anyhow::Result<ExitCode> {
     crate::tui::terminal::require_terminal()?;
+    // One writer of the progress file at a time (issue 11): a second
+    // instance says who holds the data dir and waits, before the screen.
+    let _lock = crate::data_lock::lock_data_dir(options.lang).await?;
     let (mut app, setup) = prepare(options)?;
     // Where the learner left off: that lesson, at that step.
     let place = app.progress.last_place().and_then(|(lesson, step)| {

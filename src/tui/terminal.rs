@@ -79,7 +79,23 @@ pub fn enter() -> std::io::Result<DefaultTerminal> {
 
 pub fn leave() {
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
-    ratatui::restore();
+    // Not `ratatui::restore()`: it reports a failure with `eprintln!`, which
+    // panics when the terminal is gone (the window closed, the pty hung up),
+    // and that panic ended the process before the lab's containers were
+    // removed (issue 11). A terminal that is gone needs no restoring.
+    if let Err(e) = ratatui::try_restore() {
+        tracing::info!("terminal not restored (gone?): {e}");
+    }
+}
+
+/// Leave for good: restore, show the cursor, and drop the terminal without
+/// its `Drop`, which also `eprintln!`s (and so panics) on a hung-up tty.
+pub fn finish(mut terminal: DefaultTerminal) {
+    leave();
+    if let Err(e) = terminal.show_cursor() {
+        tracing::info!("cursor not shown (terminal gone?): {e}");
+    }
+    std::mem::forget(terminal);
 }
 
 /// Everything the loop needs besides the app: where events come from and

@@ -695,6 +695,11 @@ async fn clean_removes_only_managed_things_and_is_idempotent() {
         return;
     };
     let image = busybox_image(&docker).await;
+    // What this client creates is recorded here: `clean` removes only that.
+    let records = tempfile::tempdir().expect("tempdir");
+    let docker = docker.with_owned_log(Some(layerlab::docker::owned::OwnedLog::new(
+        records.path().join("owned.jsonl"),
+    )));
     // A label of our own scopes this clean to this test: the daemon is shared
     // with other tests (and developers) whose managed things must survive.
     let scope = unique_name("clean");
@@ -762,14 +767,26 @@ async fn clean_removes_only_managed_things_and_is_idempotent() {
     .expect("commit unmanaged");
     cleanup.image(&unmanaged_image);
 
-    let report = docker.clean_managed(&scoped).await.expect("clean");
+    let options = layerlab::docker::CleanOptions {
+        extra: &scoped,
+        ..Default::default()
+    };
+    let report = docker.clean_owned(&options).await.expect("clean");
     assert_eq!(
         report.containers,
         vec![(short_id(&managed.id), managed.name.clone())]
     );
     assert_eq!(report.images.len(), 1, "{report:?}");
     assert_eq!(report.images[0].1, vec![managed_image.clone()]);
-    assert!(report.kept.is_empty(), "{report:?}");
+    // The unmanaged container (its image's label was inherited) is listed
+    // as kept: it is labelled managed=false itself, so not even that.
+    assert!(
+        report
+            .kept
+            .iter()
+            .all(|(_, why)| *why == layerlab::docker::KeptReason::NotCreatedByLayerlab),
+        "{report:?}"
+    );
 
     assert!(matches!(
         docker.inspect_container(&managed.id).await,
@@ -797,8 +814,8 @@ async fn clean_removes_only_managed_things_and_is_idempotent() {
     );
     assert!(docker.inspect_image(&image).await.expect("ok").is_some());
 
-    let second = docker.clean_managed(&scoped).await.expect("clean again");
-    assert!(second.containers.is_empty() && second.images.is_empty() && second.kept.is_empty());
+    let second = docker.clean_owned(&options).await.expect("clean again");
+    assert!(second.containers.is_empty() && second.images.is_empty());
 
     docker
         .remove_container(&unmanaged.id)
@@ -1124,6 +1141,53 @@ async fn push_with_wrong_credentials_is_unauthorized() {
         .push_image(&remote, Some(&right), &tx, &CancellationToken::new())
         .await
         .unwrap_or_else(|e| panic!("push with the right password: {e}"));
+}
+
+#[tokio::test]
+async fn push_without_a_login_asks_for_one() {
+    let Some(docker) = docker_or_skip().await else {
+        return;
+    };
+    let Ok(registry) = std::env::var("LAYERLAB_TEST_AUTH_REGISTRY") else {
+        common::missing(
+            "no auth test registry",
+            "LAYERLAB_TEST_AUTH_REGISTRY is not set",
+        );
+        return;
+    };
+    let image = busybox_image(&docker).await;
+    let mut cleanup = Cleanup::new();
+    let remote = format!("{registry}/{}:v1", unique_name("layerlab-test/nologin"));
+    docker.tag_image(&image, &remote).await.expect("tag");
+    cleanup.image(&remote);
+    // No login stored for it (else this would test nothing).
+    assert!(
+        docker
+            .stored_credentials(&remote)
+            .await
+            .expect("readable")
+            .is_none(),
+        "a docker login for {registry} is stored; this test needs none"
+    );
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let err = docker
+        .push_image(&remote, None, &tx, &CancellationToken::new())
+        .await
+        .expect_err("refused without a login");
+    let DockerError::Registry(registry_error) = &err else {
+        panic!("not a registry error: {err:?}");
+    };
+    // Issue 11: this was "not found, check the spelling"; it must lead to
+    // the login prompt (the runner's `auth_refused`).
+    assert_eq!(
+        registry_error.wants_login(),
+        Some(registry.as_str()),
+        "{err:?}"
+    );
+    assert!(
+        matches!(registry_error, RegistryError::LoginRequired { .. }),
+        "{err:?}"
+    );
 }
 
 // ---- the CLI without a daemon: no Docker needed ----

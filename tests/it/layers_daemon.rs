@@ -156,25 +156,24 @@ async fn compare(docker: &Docker, image_id: &str, tag: &str) -> Result<(), Strin
         .map_err(|e| format!("docker info: {e}"))?
         .driver_status
         .is_some_and(|rows| rows.iter().flatten().any(|v| v.contains("snapshotter")));
+    // One image id everywhere (issue 11, item 12): `layers IMAGE` shows the
+    // daemon's id on both stores; on the containerd store that is not the
+    // config digest, which stays as `config_digest` and is what the saved
+    // file (no daemon to ask) shows as its id.
+    assert_eq!(from_daemon["image"]["id"], image_id);
     if containerd_store {
-        // KNOWN DEFECT on the containerd image store (issue 11, item 12):
-        // `layers IMAGE` shows the config digest where `docker images` and
-        // the lab show the image id (the digest of the image index). Pinned
-        // so that the fix turns this red: then delete this branch and let
-        // the assert_eq below hold on both engines.
-        assert_ne!(
-            from_daemon["image"]["id"], image_id,
-            "issue 11 item 12 is fixed: remove the known-defect branch in layers_daemon::compare"
-        );
-        eprintln!(
-            "KNOWN DEFECT (issue 11 item 12): layers shows {} for image id {image_id}",
-            from_daemon["image"]["id"]
+        assert_eq!(
+            from_daemon["image"]["config_digest"], from_file["image"]["id"],
+            "{from_daemon:#}"
         );
     } else {
-        assert_eq!(from_daemon["image"]["id"], image_id);
+        assert!(from_daemon["image"].get("config_digest").is_none());
     }
     let strip = |mut v: serde_json::Value| {
-        v["image"].as_object_mut().unwrap().remove("ref");
+        let image = v["image"].as_object_mut().unwrap();
+        image.remove("ref");
+        image.remove("id");
+        image.remove("config_digest");
         v
     };
     let (a, b) = (strip(from_daemon.clone()), strip(from_file));

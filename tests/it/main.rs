@@ -11,6 +11,8 @@ mod support;
 mod walkthrough;
 
 // The tests, a module per area.
+mod clean_output;
+mod clean_ownership;
 mod docker_client;
 mod engine_current;
 mod fuzz_inputs;
@@ -22,7 +24,9 @@ mod lab;
 mod layers_archive;
 mod layers_cli;
 mod layers_daemon;
+mod layers_docker_load;
 mod layers_malformed;
+mod layers_memory;
 mod lesson_fixtures;
 mod lesson_pack_content;
 mod nginx_lesson_image;
@@ -30,6 +34,7 @@ mod pack_trust;
 mod plain_mode;
 mod quiz_cli;
 mod report;
+mod run_faults;
 mod snapshots;
 mod snapshots_explorer;
 mod standin_base;

@@ -136,3 +136,57 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Issue 11, defect 7: closing the terminal during `layerlab lab` (the pty
+/// hangs up, SIGHUP) killed layerlab before its cleanup and both lab
+/// containers kept running.
+#[tokio::test]
+async fn closing_the_terminal_during_the_lab_removes_both_containers() {
+    if !common::tmux::available() {
+        return;
+    }
+    let Some(docker) = docker_or_skip().await else {
+        return;
+    };
+    let image = busybox_image(&docker).await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let script = format!(
+        "exec env LAYERLAB_DATA_DIR={} TERM=xterm-256color {} --lang en lab {}",
+        shell_quote(&data.path().display().to_string()),
+        shell_quote(env!("CARGO_BIN_EXE_layerlab")),
+        shell_quote(&image)
+    );
+    let tmux = Tmux::start(data.path(), &script, 160, 45);
+    let pid: u32 = tmux
+        .pane_format("#{pane_pid}")
+        .parse()
+        .expect("the pane's pid");
+    let named = format!("layerlab-lab-{pid}-");
+    tmux.wait_for(Duration::from_secs(60), |s| {
+        s.contains(&named) && s.contains("empty layer: no changes")
+    })
+    .unwrap_or_else(|screen| panic!("the lab not ready within 60 s; the screen:\n{screen}"));
+    let started = lab_containers_of(&docker, pid).await;
+    let mut cleanup = Cleanup::new();
+    for id in &started {
+        cleanup.container(id);
+    }
+    assert_eq!(started.len(), 2);
+
+    tmux.kill_session();
+    // The process tidies up and exits (bounded).
+    let proc_dir = std::path::PathBuf::from(format!("/proc/{pid}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while proc_dir.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = lab_containers_of(&docker, pid).await;
+    assert!(
+        left.is_empty(),
+        "lab containers left after the hang-up: {left:?}"
+    );
+    assert!(
+        !proc_dir.exists(),
+        "layerlab still running 30 s after the hang-up"
+    );
+}

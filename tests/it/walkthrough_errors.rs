@@ -28,7 +28,13 @@ fn write_pack(dir: &Path, host_port: Option<u16>) {
     );
     write(
         "assets/slow/Dockerfile",
-        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN sleep 8\nRUN echo built > /built.txt\n",
+        // A token of this run in the slow step: the classic builder's cache
+        // (shared with every other run on the daemon) would otherwise skip
+        // the 8 s and the daemon could not be lost "mid-build".
+        &format!(
+            "ARG BASE_IMAGE\nFROM ${{BASE_IMAGE}}\nRUN echo {} >/dev/null && sleep 8\nRUN echo built > /built.txt\n",
+            common::unique_name("nocache")
+        ),
     );
     let title = |id: &str| {
         format!(

@@ -38,7 +38,9 @@ pub async fn docker_or_skip() -> Option<Docker> {
         }
     };
     match Docker::connect(&endpoint).await {
-        Ok(d) => Some(d),
+        // The tests' own setup is not layerlab's work: nothing goes into the
+        // developer's data dir. A test about ownership sets its own log.
+        Ok(d) => Some(d.with_owned_log(None)),
         Err(e) => {
             missing(
                 "no Docker daemon",

@@ -82,6 +82,13 @@ impl Tmux {
             .to_string()
     }
 
+    /// Close the session: its pty hangs up (SIGHUP to what runs in it), as
+    /// when the learner closes the terminal window.
+    pub fn kill_session(&self) {
+        let out = self.run(&["kill-server"]);
+        assert!(out.status.success(), "tmux kill-server");
+    }
+
     /// Keys in tmux's names: "Enter", "C-c", "n", ...
     pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys"];
