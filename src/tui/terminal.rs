@@ -177,6 +177,13 @@ pub fn editor_command() -> String {
 }
 
 pub fn run_editor(path: &std::path::Path) -> Result<(), String> {
+    // The answer files live in <data dir>/answers/, which nothing creates
+    // before the first answer: without it the editor opens "[New DIRECTORY]"
+    // and cannot save (vi: E212), so the learner's answer is lost.
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
+    }
     let command = editor_command();
     let mut parts = command.split_whitespace();
     let program = parts.next().unwrap_or("vi");
