@@ -35,7 +35,7 @@ pub fn explain(e: &DockerError, endpoint: &str, lang: Lang) -> String {
         ),
         DockerError::Registry(RegistryError::Unreachable { registry, message }) => format!(
             "{} {registry}: {message}\n  {}: {}",
-            t!("реестр недоступен (registry unreachable):", "registry unreachable:").get(lang),
+            t!("реестр недоступен:", "registry unreachable:").get(lang),
             t!("что сделать", "fix").get(lang),
             t!(
                 "проверьте адрес и сеть; локальный реестр на 127.0.0.1 должен быть запущен (docker run -d -p 127.0.0.1:5000:5000 registry:2); затем повторите шаг",
