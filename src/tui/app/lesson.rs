@@ -65,7 +65,11 @@ impl App {
                 };
                 if let Some((lab, image, compare)) = opens {
                     let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
-                    let saved = self.progress.complete_step(&lesson_id, &step_id);
+                    let saved = self.progress.complete_step_by(
+                        &lesson_id,
+                        &step_id,
+                        crate::progress::By::Learner,
+                    );
                     self.report(saved);
                     let image = self.fill_known(&image);
                     let compare = compare.map(|c| self.fill_known(&c));
@@ -81,7 +85,12 @@ impl App {
                     let (lesson_id, step_id, steps) =
                         (lesson.id.clone(), step.id.clone(), lesson.steps.len());
                     view.next(steps);
-                    let saved = self.progress.complete_step(&lesson_id, &step_id);
+                    // Read, answered or looked at: the learner's own doing.
+                    let saved = self.progress.complete_step_by(
+                        &lesson_id,
+                        &step_id,
+                        crate::progress::By::Learner,
+                    );
                     self.report(saved);
                     Vec::new()
                 }
@@ -134,7 +143,9 @@ impl App {
             vars: Default::default(),
             auth_refused: None,
         });
-        let saved = self.progress.complete_step(&lesson_id, &step_id);
+        let saved =
+            self.progress
+                .complete_step_by(&lesson_id, &step_id, crate::progress::By::Learner);
         self.report(saved);
     }
 }
