@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             Some(Command::Layers(args)) => layerlab::cmd::layers::layers(&global, &args).await,
             Some(Command::Lab { image }) => layerlab::cmd::tui::lab(&global, image).await,
             Some(Command::Run(args)) => layerlab::cmd::run::run_headless(&global, &args).await,
+            Some(Command::Watch(args)) => layerlab::cmd::watch::watch(&global, &args).await,
             Some(Command::Quiz { list }) => layerlab::cmd::quiz::quiz(&global, list).await,
             Some(Command::Check(args)) => layerlab::cmd::check::check(&global, &args).await,
             Some(Command::Report { out, image, pushed }) => {

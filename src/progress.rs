@@ -515,6 +515,8 @@ mod tests {
                     needs: Vec::new(),
                     confirm: false,
                     optional: *optional,
+                    expect: None,
+                    hints: Vec::new(),
                 })
                 .collect(),
         }

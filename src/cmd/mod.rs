@@ -10,3 +10,4 @@ pub mod quiz;
 pub mod report;
 pub mod run;
 pub mod tui;
+pub mod watch;

@@ -9,6 +9,8 @@ pub mod problem;
 pub mod question;
 pub mod schema;
 pub mod validate;
+pub mod watch_model;
+pub mod watching;
 pub mod yaml;
 
 pub use files::{PackError, PackFiles, PackOrigin};

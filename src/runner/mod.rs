@@ -87,14 +87,19 @@ impl Runner {
     /// Fill `{var}` placeholders (the same rules the validator checks);
     /// an unknown one is an error naming it.
     pub fn fill(&self, text: &str) -> Result<String, String> {
-        crate::lesson::placeholders::fill(text, |name| self.state.vars.get(name).cloned()).map_err(
-            |name| {
-                format!(
-                    "{} {{{name}}}",
-                    t!("нет значения для", "no value for").get(self.lang)
-                )
-            },
-        )
+        let value = |name: &str| {
+            self.state.vars.get(name).cloned().or_else(|| {
+                // container.NAME: the learner's own container when the
+                // watcher found one, else the one `run` starts.
+                name.strip_prefix("container.").map(container_name)
+            })
+        };
+        crate::lesson::placeholders::fill(text, value).map_err(|name| {
+            format!(
+                "{} {{{name}}}",
+                t!("нет значения для", "no value for").get(self.lang)
+            )
+        })
     }
 
     /// The image, or the learner-facing "no image X" when it is absent.
@@ -119,9 +124,16 @@ impl Runner {
         if let Some(id) = self.state.containers.get(name) {
             return Ok(id.clone());
         }
+        // The learner's own container for this lesson name, found by the watcher.
+        let actual = self
+            .state
+            .vars
+            .get(&format!("container.{name}"))
+            .cloned()
+            .unwrap_or_else(|| container_name(name));
         let details = self
             .docker
-            .inspect_container(&container_name(name))
+            .inspect_container(&actual)
             .await
             .map_err(|e| e.to_string())?;
         self.state

@@ -34,3 +34,4 @@ mod tmux_terminal;
 mod tmux_walkthrough;
 mod walkthrough_errors;
 mod walkthrough_run_all;
+mod watch_learner;
