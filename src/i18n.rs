@@ -60,6 +60,19 @@ impl Text {
         }
     }
 
+    /// A sentence made in both languages now, chosen at draw time: results
+    /// of work done in the background travel as `Text`, so a language
+    /// switch re-renders them too. `make` is called once per language.
+    pub fn from_fn(make: impl Fn(Lang) -> String) -> Text {
+        Text::new(make(Lang::Ru), make(Lang::En))
+    }
+
+    /// Words that are the same in both languages (a path, Docker's output).
+    pub fn plain(text: impl Into<String>) -> Text {
+        let text = text.into();
+        Text::new(text.clone(), text)
+    }
+
     /// The text in `lang`, falling back to the other language rather than
     /// showing nothing (a pack that fails validation can still be browsed).
     pub fn get(&self, lang: Lang) -> &str {
@@ -121,6 +134,24 @@ mod tests {
 pub struct UiText {
     pub ru: &'static str,
     pub en: &'static str,
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text::plain(text)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text::plain(text)
+    }
+}
+
+impl From<UiText> for Text {
+    fn from(text: UiText) -> Text {
+        Text::new(text.ru, text.en)
+    }
 }
 
 impl UiText {
@@ -202,6 +233,36 @@ pub fn count(lang: Lang, n: impl TryInto<u64> + Copy + std::fmt::Display, noun: 
         // Negative counts do not occur; show the many-form rather than panic.
         Err(_) => format!("{n} {}", noun.form(lang, 5)),
     }
+}
+
+/// A size in the units `docker images` prints (decimal: 1 MB = 1,000,000
+/// bytes), so the learner can compare the two; Russian abbreviations in
+/// Russian. One formatter for every screen, report and command.
+pub fn size(lang: Lang, bytes: u64) -> String {
+    const UNITS: [(&str, &str); 4] = [("ГБ", "GB"), ("МБ", "MB"), ("кБ", "kB"), ("Б", "B")];
+    let steps = [1_000_000_000u64, 1_000_000, 1_000, 1];
+    for (i, step) in steps.iter().enumerate() {
+        if bytes >= *step || *step == 1 {
+            let (ru, en) = UNITS[i];
+            let unit = if lang == Lang::Ru { ru } else { en };
+            if *step == 1 {
+                return format!("{bytes} {unit}");
+            }
+            let value = bytes as f64 / *step as f64;
+            let text = if value < 10.0 {
+                format!("{value:.1}")
+            } else {
+                format!("{value:.0}")
+            };
+            let text = if lang == Lang::Ru {
+                text.replace('.', ",")
+            } else {
+                text
+            };
+            return format!("{text} {unit}");
+        }
+    }
+    format!("{bytes} B")
 }
 
 /// The nouns that meet numbers on screen and in reports.

@@ -135,13 +135,16 @@ pub struct Opened {
 
 impl Opened {
     /// A line for the learner when the old file had to be moved aside.
-    pub fn notice(&self) -> Option<String> {
+    pub fn notice(&self) -> Option<crate::i18n::Text> {
         self.moved_aside.as_ref().map(|aside| {
-            format!(
-                "the progress file {} could not be read; it was moved to {} and progress starts afresh",
-                self.progress.path.display(),
-                aside.display()
-            )
+            let (file, aside) = (self.progress.path.display(), aside.display());
+            crate::i18n::Text::from_fn(|lang| {
+                crate::tr!(
+                    lang,
+                    "файл прогресса {file} не прочитался; он перенесён в {aside}, прогресс начинается заново",
+                    "the progress file {file} could not be read; it was moved to {aside} and progress starts afresh"
+                )
+            })
         })
     }
 }
@@ -625,7 +628,13 @@ mod tests {
             std::fs::read(&aside).unwrap(),
             b"{\"lessons\": {\"a\": {\"done\": [".to_vec()
         );
-        assert!(opened.notice().unwrap().contains("moved to"));
+        assert!(
+            opened
+                .notice()
+                .unwrap()
+                .get(crate::i18n::Lang::En)
+                .contains("moved to")
+        );
         assert!(opened.progress.state().lessons.is_empty());
         assert!(!path.exists(), "nothing written until the first change");
 

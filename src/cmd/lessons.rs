@@ -23,7 +23,7 @@ pub fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let progress = match Progress::open_default() {
         Ok(opened) => {
             if let Some(notice) = opened.notice() {
-                eprintln!("layerlab: {notice}");
+                eprintln!("layerlab: {}", notice.get(global.lang()));
             }
             Some(opened.progress)
         }

@@ -48,7 +48,7 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
     };
     let opened = crate::progress::Progress::open_default()?;
     if let Some(notice) = opened.notice() {
-        println!("! {notice}");
+        println!("! {}", notice.get(lang));
     }
     let mut progress = opened.progress;
     let docker = Docker::connect_default()
@@ -57,12 +57,10 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
     let mut runner = Runner {
         docker,
         pack: pack.clone(),
-        lang,
         state: RunState::default(),
         confirmed: args.yes,
         workspace: crate::paths::workspace_dir(),
         credentials: BTreeMap::new(),
-        auth_refused: None,
     };
     runner.state.vars = default_vars(&pack, &settings);
     runner
@@ -119,16 +117,16 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
             }
             let outcome = runner.run_step(lesson, step, &tx, &cancel).await;
             runner.state.vars.extend(outcome.vars.clone());
-            if outcome.ok {
+            if outcome.ok() {
                 passed += 1;
-                println!("✔ {}/{}: {}", lesson.id, step.id, outcome.message);
+                println!("✔ {}/{}: {}", lesson.id, step.id, outcome.summary.get(lang));
                 if stopped_at.is_none() {
                     save(progress.complete_step(&lesson.id, &step.id), &mut failed);
                 }
                 continue;
             }
             failed += 1;
-            println!("✘ {}/{}: {}", lesson.id, step.id, outcome.message);
+            println!("✘ {}/{}: {}", lesson.id, step.id, outcome.summary.get(lang));
             stopped_at.get_or_insert(&step.id);
             // The steps after a failed action build on it; a failed check
             // says something on its own, and the next checks may too.

@@ -42,7 +42,7 @@ pub async fn watch(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<Exit
     };
     let opened = crate::progress::Progress::open_default()?;
     if let Some(notice) = opened.notice() {
-        println!("! {notice}");
+        println!("! {}", notice.get(lang));
     }
     let mut progress = opened.progress;
     let docker = Docker::connect_default()
@@ -51,13 +51,11 @@ pub async fn watch(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<Exit
     let mut runner = Runner {
         docker,
         pack: pack.clone(),
-        lang,
         state: RunState::default(),
         // Watched, the learner does the steps that need a yes themselves.
         confirmed: false,
         workspace: crate::paths::workspace_dir(),
         credentials: BTreeMap::new(),
-        auth_refused: None,
     };
     runner.state.vars = default_vars(&pack, &settings);
     runner.state.vars.extend(progress.all_vars());
@@ -67,7 +65,7 @@ pub async fn watch(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<Exit
             registry.trim_end_matches('/').to_string(),
         );
     }
-    let mut watcher = Watcher::new(runner);
+    let mut watcher = Watcher::new(runner, lang);
     restore(&mut watcher, &progress);
     let deadline = args
         .timeout

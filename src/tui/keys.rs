@@ -448,13 +448,63 @@ pub fn action_for(context: Context, key: &KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The bindings the help overlay lists for a screen: its own, then the global ones.
+/// The action for `key` on a screen that is taking typed text (the lab's
+/// command line): its own bindings, and the global ones that are not a
+/// printable character — `q` and `j` are letters of a command there.
+pub fn action_for_typing(context: Context, key: &KeyEvent) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return action_for(context, key);
+    }
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == context || (b.context == Context::Global && works_while_typing(b)))
+        .find(|b| {
+            b.keys
+                .iter()
+                .any(|k| *k == key.code && (b.context == context || !is_character(k)))
+        })
+        .map(|b| b.action)
+}
+
+fn is_character(key: &KeyCode) -> bool {
+    matches!(key, KeyCode::Char(_))
+}
+
+/// Whether a global binding still has a key that works while typing.
+fn works_while_typing(binding: &Binding) -> bool {
+    binding.keys.iter().any(|k| !is_character(k))
+}
+
+/// Whether a global binding keeps a key of its own on a typing screen: not
+/// a character, and not taken by the screen's own bindings (the lab's ↑ is
+/// "previous command", not "up").
+fn works_while_typing_in(context: Context, binding: &Binding) -> bool {
+    binding.keys.iter().any(|k| {
+        !is_character(k)
+            && !BINDINGS
+                .iter()
+                .any(|own| own.context == context && own.keys.contains(k))
+    })
+}
+
+impl Context {
+    /// Screens whose printable keys are typed text.
+    pub fn takes_text(self) -> bool {
+        self == Context::Lab
+    }
+}
+
+/// The bindings the help overlay lists for a screen: its own, then the
+/// global ones that work there.
 pub fn bindings_for(context: Context) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| b.context == context).chain(
-        BINDINGS
-            .iter()
-            .filter(move |b| b.context == Context::Global && context != Context::Global),
-    )
+    BINDINGS
+        .iter()
+        .filter(move |b| b.context == context)
+        .chain(BINDINGS.iter().filter(move |b| {
+            b.context == Context::Global
+                && context != Context::Global
+                && (!context.takes_text() || works_while_typing_in(context, b))
+        }))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-pub use crate::runner::StepOutcome;
+pub use crate::runner::{StepError, StepOutcome};
 
 /// The daemon as the status bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub enum WorkerEvent {
     /// A layer analysis finished; `image` is what was asked for.
     Analysis {
         image: String,
-        result: Result<Arc<crate::layers::Analysis>, String>,
+        result: Result<Arc<crate::layers::Analysis>, crate::i18n::Text>,
     },
 }
 

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::docker::client::Docker;
 use crate::docker::model::Progress;
+use crate::i18n::Text;
 use crate::runner::{RunState, Runner};
 use crate::tui::event::{Event, EventSender};
 
@@ -67,7 +68,10 @@ async fn worker_loop(
                     send(WorkerEvent::StepFinished {
                         lesson,
                         step,
-                        outcome: failed(e.to_string()),
+                        outcome: StepOutcome::failed(
+                            Text::from_fn(|lang| format!("{e}\n  → {}", e.fix(lang))),
+                            StepError::Failed,
+                        ),
                     });
                 }
             }
@@ -150,8 +154,9 @@ async fn worker_loop(
                 job = None;
                 match finished {
                     Ok((runner, lesson, step, mut outcome)) => {
-                        if let (false, Some(DaemonState::Lost { endpoint, error })) = (outcome.ok, &last_state) {
-                            outcome.message = lost_message(setup.lang, endpoint, error);
+                        if let (false, Some(DaemonState::Lost { endpoint, error })) = (outcome.ok(), &last_state) {
+                            outcome.summary = lost_message(endpoint, error);
+                            outcome.error = Some(StepError::DaemonLost { endpoint: endpoint.clone() });
                         }
                         state = runner.state;
                         state.vars.extend(outcome.vars.clone());
@@ -172,23 +177,21 @@ async fn worker_loop(
                     WorkerRequest::Analyze { image } => match docker.clone() {
                         Some(client) => {
                             let events = events.clone();
-                            let lang = setup.lang;
                             tokio::spawn(async move {
-                                let result = crate::docker::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| e.message(lang));
+                                let result = crate::docker::layers::analyze_image(&client, &image).await.map(Arc::new).map_err(|e| Text::from_fn(|lang| e.message(lang)));
                                 let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                             });
                         }
-                        None => send(WorkerEvent::Analysis { image, result: Err(NOT_CONNECTED.get(setup.lang).into()) }),
+                        None => send(WorkerEvent::Analysis { image, result: Err(NOT_CONNECTED.into()) }),
                     },
                     WorkerRequest::AnalyzeArchive { path } => {
                         let events = events.clone();
-                        let lang = setup.lang;
                         tokio::task::spawn_blocking(move || {
                             let image = path.display().to_string();
                             let result = std::fs::File::open(&path)
-                                .map_err(|e| format!("{image}: {e}"))
+                                .map_err(|e| Text::plain(format!("{image}: {e}")))
                                 .and_then(|file| {
-                                    crate::layers::analyze_archive(std::io::BufReader::new(file), &image).map_err(|e| e.message(lang))
+                                    crate::layers::analyze_archive(std::io::BufReader::new(file), &image).map_err(|e| Text::from_fn(|lang| e.message(lang)))
                                 })
                                 .map(Arc::new);
                             let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
@@ -231,18 +234,16 @@ async fn worker_loop(
                             continue;
                         }
                         let Some(client) = docker.clone() else {
-                            send(WorkerEvent::StepFinished { lesson, step, outcome: failed(NOT_CONNECTED.get(setup.lang).into()) });
+                            send(WorkerEvent::StepFinished { lesson, step, outcome: StepOutcome::failed(NOT_CONNECTED, StepError::Failed) });
                             continue;
                         };
                         let runner = Runner {
                             docker: client,
                             pack: setup.pack.clone(),
-                            lang: setup.lang,
                             state: state.clone(),
                             confirmed: true,
                             workspace: setup.workspace.clone(),
                             credentials: credentials.clone(),
-                            auth_refused: None,
                         };
                         let cancel = CancellationToken::new();
                         job = Some((spawn_step(runner, lesson, step, events.clone(), cancel.clone()), cancel));
@@ -318,15 +319,26 @@ fn spawn_step(
             }
         });
         let pack = runner.pack.clone();
-        let cancelled = crate::t!("Отменено", "Cancelled").get(runner.lang);
         let outcome = match pack.step(&format!("{lesson_id}/{step_id}")) {
             Some((lesson, step)) => {
                 tokio::select! {
                     outcome = runner.run_step(lesson, step, &tx, &cancel) => outcome,
-                    _ = cancel.cancelled() => failed(cancelled.to_string()),
+                    _ = cancel.cancelled() => StepOutcome::failed(crate::t!("Отменено", "Cancelled"), StepError::Cancelled),
                 }
             }
-            None => failed(format!("no step {lesson_id}/{step_id}")),
+            None => {
+                let id = format!("{lesson_id}/{step_id}");
+                StepOutcome::failed(
+                    Text::from_fn(|lang| {
+                        crate::tr!(
+                            lang,
+                            "в наборе уроков нет шага {id}",
+                            "no step {id} in the lesson pack"
+                        )
+                    }),
+                    StepError::Failed,
+                )
+            }
         };
         drop(tx);
         let _ = forward.await;
@@ -390,23 +402,12 @@ async fn probe_daemon(
 
 /// A step cut short because the daemon went away: say so, and that it can be
 /// redone, rather than a bare "cancelled" or a socket error.
-fn lost_message(lang: crate::i18n::Lang, endpoint: &str, error: &str) -> String {
-    format!(
-        "{} ({endpoint}: {error})",
-        crate::t!(
-            "Docker недоступен: шаг не завершён, повторите его, когда в строке состояния снова будет ● Docker",
-            "Docker went away: the step did not finish; redo it once the status bar shows ● Docker again"
+fn lost_message(endpoint: &str, error: &str) -> Text {
+    Text::from_fn(|lang| {
+        crate::tr!(
+            lang,
+            "Docker недоступен: шаг не завершён, повторите его, когда в строке состояния снова будет ● Docker ({endpoint}: {error})",
+            "Docker went away: the step did not finish; redo it once the status bar shows ● Docker again ({endpoint}: {error})"
         )
-        .get(lang)
-    )
-}
-
-fn failed(message: String) -> StepOutcome {
-    StepOutcome {
-        ok: false,
-        message,
-        output: Vec::new(),
-        vars: Default::default(),
-        auth_refused: None,
-    }
+    })
 }

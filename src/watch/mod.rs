@@ -66,6 +66,7 @@ pub struct Watcher {
     execs: BTreeSet<String>,
     /// Image ids the daemon reported tagged while watching, latest last.
     tagged: Vec<String>,
+    lang: Lang,
     max_layers: Option<u32>,
 }
 
@@ -81,7 +82,7 @@ struct Seen {
 }
 
 impl Watcher {
-    pub fn new(runner: Runner) -> Watcher {
+    pub fn new(runner: Runner, lang: Lang) -> Watcher {
         let max_layers = runner.pack.manifest.defaults.max_layers;
         Watcher {
             runner,
@@ -89,12 +90,13 @@ impl Watcher {
             learner: None,
             execs: BTreeSet::new(),
             tagged: Vec::new(),
+            lang,
             max_layers,
         }
     }
 
     pub fn lang(&self) -> Lang {
-        self.runner.lang
+        self.lang
     }
 
     /// A step was opened: what happened before does not count for it.
@@ -217,12 +219,16 @@ impl Watcher {
         drop(tx);
         while rx.try_recv().is_ok() {}
         Evaluation {
-            satisfied: outcome.ok,
-            message: outcome.message,
-            vars: outcome.vars,
+            satisfied: outcome.ok(),
+            message: outcome.summary.get(self.lang).to_string(),
+            vars: outcome.vars.clone(),
             by: Some(By::Layerlab),
             hints: Vec::new(),
-            output: outcome.output,
+            output: outcome
+                .output
+                .iter()
+                .map(|line| line.get(self.lang).to_string())
+                .collect(),
         }
     }
 
@@ -244,17 +250,23 @@ impl Watcher {
         drop(tx);
         while rx.try_recv().is_ok() {}
         Evaluation {
-            satisfied: outcome.ok,
-            message: outcome.message,
-            vars: outcome.vars,
+            satisfied: outcome.ok(),
+            message: outcome.summary.get(self.lang).to_string(),
+            vars: outcome.vars.clone(),
             by: Some(By::Learner),
             hints: Vec::new(),
-            output: outcome.output,
+            output: outcome
+                .output
+                .iter()
+                .map(|line| line.get(self.lang).to_string())
+                .collect(),
         }
     }
 
     fn fill(&self, text: &str) -> Result<String, String> {
-        self.runner.fill(text)
+        self.runner
+            .fill(text)
+            .map_err(|fail| fail.message.get(self.lang).to_string())
     }
 
     fn waiting(message: String) -> Evaluation {

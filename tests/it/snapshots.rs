@@ -193,11 +193,10 @@ fn snap(harness: &Harness, name: &str) {
 
 fn outcome(ok: bool, message: &str, output: &[&str]) -> StepOutcome {
     StepOutcome {
-        ok,
-        message: message.to_string(),
-        output: output.iter().map(|l| l.to_string()).collect(),
+        summary: message.into(),
+        output: output.iter().map(|l| (*l).into()).collect(),
         vars: Default::default(),
-        auth_refused: None,
+        error: (!ok).then_some(layerlab::runner::StepError::Failed),
     }
 }
 
@@ -241,6 +240,54 @@ fn f2_switches_the_language_of_the_whole_screen() {
     assert!(english.contains("Image and container"), "{english}");
     assert!(russian.contains("Образ и контейнер"), "{russian}");
     assert!(russian.contains("справка"), "{russian}");
+}
+
+/// Results that arrived before F2 are re-rendered after it: they travel as
+/// text in both languages and are put into words when drawn.
+#[test]
+fn f2_rerenders_results_that_arrived_before_the_switch() {
+    use layerlab::i18n::Text;
+    let mut h = building();
+    let summary = Text::new(
+        "образ собран: anna/site:1 (3 слоя)",
+        "image built: anna/site:1 (3 layers)",
+    );
+    let mut done = StepOutcome::passed(summary);
+    done.output = vec![Text::new(
+        "слой  1: COPY rootfs/ /",
+        "layer  1: COPY rootfs/ /",
+    )];
+    finish(&mut h, "dockerfile", "build", done);
+    let english = h.text(SMALL);
+    assert!(
+        english.contains("image built: anna/site:1 (3 layers)"),
+        "{english}"
+    );
+    assert!(english.contains("layer  1: COPY"), "{english}");
+    h.key(KeyCode::F(2));
+    let russian = h.text(SMALL);
+    assert!(
+        russian.contains("образ собран: anna/site:1 (3 слоя)"),
+        "{russian}"
+    );
+    assert!(russian.contains("слой  1: COPY"), "{russian}");
+    assert!(!russian.contains("image built"), "{russian}");
+    snap(&h, "f2_after_a_result_ru");
+
+    // A failure the worker put into words (the daemon went away) too.
+    let mut h = building();
+    h.worker(WorkerEvent::Daemon(
+        layerlab::tui::worker::DaemonState::Lost {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            error: "connection refused".into(),
+        },
+    ));
+    h.key(KeyCode::F(2));
+    let russian = h.text(SMALL);
+    assert!(russian.contains("Docker недоступен"), "{russian}");
+    h.key(KeyCode::F(2));
+    let english = h.text(SMALL);
+    assert!(english.contains("Docker went away"), "{english}");
 }
 
 // ---------------------------------------------------------------- lesson
@@ -696,7 +743,7 @@ fn a_lost_daemon_fails_the_running_step() {
 fn a_notice_shows_in_the_status_bar() {
     let mut h = Harness::new(Lang::En);
     h.connected();
-    h.app.notice = Some("could not save progress: disk full".to_string());
+    h.app.notice = Some("could not save progress: disk full".into());
     let screen = h.text(SMALL);
     let last = screen.lines().last().unwrap_or_default();
     assert!(last.contains("could not save progress"), "{last}");

@@ -6,20 +6,20 @@ use crate::tui::keys::Action;
 use crate::tui::screens::lesson::LessonScreen;
 
 impl App {
-    pub(super) fn on_home(&mut self, action: Action) -> Vec<Effect> {
+    pub(super) fn on_home(&mut self, action: Action) -> Option<Vec<Effect>> {
         if action != Action::ResetAll && self.reset_all_armed {
             self.reset_all_armed = false;
             self.notice = None;
         }
-        match action {
+        Some(match action {
             Action::Back | Action::Cancel => vec![Effect::Quit],
             Action::Select => {
                 let index = self.home.selected.min(self.lessons.len().saturating_sub(1));
                 let Some(lesson) = self.lessons.get(index) else {
-                    return Vec::new();
+                    return Some(Vec::new());
                 };
                 if lesson.id == crate::quiz::bank::QUIZ_LESSON_ID {
-                    return self.open_quiz();
+                    return Some(self.open_quiz());
                 }
                 let resume = self
                     .progress
@@ -34,11 +34,7 @@ impl App {
                 self.reset_all_armed = false;
                 let reset = self.progress.reset_all();
                 self.report(reset);
-                self.notice = Some(
-                    t!("Весь прогресс сброшен", "All progress was reset")
-                        .get(self.lang)
-                        .to_string(),
-                );
+                self.notice = Some(t!("Весь прогресс сброшен", "All progress was reset").into());
                 Vec::new()
             }
             Action::ResetAll => {
@@ -48,8 +44,7 @@ impl App {
                         "Нажмите R ещё раз, чтобы стереть весь прогресс и ответы",
                         "Press R again to erase all progress and answers"
                     )
-                    .get(self.lang)
-                    .to_string(),
+                    .into(),
                 );
                 Vec::new()
             }
@@ -63,10 +58,7 @@ impl App {
             Action::Quiz => self.open_quiz(),
             Action::Lab => self.open_lab(self.image.clone()),
             Action::Layers => self.open_explorer(self.image.clone(), None),
-            other => {
-                self.home.handle(other, self.lessons.len());
-                Vec::new()
-            }
-        }
+            other => return self.home.handle(other, self.lessons.len()).then(Vec::new),
+        })
     }
 }

@@ -7,16 +7,16 @@ use crate::tui::keys::Action;
 use crate::tui::worker::{JobKind, StepOutcome, WorkerRequest};
 
 impl App {
-    pub(super) fn on_lesson(&mut self, action: Action) -> Vec<Effect> {
+    pub(super) fn on_lesson(&mut self, action: Action) -> Option<Vec<Effect>> {
         let Screen::Lesson(view) = &mut self.screen else {
-            return Vec::new();
+            return Some(Vec::new());
         };
         let lesson = &self.lessons[view.lesson];
         let Some(step) = lesson.steps.get(view.step) else {
-            return Vec::new();
+            return Some(Vec::new());
         };
         let editable = edit_target(step);
-        match action {
+        Some(match action {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
             }
@@ -25,7 +25,7 @@ impl App {
                 Vec::new()
             }
             // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok) =>
+            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok()) =>
             {
                 view.next(lesson.steps.len());
                 Vec::new()
@@ -36,6 +36,16 @@ impl App {
             {
                 view.start_run();
                 vec![Effect::Edit(editable.unwrap_or_default())]
+            }
+            Action::Edit => {
+                self.notice = Some(
+                    t!(
+                        "На этом шаге нечего редактировать",
+                        "There is nothing to edit at this step"
+                    )
+                    .into(),
+                );
+                Vec::new()
             }
             Action::Run if self.running.is_some() => Vec::new(),
             Action::Run
@@ -73,11 +83,11 @@ impl App {
                     self.report(saved);
                     let image = self.fill_known(&image);
                     let compare = compare.map(|c| self.fill_known(&c));
-                    return if lab {
+                    return Some(if lab {
                         self.open_lab(image)
                     } else {
                         self.open_explorer(image, compare)
-                    };
+                    });
                 }
                 if crate::runner::needs_daemon(step) {
                     self.run_current_step()
@@ -95,11 +105,8 @@ impl App {
                     Vec::new()
                 }
             }
-            other => {
-                view.handle(other, lesson.steps.len());
-                Vec::new()
-            }
-        }
+            other => return view.handle(other, lesson.steps.len()).then(Vec::new),
+        })
     }
 
     /// Back from `$EDITOR`: an edit step is done when the editor succeeded;
@@ -114,35 +121,25 @@ impl App {
         };
         let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
         if let Err(message) = result {
-            view.fail_run(&message);
+            view.fail_run(message);
             return;
         }
         if let Some(key) = &step.answer_key {
             let text = std::fs::read_to_string(path).unwrap_or_default();
             if text.trim().is_empty() {
-                view.fail_run(
-                    t!(
-                        "Ответ пуст — напишите его своими словами",
-                        "The answer is empty: write it in your own words"
-                    )
-                    .get(self.lang),
-                );
+                view.fail_run(t!(
+                    "Ответ пуст — напишите его своими словами",
+                    "The answer is empty: write it in your own words"
+                ));
                 return;
             }
             let saved = self.progress.save_answer(&lesson_id, key, text.trim());
             if let Err(e) = saved {
-                view.fail_run(&e.to_string());
+                view.fail_run(e.to_string());
                 return;
             }
         }
-        let message = t!("Сохранено", "Saved").get(self.lang).to_string();
-        view.finish_run(StepOutcome {
-            ok: true,
-            message,
-            output: Vec::new(),
-            vars: Default::default(),
-            auth_refused: None,
-        });
+        view.finish_run(StepOutcome::passed(t!("Сохранено", "Saved")));
         let saved =
             self.progress
                 .complete_step_by(&lesson_id, &step_id, crate::progress::By::Learner);

@@ -13,7 +13,6 @@ mod lesson;
 mod quiz;
 mod worker;
 
-use lab::lab_request;
 pub use lesson::edit_target;
 
 use crossterm::event::{
@@ -21,7 +20,6 @@ use crossterm::event::{
 };
 use tui_input::backend::crossterm::EventHandler;
 
-use crate::docker::lab::LabRequest;
 use crate::i18n::{Lang, Text};
 use crate::lesson::Lesson;
 use crate::progress::Progress;
@@ -73,7 +71,7 @@ pub struct App {
     /// …), so commands are shown as they will run.
     pub vars: std::collections::BTreeMap<String, String>,
     /// One line for the learner that is not tied to a step (a save failed).
-    pub notice: Option<String>,
+    pub notice: Option<crate::i18n::Text>,
     /// When the app itself was started with a screen other than the lessons
     /// (`layerlab lab`), leaving that screen quits.
     pub single_screen: bool,
@@ -166,63 +164,17 @@ impl App {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if !self.help_open && !ctrl {
             match &mut self.screen {
-                Screen::Lab(lab) => match key.code {
-                    KeyCode::Enter => {
-                        return match lab.take_command() {
-                            Some(command) => vec![lab_request(LabRequest::Exec {
-                                slot: lab.selected,
-                                command,
-                            })],
-                            None => Vec::new(),
-                        };
-                    }
-                    KeyCode::Tab | KeyCode::BackTab => {
-                        lab.selected = (lab.selected + 1) % crate::docker::lab::SLOTS;
-                        return Vec::new();
-                    }
-                    KeyCode::Up => {
-                        lab.recall(true);
-                        return Vec::new();
-                    }
-                    KeyCode::Down => {
-                        lab.recall(false);
-                        return Vec::new();
-                    }
-                    KeyCode::F(5) => {
-                        let slot = lab.selected;
-                        let running = lab.slots.get(slot).is_some_and(|s| s.running);
-                        return vec![lab_request(if running {
-                            LabRequest::Stop { slot }
-                        } else {
-                            LabRequest::Start { slot }
-                        })];
-                    }
-                    KeyCode::F(6) => {
-                        return vec![lab_request(LabRequest::Recreate { slot: lab.selected })];
-                    }
-                    KeyCode::F(7) => {
-                        return vec![lab_request(LabRequest::Commit { slot: lab.selected })];
-                    }
-                    KeyCode::F(8) => {
-                        lab.show_storage = !lab.show_storage;
-                        return Vec::new();
-                    }
-                    KeyCode::F(9) => {
-                        // The commit's extra layer, seen like any image's: the lab
-                        // stays open underneath and Esc comes back to it.
-                        let Some(commit) = &lab.committed else {
-                            return Vec::new();
-                        };
-                        let (image, base) = (commit.image.reference.clone(), lab.reference.clone());
-                        return self.open_explorer(image, Some(base));
-                    }
-                    KeyCode::Esc => return self.leave_lab(),
-                    KeyCode::F(1) => {}
-                    _ => {
-                        lab.input.handle_event(&TermEvent::Key(key));
-                        return Vec::new();
-                    }
-                },
+                // The lab's command line takes every printable key; the
+                // table says which other keys mean something there.
+                Screen::Lab(lab) => {
+                    return match keys::action_for_typing(Context::Lab, &key) {
+                        Some(action) => self.on_action(action),
+                        None => {
+                            lab.input.handle_event(&TermEvent::Key(key));
+                            Vec::new()
+                        }
+                    };
+                }
                 Screen::Explorer(explorer) if explorer.filtering => {
                     match key.code {
                         KeyCode::Enter => explorer.filtering = false,
@@ -267,6 +219,13 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        self.dispatch(action).unwrap_or_default()
+    }
+
+    /// What `action` does here; `None` when nothing on this screen handles
+    /// it (the test over the key table asserts that never happens for a
+    /// bound key).
+    fn dispatch(&mut self, action: Action) -> Option<Vec<Effect>> {
         if self.help_open {
             if matches!(
                 action,
@@ -283,62 +242,59 @@ impl App {
                 _ => self.help_scroll,
             }
             .min(max);
-            return if action == Action::Quit {
+            return Some(if action == Action::Quit {
                 vec![Effect::Quit]
             } else {
                 Vec::new()
-            };
+            });
         }
         match action {
             Action::Help => {
                 self.help_open = true;
                 self.help_scroll = 0;
-                return Vec::new();
+                return Some(Vec::new());
             }
-            Action::Quit => return vec![Effect::Quit],
+            Action::Quit => return Some(vec![Effect::Quit]),
             Action::ToggleLanguage => {
                 self.lang = match self.lang {
                     Lang::Ru => Lang::En,
                     Lang::En => Lang::Ru,
                 };
-                return Vec::new();
+                return Some(Vec::new());
             }
             _ => {}
         }
         match &mut self.screen {
             Screen::Lessons => self.on_home(action),
             Screen::Lesson(_) => self.on_lesson(action),
-            Screen::Quiz(quiz) => {
-                match action {
-                    Action::Back | Action::Cancel => {
-                        self.save_quiz();
-                        self.screen = Screen::Lessons;
-                    }
-                    other => {
-                        quiz.handle(other);
-                        self.save_quiz();
-                    }
+            Screen::Quiz(quiz) => match action {
+                Action::Back | Action::Cancel => {
+                    self.save_quiz();
+                    self.screen = Screen::Lessons;
+                    Some(Vec::new())
                 }
-                Vec::new()
-            }
-            Screen::Lab(_) => match action {
-                Action::Back | Action::Cancel => self.leave_lab(),
-                _ => Vec::new(),
+                other => {
+                    let handled = quiz.handle(other);
+                    // Saved when an answer is given or the wrong ones are
+                    // retried, not on every cursor key.
+                    if matches!(other, Action::Select | Action::ResetLesson) {
+                        self.save_quiz();
+                    }
+                    handled.then(Vec::new)
+                }
             },
+            Screen::Lab(_) => self.on_lab(action),
             Screen::Explorer(explorer) => match action {
                 Action::Back | Action::Cancel
                     if self.single_screen && self.return_to.is_empty() =>
                 {
-                    vec![Effect::Quit]
+                    Some(vec![Effect::Quit])
                 }
                 Action::Back | Action::Cancel => {
                     self.go_back();
-                    Vec::new()
+                    Some(Vec::new())
                 }
-                other => {
-                    explorer.handle(other);
-                    Vec::new()
-                }
+                other => explorer.handle(other).then(Vec::new),
             },
         }
     }
@@ -405,7 +361,7 @@ impl App {
     pub(super) fn report<E: std::fmt::Display>(&mut self, result: Result<(), E>) {
         if let Err(e) = result {
             tracing::warn!("{e}");
-            self.notice = Some(e.to_string());
+            self.notice = Some(e.to_string().into());
         }
     }
 }
@@ -413,6 +369,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::lab::LabRequest;
     use crate::tui::worker::{StepOutcome, WorkerEvent};
     use crossterm::event::KeyEventState;
 
@@ -456,6 +413,95 @@ mod tests {
             .expect("tag step");
         app.screen = Screen::Lesson(LessonScreen::new(lesson, step));
         app
+    }
+
+    /// Every key in the table does something on its screen, so the help
+    /// overlay (drawn from the table) and the handling cannot drift apart.
+    #[test]
+    fn every_bound_key_is_handled_on_its_screen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for binding in keys::BINDINGS {
+            let mut app = app_at_push_tag(dir.path());
+            match binding.context {
+                Context::Global | Context::Lessons => app.screen = Screen::Lessons,
+                Context::Lesson => {}
+                Context::Quiz => {
+                    app.open_quiz();
+                    assert!(matches!(app.screen, Screen::Quiz(_)), "the pack has a quiz");
+                }
+                Context::Lab => app.screen = Screen::Lab(Box::new(LabScreen::new("img".into()))),
+                Context::Explorer => {
+                    let mut explorer = ExplorerScreen::new("img".into(), None);
+                    explorer.pane = crate::tui::screens::explorer::Pane::Tree;
+                    app.screen = Screen::Explorer(explorer);
+                }
+            }
+            assert_eq!(
+                app.context(),
+                if binding.context == Context::Global {
+                    Context::Lessons
+                } else {
+                    binding.context
+                }
+            );
+            for code in binding.keys {
+                let event = KeyEvent::new(*code, KeyModifiers::NONE);
+                let found = if binding.context.takes_text() {
+                    keys::action_for_typing(binding.context, &event)
+                } else {
+                    keys::action_for(binding.context, &event)
+                };
+                assert_eq!(
+                    found,
+                    Some(binding.action),
+                    "{code:?} in {:?}",
+                    binding.context
+                );
+            }
+            assert!(
+                app.dispatch(binding.action).is_some(),
+                "{:?} ({}) is bound in {:?} but nothing there handles it",
+                binding.action,
+                binding.label,
+                binding.context
+            );
+        }
+    }
+
+    /// In the lab the printable keys are the command line's: `q` is typed,
+    /// Esc leaves, and the help lists only keys that work there.
+    #[test]
+    fn the_lab_types_letters_and_its_help_lists_only_working_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut app = app_at_push_tag(dir.path());
+        app.screen = Screen::Lab(Box::new(LabScreen::new("img".into())));
+        type_text(&mut app, "qjk?");
+        let Screen::Lab(lab) = &app.screen else {
+            panic!("still in the lab")
+        };
+        assert_eq!(lab.input.value(), "qjk?");
+        for binding in keys::bindings_for(Context::Lab) {
+            assert!(
+                binding.keys.iter().any(|k| !matches!(k, KeyCode::Char(_)))
+                    || binding.context == Context::Lab,
+                "{} is listed in the lab's help but is typed there",
+                binding.label
+            );
+        }
+        assert_eq!(app.update(key(KeyCode::F(8))), Vec::new());
+        let Screen::Lab(lab) = &app.screen else {
+            panic!("still in the lab")
+        };
+        assert!(
+            lab.show_storage,
+            "F8 toggles the storage view through the table"
+        );
+        assert_eq!(
+            app.update(key(KeyCode::F(6))),
+            vec![Effect::Worker(WorkerRequest::Lab(LabRequest::Recreate {
+                slot: 0
+            }))]
+        );
     }
 
     #[test]
@@ -677,13 +723,12 @@ mod tests {
         app.update(Event::Worker(WorkerEvent::StepFinished {
             lesson: "push".into(),
             step: "tag".into(),
-            outcome: StepOutcome {
-                ok: false,
-                message: "the registry refused the credentials".into(),
-                output: Vec::new(),
-                vars: Default::default(),
-                auth_refused: Some("127.0.0.1:5000".into()),
-            },
+            outcome: StepOutcome::failed(
+                "the registry refused the credentials",
+                crate::runner::StepError::Refused {
+                    registry: "127.0.0.1:5000".into(),
+                },
+            ),
         }));
         assert!(app.running.is_none());
         assert!(matches!(

@@ -12,11 +12,8 @@ impl App {
             .iter()
             .find(|l| l.id == crate::quiz::bank::QUIZ_LESSON_ID)
         else {
-            self.notice = Some(
-                t!("В наборе уроков нет теста", "The lesson pack has no quiz")
-                    .get(self.lang)
-                    .to_string(),
-            );
+            self.notice =
+                Some(t!("В наборе уроков нет теста", "The lesson pack has no quiz").into());
             return Vec::new();
         };
         let items = QuizItem::from_lesson(lesson);

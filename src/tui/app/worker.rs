@@ -2,7 +2,7 @@
 
 use super::{App, Effect, Screen};
 use crate::t;
-use crate::tui::worker::{DaemonState, WorkerEvent};
+use crate::tui::messages::{DaemonState, StepError, WorkerEvent};
 
 impl App {
     pub(super) fn on_worker(&mut self, event: WorkerEvent) -> Vec<Effect> {
@@ -10,13 +10,10 @@ impl App {
             WorkerEvent::Daemon(state) => {
                 if matches!(state, DaemonState::Lost { .. }) && self.running.take().is_some() {
                     if let Screen::Lesson(view) = &mut self.screen {
-                        view.fail_run(
-                            t!(
-                                "Docker недоступен: шаг не завершён, его можно повторить",
-                                "Docker went away: the step did not finish; you can redo it"
-                            )
-                            .get(self.lang),
-                        );
+                        view.fail_run(t!(
+                            "Docker недоступен: шаг не завершён, его можно повторить",
+                            "Docker went away: the step did not finish; you can redo it"
+                        ));
                     }
                 }
                 self.daemon = state;
@@ -32,14 +29,14 @@ impl App {
                 outcome,
             } => {
                 self.running = None;
-                if let (Some(registry), Screen::Lesson(view)) =
-                    (&outcome.auth_refused, &mut self.screen)
+                if let (Some(StepError::Refused { registry }), Screen::Lesson(view)) =
+                    (&outcome.error, &mut self.screen)
                 {
                     view.prompt = Some(crate::tui::screens::lesson::Prompt::credentials(
                         registry.clone(),
                     ));
                 }
-                if outcome.ok {
+                if outcome.ok() {
                     let saved = self.progress.complete_step(&lesson, &step);
                     self.report(saved);
                     for (name, value) in &outcome.vars {

@@ -23,7 +23,7 @@ pub struct ExplorerScreen {
     pub analysis: Option<Arc<Analysis>>,
     pub compared: Option<Arc<Analysis>>,
     /// The analysis failed: the worker's text, already in the session's language.
-    pub error: Option<String>,
+    pub error: Option<crate::i18n::Text>,
     /// The chosen layer's tree could not be built. Kept typed and rendered
     /// when drawn, so it follows a language switch like the rest of the screen.
     pub layer_error: Option<LayersError>,
@@ -63,7 +63,7 @@ impl ExplorerScreen {
         }
     }
 
-    pub fn loaded(&mut self, reference: &str, result: Result<Arc<Analysis>, String>) {
+    pub fn loaded(&mut self, reference: &str, result: Result<Arc<Analysis>, crate::i18n::Text>) {
         match result {
             Ok(analysis) if reference == self.reference => {
                 self.analysis = Some(analysis);
@@ -117,7 +117,8 @@ impl ExplorerScreen {
         self.refresh_rows();
     }
 
-    pub fn handle(&mut self, action: Action) {
+    /// Move, fold, filter; false when `action` means nothing in this pane.
+    pub fn handle(&mut self, action: Action) -> bool {
         let layers = self.analysis.as_ref().map_or(0, |a| a.layers().len());
         match (self.pane, action) {
             (_, Action::NextPane | Action::PrevPane) => {
@@ -202,7 +203,8 @@ impl ExplorerScreen {
             }
             (_, Action::ToggleFullText) => self.full_text = !self.full_text,
             (_, Action::Filter) => self.filtering = true,
-            _ => {}
+            _ => return false,
         }
+        true
     }
 }

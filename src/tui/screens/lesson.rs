@@ -12,7 +12,7 @@ pub enum RunState {
     Idle,
     Running,
     Finished(StepOutcome),
-    Failed(String),
+    Failed(crate::i18n::Text),
 }
 
 /// What the lesson screen must ask before the step can run: where to push,
@@ -135,7 +135,8 @@ impl LessonScreen {
         }
     }
 
-    pub fn handle(&mut self, action: Action, steps: usize) {
+    /// Move between steps or scroll; false when `action` means nothing here.
+    pub fn handle(&mut self, action: Action, steps: usize) -> bool {
         match action {
             Action::NextStep => self.next(steps),
             Action::PrevStep => self.go(self.step.saturating_sub(1)),
@@ -145,8 +146,9 @@ impl LessonScreen {
             Action::PageDown => self.scroll = self.scroll.saturating_add(10),
             Action::Top => self.go(0),
             Action::Bottom => self.go(steps.saturating_sub(1)),
-            _ => {}
+            _ => return false,
         }
+        true
     }
 
     pub fn next(&mut self, steps: usize) {
@@ -191,7 +193,7 @@ impl LessonScreen {
         self.run = RunState::Finished(outcome);
     }
 
-    pub fn fail_run(&mut self, message: &str) {
-        self.run = RunState::Failed(message.to_string());
+    pub fn fail_run(&mut self, message: impl Into<crate::i18n::Text>) {
+        self.run = RunState::Failed(message.into());
     }
 }

@@ -10,15 +10,17 @@ pub struct LessonsScreen {
 }
 
 impl LessonsScreen {
-    pub fn handle(&mut self, action: Action, count: usize) {
+    /// Move the selection; false when `action` means nothing here.
+    pub fn handle(&mut self, action: Action, count: usize) -> bool {
         let last = count.saturating_sub(1);
         self.selected = match action {
             Action::Up => self.selected.saturating_sub(1),
             Action::Down => (self.selected + 1).min(last),
             Action::Top | Action::PageUp => 0,
             Action::Bottom | Action::PageDown => last,
-            _ => self.selected,
+            _ => return false,
         };
+        true
     }
 }
 

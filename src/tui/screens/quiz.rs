@@ -83,7 +83,8 @@ impl QuizScreen {
             && self.queue.last() == Some(&self.index)
     }
 
-    pub fn handle(&mut self, action: Action) {
+    /// Answer, move or retry; false when `action` means nothing here.
+    pub fn handle(&mut self, action: Action) -> bool {
         let count = self.option_count();
         match action {
             Action::Up if self.holding && self.cursor > 0 => {
@@ -121,8 +122,9 @@ impl QuizScreen {
                     self.go(first);
                 }
             }
-            _ => {}
+            _ => return false,
         }
+        true
     }
 
     /// A click on an option (display index): it becomes the highlighted

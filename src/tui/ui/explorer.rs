@@ -18,7 +18,7 @@ pub fn draw(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffer) {
     let lang = app.lang;
     let Some(analysis) = &view.analysis else {
         let text = match &view.error {
-            Some(e) => Line::from(Span::styled(format!("✘ {e}"), theme.error())),
+            Some(e) => Line::from(Span::styled(format!("✘ {}", e.get(lang)), theme.error())),
             None => Line::from(Span::styled(
                 format!(
                     "{} {} {}",

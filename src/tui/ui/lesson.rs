@@ -87,7 +87,7 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
         ]));
     }
     lines.push(Line::raw(""));
-    let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok);
+    let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
     let hint = match step.kind {
         _ if running => t!("Esc — отменить", "Esc to cancel"),
         _ if succeeded => t!("Enter — дальше", "Enter to go on"),
@@ -141,9 +141,11 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
                 theme.warn(),
             )
         }
-        RunState::Finished(outcome) if outcome.ok => (format!("✔ {}", outcome.message), theme.ok()),
-        RunState::Finished(outcome) => (format!("✘ {}", outcome.message), theme.error()),
-        RunState::Failed(message) => (format!("✘ {message}"), theme.error()),
+        RunState::Finished(outcome) if outcome.ok() => {
+            (format!("✔ {}", outcome.summary.get(lang)), theme.ok())
+        }
+        RunState::Finished(outcome) => (format!("✘ {}", outcome.summary.get(lang)), theme.error()),
+        RunState::Failed(message) => (format!("✘ {}", message.get(lang)), theme.error()),
         RunState::Idle => (String::new(), theme.dim()),
     };
     let block = Block::bordered().border_style(theme.border());
@@ -181,7 +183,7 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
     // A finished step's own output (a page, a table) reads from the top; the
     // log under it, like a running job's, shows its end, where errors are.
     let rows = log_area.height as usize;
-    let output: &[String] = match &view.run {
+    let output: &[crate::i18n::Text] = match &view.run {
         RunState::Finished(outcome) if !running => &outcome.output,
         _ => &[],
     };
@@ -189,8 +191,8 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
     let tail = (rows - head).min(view.log.len());
     let body: Vec<String> = output[..head]
         .iter()
-        .chain(&view.log[view.log.len() - tail..])
-        .cloned()
+        .map(|line| line.get(lang).to_string())
+        .chain(view.log[view.log.len() - tail..].iter().cloned())
         .collect();
     Paragraph::new(
         body.iter()

@@ -51,7 +51,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
 
     // A notice (a save that failed) matters more than where the learner is.
     let middle: Option<(&str, Style)> = match (&app.notice, &app.screen) {
-        (Some(notice), _) => Some((notice.as_str(), theme.warn())),
+        (Some(notice), _) => Some((notice.get(lang), theme.warn())),
         (None, Screen::Lesson(view)) => app
             .lessons
             .get(view.lesson)
