@@ -895,7 +895,7 @@ mod tests {
             findings(text, &STEP),
             vec![
                 "2:7: unknown step kind `actoin`, expected one of prose, file, action, check, question, answer (did you mean `action`?)",
-                "3:1: unknown field `titel` at the top level, expected one of id, kind, title, text, docker, file, action, check, question, answer_key, needs, confirm, optional (did you mean `title`?)",
+                "3:1: unknown field `titel` at the top level, expected one of id, kind, title, text, docker, file, action, check, question, answer_key, needs, confirm, optional, expect, hints (did you mean `title`?)",
                 "4:1: missing English text (en) in text",
                 "5:10: confirm must be true or false, found the string `yes`",
             ]

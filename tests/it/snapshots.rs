@@ -60,6 +60,8 @@ impl Harness {
             ("base_image", "alpine:3.22"),
             ("image", "layerlab/nginx-alpine:latest"),
             ("registry", "127.0.0.1:5000"),
+            // A fixed stand-in for the data dir's workspace folder.
+            ("workspace", "/home/anna/.local/share/layerlab/workspace"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
