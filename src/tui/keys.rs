@@ -27,6 +27,9 @@ pub enum Action {
     NextStep,
     PrevStep,
     Run,
+    /// "Do it for me": layerlab does a step the learner would type, and
+    /// records it as done by layerlab.
+    DoItForMe,
     Cancel,
     Edit,
     ToggleLanguage,
@@ -229,6 +232,16 @@ pub const BINDINGS: &[Binding] = &[
         "Enter",
         A::Run,
         t!("выполнить шаг", "do the step"),
+    ),
+    bind(
+        C::Lesson,
+        &[K::Char('d')],
+        "d",
+        A::DoItForMe,
+        t!(
+            "сделать шаг за меня (отметится: сделал layerlab)",
+            "do it for me (recorded as done by layerlab)"
+        ),
     ),
     bind(
         C::Lesson,

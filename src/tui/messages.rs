@@ -27,6 +27,8 @@ pub enum JobKind {
     /// A lesson step. Layer analyses and the lab report through their own
     /// events and end with their screens.
     Step,
+    /// Watching the open step for the learner's own commands.
+    Watch,
 }
 
 /// One line of a running job's output: a build log line, a pull/push bar.
@@ -60,6 +62,12 @@ pub enum WorkerEvent {
         outcome: StepOutcome,
     },
     Lab(crate::docker::lab::LabEvent),
+    /// What watching the open step found: a hint, or its state reached.
+    Watched {
+        lesson: String,
+        step: String,
+        report: crate::watch::session::StepReport,
+    },
     /// A layer analysis finished; `image` is what was asked for.
     Analysis {
         image: String,
@@ -75,6 +83,12 @@ pub enum WorkerRequest {
         step: String,
     },
     Cancel(JobKind),
+    /// Watch this step for the learner's own commands (ending any other
+    /// watch) and report `Watched` events until its state is reached.
+    WatchStep {
+        lesson: String,
+        step: String,
+    },
     /// A placeholder value the learner gave in the UI (`{registry}`).
     SetVar {
         name: String,

@@ -185,3 +185,82 @@ fn now_nanos() -> i64 {
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// What watching one step reports (the TUI's worker forwards it).
+#[derive(Debug, Clone)]
+pub enum StepReport {
+    /// A known mistake found while the step is open (each finding once).
+    Hint(HintFound),
+    /// The state is reached; the learner's image as found then.
+    Satisfied {
+        evaluation: Evaluation,
+        learner: Option<super::Found>,
+    },
+}
+
+/// Watch one step until its state is reached (`true`) or `cancel` fires
+/// (`false`); the daemon lost also ends it (`false`, after a bounded retry).
+pub async fn watch_step(
+    watcher: &mut Watcher,
+    lesson: &Lesson,
+    step: &crate::lesson::Step,
+    cancel: &tokio_util::sync::CancellationToken,
+    mut out: impl FnMut(StepReport),
+) -> bool {
+    let mut triggers = Triggers::new(
+        watcher.runner.docker.clone(),
+        watcher.runner.workspace.clone(),
+    );
+    triggers.start();
+    watcher.open_step();
+    let mut shown: BTreeSet<String> = BTreeSet::new();
+    let is_check = matches!(watched(step), Watched::Check(_));
+    loop {
+        let evaluation = tokio::select! {
+            evaluation = watcher.evaluate(lesson, step) => evaluation,
+            _ = cancel.cancelled() => return false,
+        };
+        let looked = now_nanos();
+        triggers.rescan_baseline();
+        for hint in &evaluation.hints {
+            if shown.insert(hint.key()) {
+                out(StepReport::Hint(hint.clone()));
+            }
+        }
+        if evaluation.satisfied {
+            for (name, value) in &evaluation.vars {
+                watcher
+                    .runner
+                    .state
+                    .vars
+                    .insert(name.clone(), value.clone());
+            }
+            out(StepReport::Satisfied {
+                evaluation,
+                learner: watcher.learner.clone(),
+            });
+            return true;
+        }
+        loop {
+            let next = tokio::select! {
+                next = triggers.next() => next,
+                _ = cancel.cancelled() => return false,
+            };
+            match next {
+                Ok(Trigger::Event(event)) => {
+                    watcher.note_event(&event);
+                    let own =
+                        is_check && event.action.starts_with("exec_") && event.time_nanos <= looked;
+                    if !own {
+                        break;
+                    }
+                }
+                Ok(Trigger::Files | Trigger::Reconnected) => break,
+                Err(e) => {
+                    tracing::warn!("watch: the daemon's events ended: {e}");
+                    return false;
+                }
+            }
+        }
+    }
+}

@@ -16,6 +16,41 @@ impl App {
             return Some(Vec::new());
         };
         let editable = edit_target(step);
+        let succeeded = matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok());
+        // A value the step needs and nobody gave yet: it is asked for first.
+        let asks = |name: &str| {
+            !self.vars.contains_key(name)
+                && crate::runner::needs_daemon(step)
+                && uses_placeholder(step, name)
+        };
+        let needs_prompt = asks("registry") || asks("base_archive");
+        let action = match action {
+            // "Do it for me" is what Enter did before the learner typed
+            // the commands themselves.
+            Action::DoItForMe => {
+                view.for_me = true;
+                Action::Run
+            }
+            Action::Run
+                if learner_does(step)
+                    && !succeeded
+                    && !needs_prompt
+                    && self.running.is_none()
+                    && !self.progress.is_done(&lesson.id, &step.id) =>
+            {
+                let note = t!(
+                    "Выполните команду в своём терминале: шаг отметится сам. d — сделать за меня.",
+                    "Type the command in your terminal: the step ticks itself. d: do it for me."
+                )
+                .get(self.lang)
+                .to_string();
+                if !view.hints.contains(&note) {
+                    view.hints.push(note);
+                }
+                return Some(Vec::new());
+            }
+            other => other,
+        };
         Some(match action {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
@@ -233,7 +268,22 @@ impl App {
             }
         };
         let mut effects = vec![Effect::Worker(first)];
-        effects.extend(self.run_current_step());
+        let learners = match &self.screen {
+            Screen::Lesson(view) => {
+                !view.for_me
+                    && self.lessons[view.lesson]
+                        .steps
+                        .get(view.step)
+                        .is_some_and(learner_does)
+            }
+            _ => false,
+        };
+        if learners {
+            // The learner types this step: watch again, now with the value.
+            self.watching = None;
+        } else {
+            effects.extend(self.run_current_step());
+        }
         effects
     }
 
@@ -279,5 +329,124 @@ pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
                 .join(format!("{key}.md")),
         ),
         _ => None,
+    }
+}
+
+/// A step the learner does in their own terminal (the watcher waits for
+/// its state); Enter does not do it for them, `d` does.
+pub fn learner_does(step: &Step) -> bool {
+    matches!(
+        crate::lesson::watching::watched(step),
+        crate::lesson::watching::Watched::Expect(_)
+    )
+}
+
+impl App {
+    /// Keep the worker watching exactly the open step, when it is one the
+    /// learner does (or a check) and not done yet; nothing otherwise.
+    pub(super) fn sync_watch(&mut self) -> Vec<Effect> {
+        let wanted = match &self.screen {
+            Screen::Lesson(view) if self.running.is_none() && view.prompt.is_none() => self
+                .lessons
+                .get(view.lesson)
+                .and_then(|lesson| Some((lesson, lesson.steps.get(view.step)?)))
+                .filter(|(lesson, step)| {
+                    !self.progress.is_done(&lesson.id, &step.id)
+                        && matches!(
+                            crate::lesson::watching::watched(step),
+                            crate::lesson::watching::Watched::Expect(_)
+                                | crate::lesson::watching::Watched::Check(_)
+                        )
+                })
+                .map(|(lesson, step)| (lesson.id.clone(), step.id.clone())),
+            _ => None,
+        };
+        if wanted == self.watching {
+            return Vec::new();
+        }
+        self.watching = wanted.clone();
+        vec![Effect::Worker(match wanted {
+            Some((lesson, step)) => WorkerRequest::WatchStep { lesson, step },
+            None => WorkerRequest::Cancel(JobKind::Watch),
+        })]
+    }
+
+    /// The watcher's report: a hint for the open step, or its state reached
+    /// (recorded as the learner's doing, with what it learned).
+    pub(super) fn on_watched(
+        &mut self,
+        lesson: String,
+        step: String,
+        report: crate::watch::session::StepReport,
+    ) -> Vec<Effect> {
+        use crate::watch::session::StepReport;
+        let here = match &self.screen {
+            Screen::Lesson(view) => {
+                self.lessons
+                    .get(view.lesson)
+                    .and_then(|l| Some((l.id.as_str(), l.steps.get(view.step)?.id.as_str())))
+                    == Some((lesson.as_str(), step.as_str()))
+            }
+            _ => false,
+        };
+        match report {
+            StepReport::Hint(hint) => {
+                if let (true, Screen::Lesson(view)) = (here, &mut self.screen) {
+                    view.hints
+                        .push(format!("💡 {}", crate::watch::printable(&hint.text)));
+                    view.hints.extend(
+                        hint.evidence
+                            .iter()
+                            .map(|line| format!("   {}", crate::watch::printable(line))),
+                    );
+                }
+                Vec::new()
+            }
+            StepReport::Satisfied {
+                evaluation,
+                learner,
+            } => {
+                self.watching = None;
+                let by = evaluation.by.unwrap_or(crate::progress::By::Learner);
+                let saved = self.progress.complete_step_by(&lesson, &step, by);
+                self.report(saved);
+                let mut effects = Vec::new();
+                for (name, value) in &evaluation.vars {
+                    let saved = self.progress.save_var(&lesson, name, value);
+                    self.report(saved);
+                    self.vars.insert(name.clone(), value.clone());
+                    effects.push(Effect::Worker(WorkerRequest::SetVar {
+                        name: name.clone(),
+                        value: value.clone(),
+                    }));
+                }
+                if let Some(found) = learner {
+                    let saved = self
+                        .progress
+                        .set_learner_image(&found.id, found.tag.as_deref());
+                    self.report(saved);
+                    if let Some(tag) = &found.tag {
+                        self.image = tag.clone();
+                        self.vars.insert("image".into(), tag.clone());
+                        effects.push(Effect::Worker(WorkerRequest::SetVar {
+                            name: "image".into(),
+                            value: tag.clone(),
+                        }));
+                    }
+                }
+                if let (true, Screen::Lesson(view)) = (here, &mut self.screen) {
+                    let mut outcome = StepOutcome::passed(crate::i18n::Text::plain(
+                        crate::watch::printable(&evaluation.message),
+                    ));
+                    outcome.output = evaluation
+                        .output
+                        .iter()
+                        .map(|l| crate::i18n::Text::plain(crate::watch::printable(l)))
+                        .collect();
+                    view.finish_run(outcome);
+                }
+                effects
+            }
+        }
     }
 }

@@ -65,6 +65,8 @@ pub struct App {
     /// Animation frame for spinners; advances only on `Tick`.
     pub spinner: usize,
     pub running: Option<JobKind>,
+    /// The step the worker watches for the learner's own commands.
+    pub watching: Option<(String, String)>,
     /// The learner's image (for the lab and the explorer from the home screen).
     pub image: String,
     /// The pack's placeholder values at start (`{base_image}`, `{registry}`,
@@ -107,6 +109,7 @@ impl App {
             help_scroll: 0,
             spinner: 0,
             running: None,
+            watching: None,
             image,
             vars: Default::default(),
             notice: None,
@@ -136,6 +139,12 @@ impl App {
     }
 
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        let mut effects = self.update_inner(event);
+        effects.extend(self.sync_watch());
+        effects
+    }
+
+    fn update_inner(&mut self, event: Event) -> Vec<Effect> {
         match event {
             Event::Terminal(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => {
                 self.on_key(key)
@@ -677,8 +686,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut app = app_at_push_tag(dir.path());
 
-        // No registry known: Enter opens the prompt instead of running.
-        assert_eq!(app.update(key(KeyCode::Enter)), Vec::new());
+        // No registry known: "do it for me" opens the prompt instead of running.
+        assert_eq!(app.update(key(KeyCode::Char('d'))), Vec::new());
         assert!(matches!(
             prompt(&app),
             Some(crate::tui::screens::lesson::Prompt::Registry { .. })
@@ -772,20 +781,32 @@ mod tests {
     fn a_known_registry_runs_at_once_and_esc_closes_the_prompt() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut app = app_at_push_tag(dir.path());
-        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::Char('d')));
         assert!(prompt(&app).is_some());
-        assert_eq!(app.update(key(KeyCode::Esc)), Vec::new());
+        // With the prompt closed, the step is watched for the learner's own
+        // `docker tag` (the registry stays unknown to the watcher until given).
+        assert_eq!(
+            app.update(key(KeyCode::Esc)),
+            vec![Effect::Worker(WorkerRequest::WatchStep {
+                lesson: "push".into(),
+                step: "tag".into(),
+            })]
+        );
         assert!(prompt(&app).is_none());
         assert!(app.running.is_none());
 
         app.vars.insert("registry".into(), "docker.io/anna".into());
-        let effects = app.update(key(KeyCode::Enter));
+        let effects = app.update(key(KeyCode::Char('d')));
         assert_eq!(
             effects,
-            vec![Effect::Worker(WorkerRequest::RunStep {
-                lesson: "push".into(),
-                step: "tag".into(),
-            })]
+            vec![
+                Effect::Worker(WorkerRequest::RunStep {
+                    lesson: "push".into(),
+                    step: "tag".into(),
+                }),
+                // layerlab does it now: watching it would only race.
+                Effect::Worker(WorkerRequest::Cancel(JobKind::Watch)),
+            ]
         );
     }
 }

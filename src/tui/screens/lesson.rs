@@ -119,6 +119,12 @@ pub struct LessonScreen {
     pub bars: Vec<(String, u64, u64, String)>,
     pub counter: Option<(u32, u32)>,
     pub prompt: Option<Prompt>,
+    /// Hints the watcher found for this step (lines, already in the
+    /// learner's language), and the note that Enter does not do it.
+    pub hints: Vec<String>,
+    /// The learner asked layerlab to do this step ("do it for me"), so a
+    /// prompt it needs first (the registry) ends by running it.
+    pub for_me: bool,
 }
 
 impl LessonScreen {
@@ -132,6 +138,8 @@ impl LessonScreen {
             bars: Vec::new(),
             counter: None,
             prompt: None,
+            hints: Vec::new(),
+            for_me: false,
         }
     }
 

@@ -86,12 +86,29 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("$ {}", app.fill_known(docker)), theme.command()),
         ]));
     }
+    // What the watcher found for this step, and the note on typing it.
+    for hint in &view.hints {
+        lines.push(Line::from(Span::styled(hint.clone(), theme.warn())));
+    }
     lines.push(Line::raw(""));
     let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
+    let done = app.progress.is_done(&lesson.id, &step.id);
     let hint = match step.kind {
         _ if running => t!("Esc — отменить", "Esc to cancel"),
         _ if succeeded => t!("Enter — дальше", "Enter to go on"),
         StepKind::Prose | StepKind::File => t!("Enter — дальше", "Enter to go on"),
+        StepKind::Action
+            if !done
+                && matches!(
+                    crate::lesson::watching::watched(step),
+                    crate::lesson::watching::Watched::Expect(_)
+                ) =>
+        {
+            t!(
+                "Наберите команду в своём терминале — шаг отметится сам · d — сделать за меня (отметится: сделал layerlab)",
+                "Type it in your terminal: the step ticks itself · d: do it for me (recorded as done by layerlab)"
+            )
+        }
         StepKind::Action => t!("Enter — выполнить", "Enter to do it"),
         StepKind::Check => t!("Enter — проверить", "Enter to check"),
         StepKind::Question => t!("Enter — ответить", "Enter to answer"),
