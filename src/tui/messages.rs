@@ -66,7 +66,7 @@ pub enum WorkerEvent {
     Watched {
         lesson: String,
         step: String,
-        report: crate::watch::session::StepReport,
+        report: Box<crate::watch::session::StepReport>,
     },
     /// A layer analysis finished; `image` is what was asked for.
     Analysis {

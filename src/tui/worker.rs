@@ -302,7 +302,7 @@ fn spawn_watch(
             let _ = events.send(Event::Worker(WorkerEvent::Watched {
                 lesson: lesson_id.clone(),
                 step: step_id.clone(),
-                report,
+                report: Box::new(report),
             }));
         })
         .await;

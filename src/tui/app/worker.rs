@@ -57,7 +57,7 @@ impl App {
                 lesson,
                 step,
                 report,
-            } => return self.on_watched(lesson, step, report),
+            } => return self.on_watched(lesson, step, *report),
             WorkerEvent::Lab(event) => {
                 if let Screen::Lab(lab) = &mut self.screen {
                     lab.apply(event);
