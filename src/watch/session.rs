@@ -141,6 +141,7 @@ pub async fn watch_lesson(
         }
         // Wait for a reason to look again.
         let is_check = matches!(watched(step), Watched::Check(_));
+        let files_only = only_files(step);
         loop {
             let next = match deadline {
                 Some(deadline) => {
@@ -161,14 +162,8 @@ pub async fn watch_lesson(
                 None => triggers.next().await,
             }?;
             match next {
-                Trigger::Event(event) => {
-                    watcher.note_event(&event);
-                    // A check's own `docker exec` during the look must not
-                    // wake the watcher again, or a failing check would
-                    // spin; anything else the learner did does.
-                    let own =
-                        is_check && event.action.starts_with("exec_") && event.time_nanos <= looked;
-                    if !own {
+                Trigger::Events(events) => {
+                    if wakes(watcher, &events, is_check, files_only, looked) {
                         break;
                     }
                 }
@@ -215,6 +210,7 @@ pub async fn watch_step(
     watcher.open_step();
     let mut shown: BTreeSet<String> = BTreeSet::new();
     let is_check = matches!(watched(step), Watched::Check(_));
+    let files_only = only_files(step);
     loop {
         let evaluation = tokio::select! {
             evaluation = watcher.evaluate(lesson, step) => evaluation,
@@ -247,11 +243,8 @@ pub async fn watch_step(
                 _ = cancel.cancelled() => return false,
             };
             match next {
-                Ok(Trigger::Event(event)) => {
-                    watcher.note_event(&event);
-                    let own =
-                        is_check && event.action.starts_with("exec_") && event.time_nanos <= looked;
-                    if !own {
+                Ok(Trigger::Events(events)) => {
+                    if wakes(watcher, &events, is_check, files_only, looked) {
                         break;
                     }
                 }
@@ -263,4 +256,31 @@ pub async fn watch_step(
             }
         }
     }
+}
+
+/// A step about a workspace file alone: the daemon's events cannot reach it.
+fn only_files(step: &crate::lesson::Step) -> bool {
+    matches!(
+        watched(step),
+        Watched::Expect(crate::lesson::watch_model::Expect::FileChanged { .. })
+    )
+}
+
+/// Note a batch of events, and say whether it is a reason to look again.
+/// A check's own `docker exec` during the look must not wake the watcher,
+/// or a failing check would spin; anything else the learner did does.
+fn wakes(
+    watcher: &mut Watcher,
+    events: &[crate::docker::model::DockerEvent],
+    is_check: bool,
+    files_only: bool,
+    looked: i64,
+) -> bool {
+    let mut wake = false;
+    for event in events {
+        watcher.note_event(event);
+        let own = is_check && event.action.starts_with("exec_") && event.time_nanos <= looked;
+        wake |= !own;
+    }
+    wake && !files_only
 }

@@ -18,13 +18,17 @@ use crate::docker::model::DockerEvent;
 pub const SCAN_PERIOD: Duration = Duration::from_secs(1);
 /// Reconnects to `/events` in a row before the daemon counts as lost.
 pub const MAX_RECONNECTS: u32 = 5;
+/// How long after an event more of the same burst are gathered.
+const BURST: Duration = Duration::from_millis(25);
+/// Events taken into one batch at most.
+const MAX_BATCH: usize = 256;
 /// Files looked at per scan at most (a runaway workspace must not cost more).
 const SCAN_LIMIT: usize = 2_000;
 
 #[derive(Debug)]
 pub enum Trigger {
-    /// The daemon said something happened.
-    Event(DockerEvent),
+    /// The daemon said something happened (a burst arrives as one batch).
+    Events(Vec<DockerEvent>),
     /// A workspace file changed (or appeared, or went).
     Files,
     /// The event stream was re-opened after a break: look again, something
@@ -58,7 +62,12 @@ impl Triggers {
     /// happens during that look is missed.
     pub fn start(&mut self) {
         if self.events.is_none() {
-            self.events = Some(self.docker.events(&[]));
+            // Only what a learner's commands change: images and containers
+            // (networks, volumes and plugins would only wake us for nothing).
+            self.events = Some(
+                self.docker
+                    .events(&[("type", "container"), ("type", "image")]),
+            );
         }
     }
 
@@ -78,7 +87,17 @@ impl Triggers {
                 item = events.next() => match item {
                     Some(Ok(event)) => {
                         self.reconnects = 0;
-                        return Ok(Trigger::Event(event));
+                        // A build or a `docker run` is a burst of events:
+                        // take what follows within a moment as one trigger.
+                        let mut batch = vec![event];
+                        let until = tokio::time::Instant::now() + BURST;
+                        while batch.len() < MAX_BATCH {
+                            match tokio::time::timeout_at(until, events.next()).await {
+                                Ok(Some(Ok(more))) => batch.push(more),
+                                _ => break,
+                            }
+                        }
+                        return Ok(Trigger::Events(batch));
                     }
                     broken => {
                         self.events = None;
