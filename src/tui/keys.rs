@@ -30,6 +30,8 @@ pub enum Action {
     /// "Do it for me": layerlab does a step the learner would type, and
     /// records it as done by layerlab.
     DoItForMe,
+    /// Yes to a step that asks first (privileged, long, public).
+    Confirm,
     Cancel,
     Edit,
     ToggleLanguage,
@@ -241,6 +243,16 @@ pub const BINDINGS: &[Binding] = &[
         t!(
             "сделать шаг за меня (отметится: сделал layerlab)",
             "do it for me (recorded as done by layerlab)"
+        ),
+    ),
+    bind(
+        C::Lesson,
+        &[K::Char('y')],
+        "y",
+        A::Confirm,
+        t!(
+            "да — выполнить шаг, который спрашивает подтверждения",
+            "yes: go ahead with a step that asks first"
         ),
     ),
     bind(

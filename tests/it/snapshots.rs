@@ -383,7 +383,11 @@ fn action_step_after_success_and_failure() {
 #[test]
 fn push_step_with_progress_bars() {
     let mut h = Harness::new(Lang::En);
-    h.connected().open_lesson(PUSH, 6).key(KeyCode::Char('d'));
+    // The push asks first: y says yes.
+    h.connected()
+        .open_lesson(PUSH, 6)
+        .key(KeyCode::Char('d'))
+        .key(KeyCode::Char('y'));
     for (id, current, total, status) in [
         ("a1b2c3d4e5f6a7b8", 3_145_728, 3_145_728, "Pushed"),
         ("b2c3d4e5f6a7b8c9", 1_048_576, 4_194_304, "Pushing"),

@@ -122,8 +122,6 @@ fn the_build_step_ticks_itself_when_the_learner_builds_in_their_own_terminal() {
         .args([
             "build",
             "-q",
-            "--label",
-            "layerlab.managed=true",
             "--build-arg",
             &format!("BASE_IMAGE={base}"),
             "-t",
@@ -152,5 +150,84 @@ fn the_build_step_ticks_itself_when_the_learner_builds_in_their_own_terminal() {
         .unwrap_or_else(|s| panic!("the learner's tag is not shown:\n{s}"));
     let screen = tmux.capture();
     assert!(screen.contains("✔"), "{screen}");
+    tmux.keys(&["q", "q"]);
+}
+
+/// The confirmations the lessons promise are real: the long optional kernel
+/// build's container asks y/N; n (any key but y) runs nothing, y runs it.
+#[test]
+fn a_step_that_asks_first_runs_only_after_y() {
+    if !tmux::available() {
+        return;
+    }
+    let Some(base) = support::standin_base() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let prefix = common::unique_name("tuiconfirm");
+    let container = format!("{prefix}-kernel-build");
+    let mut cleanup = common::Cleanup::new();
+    cleanup.container(&container);
+    let data_text = data.to_string_lossy();
+    let app = env_command(
+        &[
+            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
+            ("LAYERLAB_CONTAINER_PREFIX", &prefix),
+            ("TERM", "xterm-256color"),
+        ],
+        BIN,
+        &["--lang", "en", "--base-image", &base],
+    );
+    let tmux = Tmux::start(dir.path(), &app, 120, 40);
+    tmux.wait_for(Duration::from_secs(20), |s| {
+        tmux::last_line(s).contains("● Docker")
+    })
+    .unwrap_or_else(|s| panic!("never connected:\n{s}"));
+    // Home: lesson 6 (kernel) is five down; its step 15 starts the build container.
+    tmux.keys(&["Down", "Down", "Down", "Down", "Down", "Enter"]);
+    tmux.wait_for(Duration::from_secs(5), |s| s.contains("Step 1/"))
+        .unwrap_or_else(|s| panic!("lesson 6 did not open:\n{s}"));
+    for _ in 0..14 {
+        tmux.keys(&["n"]);
+    }
+    tmux.wait_for(Duration::from_secs(5), |s| s.contains("Step 15/"))
+        .unwrap_or_else(|s| panic!("no step 15:\n{s}"));
+    let exists = || {
+        std::process::Command::new("docker")
+            .args(["container", "inspect", &container])
+            .output()
+            .expect("docker")
+            .status
+            .success()
+    };
+    tmux.keys(&["d"]);
+    tmux.wait_for(Duration::from_secs(5), |s| {
+        s.contains("This step asks first")
+    })
+    .unwrap_or_else(|s| panic!("no question:\n{s}"));
+    tmux.keys(&["n"]);
+    tmux.wait_for(Duration::from_secs(5), |s| {
+        s.contains("Not done: you said no.")
+    })
+    .unwrap_or_else(|s| panic!("no refusal:\n{s}"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!exists(), "n ran the step anyway");
+    assert!(
+        tmux.capture().contains("Step 15/"),
+        "n moved on instead of saying no"
+    );
+    tmux.keys(&["d"]);
+    tmux.wait_for(Duration::from_secs(5), |s| {
+        s.contains("This step asks first")
+    })
+    .unwrap_or_else(|s| panic!("no question the second time:\n{s}"));
+    tmux.keys(&["y"]);
+    tmux.wait_for(Duration::from_secs(60), |s| {
+        s.contains("✔ container running")
+    })
+    .unwrap_or_else(|s| panic!("y did not run it:\n{s}"));
+    assert!(exists(), "y ran nothing");
     tmux.keys(&["q", "q"]);
 }

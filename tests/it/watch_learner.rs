@@ -93,15 +93,13 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
-/// The learner's build, labelled so the suite's clean-up finds it.
+/// The learner's build, as they would type it: no layerlab labels (a
+/// parallel test's `layerlab clean` must not take its images mid-build);
+/// `Cleanup` removes it by name.
 fn build(base: &str, tag: &str, dockerfile: &std::path::Path, context: &std::path::Path) {
     docker(&[
         "build",
         "-q",
-        "--label",
-        "layerlab.managed=true",
-        "--label",
-        &format!("{}=watch", common::TEST_LABEL),
         "--build-arg",
         &format!("BASE_IMAGE={base}"),
         "-f",
@@ -219,15 +217,7 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
     }
     let watch = Watch::start(&learner, &["watch", "run", "--timeout", "200"]);
     // Mistake: no -p.
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &web,
-        "--label",
-        "layerlab.managed=true",
-        &tag,
-    ]);
+    docker(&["run", "-d", "--name", &web, &tag]);
     watch.wait_for("! run/publish-port [no_port]:").await;
     docker(&["rm", "-f", &web]);
     // Mistake: an image whose CMD sends nginx to the background.
@@ -242,17 +232,7 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
     build(&base, &tag, &bad, &workspace);
     let port = free_port();
     let publish = format!("127.0.0.1:{port}:80");
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &web,
-        "-p",
-        &publish,
-        "--label",
-        "layerlab.managed=true",
-        &tag,
-    ]);
+    docker(&["run", "-d", "--name", &web, "-p", &publish, &tag]);
     watch
         .wait_for("! run/publish-port [container_exited]:")
         .await;
@@ -260,17 +240,7 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
     watch.wait_for("without `daemon off;`").await;
     docker(&["rm", "-f", &web]);
     build(&base, &tag, &dockerfile, &workspace);
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &web,
-        "-p",
-        &publish,
-        "--label",
-        "layerlab.managed=true",
-        &tag,
-    ]);
+    docker(&["run", "-d", "--name", &web, "-p", &publish, &tag]);
     watch.wait_for("✔ run/publish-port:").await;
     watch.wait_for("✔ run/page-is-yours:").await;
     let logs = learner.workspace().join("nginx-logs");
@@ -284,8 +254,6 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
         &format!("127.0.0.1:{port2}:80"),
         "-v",
         &format!("{}:/var/log/nginx", logs.display()),
-        "--label",
-        "layerlab.managed=true",
         &tag,
     ]);
     watch.wait_for("✔ run/log-has-request:").await;

@@ -24,6 +24,23 @@ impl App {
                 && uses_placeholder(step, name)
         };
         let needs_prompt = asks("registry") || asks("base_archive");
+        // A step that asks first: y goes ahead, any other key says no.
+        let action = if view.confirming {
+            view.confirming = false;
+            if action != Action::Confirm {
+                let note = t!("Не выполнено: вы ответили «нет».", "Not done: you said no.")
+                    .get(self.lang)
+                    .to_string();
+                view.hints.push(note);
+                return Some(Vec::new());
+            }
+            view.confirmed = true;
+            Action::DoItForMe
+        } else if action == Action::Confirm {
+            return Some(Vec::new());
+        } else {
+            action
+        };
         let action = match action {
             // "Do it for me" is what Enter did before the learner typed
             // the commands themselves.
@@ -51,6 +68,16 @@ impl App {
             }
             other => other,
         };
+        if action == Action::Run
+            && step.confirm
+            && !view.confirmed
+            && !succeeded
+            && self.running.is_none()
+            && crate::runner::needs_daemon(step)
+        {
+            view.confirming = true;
+            return Some(Vec::new());
+        }
         Some(match action {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]

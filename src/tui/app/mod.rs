@@ -809,4 +809,42 @@ mod tests {
             ]
         );
     }
+
+    /// A step marked `confirm` (the push) asks y/N before layerlab runs it:
+    /// anything but y says no and runs nothing; y runs it.
+    #[test]
+    fn a_confirm_step_asks_before_doing_it_for_the_learner() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut app = app_at_push_tag(dir.path());
+        app.vars
+            .insert("registry".into(), "127.0.0.1:5000/anna".into());
+        if let Screen::Lesson(view) = &mut app.screen {
+            view.step += 2; // tag, tag-exists, push
+        }
+        let run = Effect::Worker(WorkerRequest::RunStep {
+            lesson: "push".into(),
+            step: "push".into(),
+        });
+        // Enter: the learner's own `docker push`; nothing runs.
+        assert!(!app.update(key(KeyCode::Enter)).contains(&run));
+        // d: asks first; n says no.
+        assert!(!app.update(key(KeyCode::Char('d'))).contains(&run));
+        assert!(
+            drawn(&app).contains("This step asks first"),
+            "{}",
+            drawn(&app)
+        );
+        assert!(!app.update(key(KeyCode::Char('n'))).contains(&run));
+        assert!(app.running.is_none());
+        assert!(drawn(&app).contains("Not done: you said no."));
+        assert!(
+            app.progress
+                .lesson("push")
+                .is_none_or(|l| l.started.is_none())
+        );
+        // d, y: runs it.
+        app.update(key(KeyCode::Char('d')));
+        assert!(app.update(key(KeyCode::Char('y'))).contains(&run));
+        assert!(app.running.is_some());
+    }
 }

@@ -125,6 +125,10 @@ pub struct LessonScreen {
     /// The learner asked layerlab to do this step ("do it for me"), so a
     /// prompt it needs first (the registry) ends by running it.
     pub for_me: bool,
+    /// A step marked `confirm` waits for y (anything else says no).
+    pub confirming: bool,
+    /// The learner said yes to it.
+    pub confirmed: bool,
 }
 
 impl LessonScreen {
@@ -140,6 +144,8 @@ impl LessonScreen {
             prompt: None,
             hints: Vec::new(),
             for_me: false,
+            confirming: false,
+            confirmed: false,
         }
     }
 

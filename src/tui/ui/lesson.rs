@@ -86,6 +86,16 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("$ {}", app.fill_known(docker)), theme.command()),
         ]));
     }
+    if view.confirming {
+        lines.push(Line::from(Span::styled(
+            t!(
+                "Этот шаг спрашивает подтверждения (привилегии, долгая работа или публикация наружу). Выполнить? y — да, любая другая клавиша — нет",
+                "This step asks first (privileges, a long job, or publishing outside). Go ahead? y: yes, any other key: no"
+            )
+            .get(lang),
+            theme.warn(),
+        )));
+    }
     // What the watcher found for this step, and the note on typing it.
     for hint in &view.hints {
         lines.push(Line::from(Span::styled(hint.clone(), theme.warn())));
