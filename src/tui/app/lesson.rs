@@ -16,68 +16,21 @@ impl App {
             return Some(Vec::new());
         };
         let editable = edit_target(step);
-        let succeeded = matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok());
         // A value the step needs and nobody gave yet: it is asked for first.
         let asks = |name: &str| {
             !self.vars.contains_key(name)
                 && crate::runner::needs_daemon(step)
                 && uses_placeholder(step, name)
         };
-        let needs_prompt = asks("registry") || asks("base_archive");
-        // A step that asks first: y goes ahead, any other key says no.
-        let action = if view.confirming {
-            view.confirming = false;
-            if action != Action::Confirm {
-                let note = t!("Не выполнено: вы ответили «нет».", "Not done: you said no.")
-                    .get(self.lang)
-                    .to_string();
-                view.hints.push(note);
-                return Some(Vec::new());
-            }
-            view.confirmed = true;
-            Action::DoItForMe
-        } else if action == Action::Confirm {
-            return Some(Vec::new());
-        } else {
-            action
+        let gate = Gate {
+            needs_prompt: asks("registry") || asks("base_archive"),
+            busy: self.running.is_some(),
+            done: self.progress.is_done(&lesson.id, &step.id),
+            lang: self.lang,
         };
-        let action = match action {
-            // "Do it for me" is what Enter did before the learner typed
-            // the commands themselves.
-            Action::DoItForMe => {
-                view.for_me = true;
-                Action::Run
-            }
-            Action::Run
-                if learner_does(step)
-                    && !succeeded
-                    && !needs_prompt
-                    && self.running.is_none()
-                    && !self.progress.is_done(&lesson.id, &step.id) =>
-            {
-                let note = t!(
-                    "Выполните команду в своём терминале: шаг отметится сам. d — сделать за меня.",
-                    "Type the command in your terminal: the step ticks itself. d: do it for me."
-                )
-                .get(self.lang)
-                .to_string();
-                if !view.hints.contains(&note) {
-                    view.hints.push(note);
-                }
-                return Some(Vec::new());
-            }
-            other => other,
-        };
-        if action == Action::Run
-            && step.confirm
-            && !view.confirmed
-            && !succeeded
-            && self.running.is_none()
-            && crate::runner::needs_daemon(step)
-        {
-            view.confirming = true;
+        let Some(action) = gate.pass(view, step, action) else {
             return Some(Vec::new());
-        }
+        };
         Some(match action {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
@@ -475,5 +428,77 @@ impl App {
                 effects
             }
         }
+    }
+}
+
+/// What stands between a key and doing a step: "do it for me" is the old
+/// Enter; Enter on a step the learner types only says so; a step marked
+/// `confirm` asks y/N first. `None`: the key was answered here.
+struct Gate {
+    needs_prompt: bool,
+    busy: bool,
+    done: bool,
+    lang: crate::i18n::Lang,
+}
+
+impl Gate {
+    fn pass(
+        &self,
+        view: &mut crate::tui::screens::lesson::LessonScreen,
+        step: &Step,
+        action: Action,
+    ) -> Option<Action> {
+        let succeeded = matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok());
+        // A step that asks first: y goes ahead, any other key says no.
+        let action = if view.confirming {
+            view.confirming = false;
+            if action != Action::Confirm {
+                let note = t!("Не выполнено: вы ответили «нет».", "Not done: you said no.");
+                view.hints.push(note.get(self.lang).to_string());
+                return None;
+            }
+            view.confirmed = true;
+            Action::DoItForMe
+        } else if action == Action::Confirm {
+            return None;
+        } else {
+            action
+        };
+        let action = match action {
+            Action::DoItForMe => {
+                view.for_me = true;
+                Action::Run
+            }
+            Action::Run
+                if learner_does(step)
+                    && !succeeded
+                    && !self.needs_prompt
+                    && !self.busy
+                    && !self.done =>
+            {
+                let note = t!(
+                    "Выполните команду в своём терминале: шаг отметится сам. d — сделать за меня.",
+                    "Type the command in your terminal: the step ticks itself. d: do it for me."
+                )
+                .get(self.lang)
+                .to_string();
+                if !view.hints.contains(&note) {
+                    view.hints.push(note);
+                }
+                return None;
+            }
+            other => other,
+        };
+        if action == Action::Run
+            && step.confirm
+            && !view.confirmed
+            && !succeeded
+            && !self.busy
+            && crate::runner::needs_daemon(step)
+        {
+            view.confirming = true;
+            return None;
+        }
+        Some(action)
     }
 }

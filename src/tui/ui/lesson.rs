@@ -86,20 +86,7 @@ pub fn draw(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) {
             Span::styled(format!("$ {}", app.fill_known(docker)), theme.command()),
         ]));
     }
-    if view.confirming {
-        lines.push(Line::from(Span::styled(
-            t!(
-                "Этот шаг спрашивает подтверждения (привилегии, долгая работа или публикация наружу). Выполнить? y — да, любая другая клавиша — нет",
-                "This step asks first (privileges, a long job, or publishing outside). Go ahead? y: yes, any other key: no"
-            )
-            .get(lang),
-            theme.warn(),
-        )));
-    }
-    // What the watcher found for this step, and the note on typing it.
-    for hint in &view.hints {
-        lines.push(Line::from(Span::styled(hint.clone(), theme.warn())));
-    }
+    lines.extend(watch_lines(app, view));
     lines.push(Line::raw(""));
     let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
     let done = app.progress.is_done(&lesson.id, &step.id);
@@ -322,4 +309,25 @@ fn draw_prompt(app: &App, prompt: &Prompt, area: Rect, buf: &mut Buffer) {
         .wrap(Wrap { trim: false })
         .block(Block::bordered().border_style(theme.border_focused()))
         .render(box_area, buf);
+}
+
+/// The y/N question of a step that asks first, and what the watcher found
+/// for the open step (hints, the note on typing it).
+fn watch_lines(app: &App, view: &LessonScreen) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let mut lines = Vec::new();
+    if view.confirming {
+        lines.push(Line::from(Span::styled(
+            t!(
+                "Этот шаг спрашивает подтверждения (привилегии, долгая работа или публикация наружу). Выполнить? y — да, любая другая клавиша — нет",
+                "This step asks first (privileges, a long job, or publishing outside). Go ahead? y: yes, any other key: no"
+            )
+            .get(app.lang),
+            theme.warn(),
+        )));
+    }
+    for hint in &view.hints {
+        lines.push(Line::from(Span::styled(hint.clone(), theme.warn())));
+    }
+    lines
 }
