@@ -298,3 +298,87 @@ async fn a_timeout_lists_what_is_missing() {
     assert!(text.contains("✘ dockerfile/build"), "{text}");
     assert!(!text.contains("✔ dockerfile/build"), "{text}");
 }
+
+/// Lesson `push` watched, against the harness's local registry: the
+/// learner tags and pushes with the docker CLI. Mistakes made for real: a
+/// new name without the registry (`not_tagged_for_registry`), and an
+/// earlier build still in the registry while the image was rebuilt
+/// (`registry_differs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lesson_push_is_completed_by_typing_docker_commands() {
+    if common::docker_or_skip().await.is_none() {
+        return;
+    }
+    let (Some(base), Some(registry)) = (standin_base(), crate::walkthrough::test_registry()) else {
+        return;
+    };
+    let learner = Learner::new("watchpush");
+    let unique = learner.prefix.clone();
+    let registry = format!("{registry}/{unique}");
+    let tag = format!("{unique}/alpng:ng_v1");
+    let old = format!("{registry}/old:1");
+    let pushed = format!("{registry}/nginx-alpine:1.0");
+    let plain = format!("{unique}-nginx-alpine:1.0");
+    let web = format!("{unique}-pulled");
+    let mut cleanup = common::Cleanup::new();
+    for image in [&tag, &old, &pushed, &plain] {
+        cleanup.image(image);
+    }
+    cleanup.container(&web);
+    // The workspace and a first build, as lesson 3 left them; the learner's
+    // image name in the settings, as `layerlab` would remember it.
+    std::fs::write(
+        learner.data.path().join("config.json"),
+        serde_json::json!({ "image": tag }).to_string(),
+    )
+    .unwrap();
+    let prepared = learner
+        .run(&["run", "dockerfile", "--base-image", &base, "--image", &tag])
+        .await;
+    assert!(prepared.ok(), "{prepared}");
+    let workspace = learner.workspace().join("nginx-alpine");
+    let page = workspace.join("rootfs/var/www/localhost/htdocs/index.html");
+    // An earlier version is in the registry; then the page changes and the
+    // image is rebuilt.
+    docker(&["tag", &tag, &old]);
+    docker(&["push", &old]);
+    let text = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, text.replace("ВАШЕ ИМЯ / YOUR NAME", "Vera Learner")).unwrap();
+    build(&base, &tag, &workspace.join("Dockerfile"), &workspace);
+
+    let watch = Watch::start(
+        &learner,
+        &["watch", "push", "--registry", &registry, "--timeout", "200"],
+    );
+    watch.wait_for("Watching lesson push").await;
+    docker(&["tag", &tag, &plain]);
+    watch
+        .wait_for("! push/tag [not_tagged_for_registry]:")
+        .await;
+    docker(&["tag", &tag, &pushed]);
+    watch.wait_for("✔ push/tag-exists:").await;
+    watch.wait_for("! push/push [registry_differs]:").await;
+    docker(&["push", &pushed]);
+    watch.wait_for("✔ push/push:").await;
+    docker(&["rmi", &pushed]);
+    watch.wait_for("✔ push/tag-gone:").await;
+    docker(&["pull", &pushed]);
+    watch.wait_for("✔ push/pulled:").await;
+    let port = free_port();
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &web,
+        "-p",
+        &format!("127.0.0.1:{port}:80"),
+        &pushed,
+    ]);
+    watch.wait_for("✔ push/pulled-page:").await;
+    watch.wait_for("✔ push/pushed-matches:").await;
+    docker(&["rm", "-f", &web]);
+    let (code, text) = watch.finish().await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("✔ push/remove-pulled:"), "{text}");
+    assert!(text.contains("Lesson push is done"), "{text}");
+}
