@@ -281,6 +281,11 @@ pub mod nouns {
         ru: ["шаг", "шага", "шагов"],
         en: ["step", "steps"],
     };
+    /// After a number of steps: `+ 2 необязательных`.
+    pub const OPTIONAL: Noun = Noun {
+        ru: ["необязательный", "необязательных", "необязательных"],
+        en: ["optional", "optional"],
+    };
     pub const QUESTION: Noun = Noun {
         ru: ["вопрос", "вопроса", "вопросов"],
         en: ["question", "questions"],

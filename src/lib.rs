@@ -1,8 +1,6 @@
 //! layerlab: learn Docker images and containers by doing the homework on your
-//! own Docker Engine. See README.md for the tour; the layout is
-//! `lesson/` (the pack), `docker/` (the only code that talks to the daemon),
-//! `layers/` (image archives), `quiz/`, `ui/` (drawing only) and `app.rs`
-//! (the one place state changes).
+//! own Docker Engine. See README.md for the tour and docs/architecture.md for
+//! the map: five tiers, each importing only from itself and the ones below.
 
 // The plain tier: no I/O to Docker, no terminal.
 pub mod i18n;
@@ -12,8 +10,10 @@ pub mod logging;
 pub mod paths;
 pub mod progress;
 pub mod quiz;
-// The Docker tier: the only code that talks to a daemon.
+// The Docker tier: the only code that talks to a daemon (docker/) or to a
+// registry over HTTP without one (registry/).
 pub mod docker;
+pub mod registry;
 // The domain tier: doing a lesson step, grading and reporting the homework.
 pub mod handin;
 pub mod runner;

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
             }
             Some(Command::Layers(args)) => layerlab::cmd::layers::layers(&global, &args).await,
             Some(Command::Lab { image }) => layerlab::cmd::tui::lab(&global, image).await,
+            Some(Command::Open { target }) => layerlab::cmd::open::open(&global, &target).await,
             Some(Command::Run(args)) => layerlab::cmd::run::run_headless(&global, &args).await,
             Some(Command::Watch(args)) => layerlab::cmd::watch::watch(&global, &args).await,
             Some(Command::Quiz { list }) => layerlab::cmd::quiz::quiz(&global, list).await,
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
             Some(Command::Report { out, image, pushed }) => {
                 layerlab::cmd::report::report(&global, out.as_deref(), image, pushed).await
             }
+            Some(Command::Grade(args)) => layerlab::cmd::grade::grade(&global, &args).await,
         }
     });
     match result {

@@ -28,6 +28,8 @@ pub struct ProgressState {
     /// (not by its name); later steps, `check` and the report use it.
     /// Absent in files written before it existed.
     pub learner_image: Option<LearnerImage>,
+    /// The lesson the learner last looked at: the app reopens there.
+    pub last_lesson: Option<String>,
 }
 
 /// Who carried out a step.
@@ -217,6 +219,7 @@ impl Progress {
                 lessons: BTreeMap::new(),
                 quiz: None,
                 learner_image: None,
+                last_lesson: None,
             },
         }
     }
@@ -322,6 +325,7 @@ impl Progress {
 
     /// Where the learner is looking, without starting anything.
     pub fn set_current(&mut self, lesson_id: &str, step_id: &str) -> Result<(), ProgressError> {
+        self.state.last_lesson = Some(lesson_id.to_string());
         self.change(lesson_id, |lesson| {
             lesson.current = Some(step_id.to_string())
         })
@@ -392,6 +396,15 @@ impl Progress {
             .map(String::as_str)
     }
 
+    /// Where the learner last was: a lesson and the step shown there.
+    pub fn last_place(&self) -> Option<(&str, Option<&str>)> {
+        let lesson = self.state.last_lesson.as_deref()?;
+        Some((
+            lesson,
+            self.lesson(lesson).and_then(|l| l.current.as_deref()),
+        ))
+    }
+
     pub fn is_done(&self, lesson_id: &str, step_id: &str) -> bool {
         self.lesson(lesson_id)
             .is_some_and(|lesson| lesson.done.contains(step_id))
@@ -437,6 +450,7 @@ impl Progress {
 
     pub fn reset_all(&mut self) -> Result<(), ProgressError> {
         self.state.lessons.clear();
+        self.state.last_lesson = None;
         self.save()
     }
 }

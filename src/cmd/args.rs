@@ -32,6 +32,9 @@ pub struct GlobalArgs {
     /// The base image the lessons build FROM (default: the pack's pinned Alpine).
     #[arg(long, global = true, value_name = "REF")]
     pub base_image: Option<String>,
+    /// Plain text for screen readers and dumb terminals: numbered menus on stdout, answers typed on the line (also when TERM=dumb).
+    #[arg(long, global = true)]
+    pub plain: bool,
     /// Log level for the log file in the data dir (error, warn, info, debug, trace).
     #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
     pub log_level: String,
@@ -68,6 +71,11 @@ pub enum Command {
         /// The image (default: your lesson image).
         image: Option<String>,
     },
+    /// Open the lessons at LESSON or LESSON/STEP (ids as in `layerlab lessons`), e.g. `dockerfile/instructions`.
+    Open {
+        /// LESSON or LESSON/STEP.
+        target: String,
+    },
     /// Run a lesson's actions and checks without the UI, one line per step.
     Run(RunArgs),
     /// Watch a lesson while you type the docker commands in another terminal:
@@ -93,6 +101,8 @@ pub enum Command {
         #[arg(long, value_name = "REF")]
         pushed: Option<String>,
     },
+    /// Grade a whole class from the registry: no Docker daemon, nothing pulled or run (docs/teachers.md).
+    Grade(GradeArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -158,6 +168,35 @@ pub struct CheckArgs {
     /// Accept this base image in place of Alpine (the offline stand-in).
     #[arg(long, value_name = "REF")]
     pub accept_base: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GradeArgs {
+    /// The roster: CSV with the header student,image[,report].
+    pub roster: PathBuf,
+    /// Print CSV instead of the Markdown table.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// Print JSON: a list of rows {student, image, passed, criteria: [{id, passed, reason}], digest}.
+    #[arg(long)]
+    pub json: bool,
+    /// Students graded at the same time.
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// The platform a multi-platform image (manifest list) is graded for.
+    #[arg(long, default_value = "linux/amd64", value_name = "OS/ARCH[/VARIANT]", value_parser = platform)]
+    pub platform: String,
+    /// Accept layerlab's offline stand-in (a test double) as the Alpine base.
+    #[arg(long)]
+    pub accept_base: bool,
+    /// Print the time and request counts to stderr (and each row's in --json).
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// A wrong `--platform` is a usage error (exit 2), said before any work.
+fn platform(text: &str) -> Result<String, String> {
+    crate::registry::Platform::parse(text).map(|_| text.to_string())
 }
 
 #[cfg(test)]

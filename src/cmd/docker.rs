@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::cmd::args::GlobalArgs;
-use crate::docker::doctor::{self, human_size};
+use crate::docker::doctor;
 use crate::docker::error::DockerError;
 use crate::docker::model::Progress;
 use crate::docker::{DEFAULT_BASE_IMAGE, Docker};
@@ -31,11 +31,11 @@ fn fail(e: &DockerError, lang: Lang) -> ExitCode {
 
 pub async fn doctor(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let lang = global.lang();
-    let report = doctor::doctor_report(lang, &base_image(global)).await;
+    let report = doctor::doctor_report(&base_image(global)).await;
     print!("{}", report.render(lang));
     let _ = std::io::stdout().flush();
     for line in &report.lines {
-        tracing::info!(status = ?line.ok, label = %line.label, detail = %line.detail, "doctor");
+        tracing::info!(status = ?line.ok, label = %line.label.get(lang), detail = %line.detail.get(lang), "doctor");
     }
     Ok(if report.daemon_usable {
         ExitCode::SUCCESS
@@ -136,8 +136,8 @@ pub async fn load(global: &GlobalArgs, archive: &Path) -> anyhow::Result<ExitCod
                         last_percent = Some(percent);
                         eprintln!(
                             "{id}: {percent}% ({} / {})",
-                            human_size(current),
-                            human_size(total)
+                            crate::i18n::size(lang, current),
+                            crate::i18n::size(lang, total)
                         );
                     }
                 }

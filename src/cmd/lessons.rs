@@ -69,7 +69,14 @@ pub fn lesson_table(pack: &Pack, progress: Option<&Progress>, lang: Lang) -> Str
             [
                 lesson.id.clone(),
                 lesson.title.get(lang).to_string(),
-                lesson.steps.len().to_string(),
+                // Counted as on every screen: required + optional.
+                {
+                    let required = lesson.steps.iter().filter(|s| !s.optional).count();
+                    match lesson.steps.len() - required {
+                        0 => required.to_string(),
+                        optional => format!("{required} + {optional}"),
+                    }
+                },
                 done,
             ]
         })

@@ -4,8 +4,10 @@
 pub mod args;
 pub mod check;
 pub mod docker;
+pub mod grade;
 pub mod layers;
 pub mod lessons;
+pub mod open;
 pub mod quiz;
 pub mod report;
 pub mod run;

@@ -97,7 +97,8 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
         // *started* so a resume redoes it.
         let mut stopped_at: Option<&str> = None;
         for step in &lesson.steps {
-            if step.optional || (step.confirm && !args.yes) {
+            let consent = crate::runner::confine::needs_consent(step);
+            if step.optional || (consent && !args.yes) {
                 println!(
                     "- {}: {}",
                     step.id,
@@ -111,6 +112,16 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
             }
             if !needs_daemon(step) {
                 continue;
+            }
+            if consent {
+                // `--yes` said yes to host access; what it runs is shown in full first.
+                let command = crate::runner::confine::consent_command(
+                    step,
+                    |text| runner.fill(text).unwrap_or_else(|_| text.to_string()),
+                    &runner.workspace,
+                    lang,
+                );
+                println!("! {}/{}: --yes: {command}", lesson.id, step.id);
             }
             if stopped_at.is_none() {
                 save(progress.start_step(&lesson.id, &step.id), &mut failed);

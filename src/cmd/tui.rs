@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::cmd::args::{GlobalArgs, LayersArgs};
 use crate::tui::boot::{self, Options};
 
-fn options(global: &GlobalArgs) -> Options {
+pub fn options(global: &GlobalArgs) -> Options {
     Options {
         lang: global.lang(),
         lessons: global.lessons.clone(),
@@ -15,6 +15,9 @@ fn options(global: &GlobalArgs) -> Options {
 }
 
 pub async fn lessons(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    if crate::tui::plain::wanted(global.plain) {
+        return crate::tui::plain::run(&options(global), None).await;
+    }
     boot::run_tui(&options(global)).await
 }
 

@@ -20,7 +20,7 @@ use crate::docker::endpoint::{self, Endpoint, Transport};
 use crate::docker::error::{BuildStep, DockerError, RegistryError, Subject, error_chain_text};
 use crate::docker::model::*;
 use crate::docker::reference::{self, ImageRef};
-use crate::docker::{build_context, raw};
+use crate::docker::{build_context, direct};
 
 // What the watcher asks the daemon (every image and container, not only
 // layerlab's), in its own file.
@@ -1077,10 +1077,10 @@ impl Docker {
         progress: &UnboundedSender<Progress>,
         cancel: &CancellationToken,
     ) -> Result<Option<String>, DockerError> {
-        let auth = raw::registry_auth_header(credentials, &parsed.credential_key());
+        let auth = direct::registry_auth_header(credentials, &parsed.credential_key());
         let mut digest = None;
         let mut stream_error = None;
-        let outcome = raw::post_json_stream(
+        let outcome = direct::post_json_stream(
             &self.endpoint,
             target,
             &[("X-Registry-Auth", &auth)],
@@ -1143,8 +1143,10 @@ impl Docker {
             );
         }
         if let Some(error) = stream_error {
-            // 20.10 reports a missing local image inside the 200 OK stream.
-            if error.contains("does not exist locally") {
+            // 20.10 reports a missing local image inside the 200 OK stream;
+            // so does the containerd image store, in its own words.
+            if error.contains("does not exist locally") || error.starts_with("tag does not exist: ")
+            {
                 return Err(DockerError::ImageNotFound {
                     reference: reference.to_string(),
                 });
@@ -1170,7 +1172,7 @@ impl Docker {
             "/v{}/images/{}/push?tag={}",
             self.api_version,
             parsed.repository(),
-            raw::query_value(parsed.tag_or_latest())
+            direct::query_value(parsed.tag_or_latest())
         );
         let digest = self
             .registry_stream(&parsed, reference, &target, auth.as_ref(), progress, cancel)
@@ -1195,13 +1197,13 @@ impl Docker {
             Some(d) => format!(
                 "/v{}/images/create?fromImage={}",
                 self.api_version,
-                raw::query_value(&format!("{}@{d}", parsed.repository()))
+                direct::query_value(&format!("{}@{d}", parsed.repository()))
             ),
             None => format!(
                 "/v{}/images/create?fromImage={}&tag={}",
                 self.api_version,
-                raw::query_value(&parsed.repository()),
-                raw::query_value(parsed.tag_or_latest())
+                direct::query_value(&parsed.repository()),
+                direct::query_value(parsed.tag_or_latest())
             ),
         };
         self.registry_stream(&parsed, reference, &target, auth.as_ref(), progress, cancel)
@@ -1418,7 +1420,7 @@ impl Docker {
         path: &str,
         timeout: Duration,
     ) -> Result<HttpResponse, DockerError> {
-        crate::docker::http::http_get(host_port, path, timeout).await
+        crate::docker::direct::http_get(host_port, path, timeout).await
     }
 }
 

@@ -12,7 +12,7 @@ use crate::docker::client::Docker;
 use crate::docker::endpoint::{self, Endpoint, EndpointError};
 use crate::docker::error::DockerError;
 use crate::docker::model::{ImageStore, short_id};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 
 pub const DOCKER_HUB_REGISTRY: &str = "registry-1.docker.io:443";
 const REGISTRY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -38,9 +38,9 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DoctorLine {
     pub ok: Status,
-    pub label: String,
-    pub detail: String,
-    pub fix: Option<String>,
+    pub label: Text,
+    pub detail: Text,
+    pub fix: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,20 +53,17 @@ pub struct DoctorReport {
 impl DoctorReport {
     /// The checklist as text: one line per check, each fix indented below.
     pub fn render(&self, lang: Lang) -> String {
-        let fix_label = match lang {
-            Lang::En => "fix",
-            Lang::Ru => "что сделать",
-        };
+        let fix_label = crate::t!("что сделать", "fix").get(lang);
         let mut out = String::new();
         for line in &self.lines {
             out.push_str(&format!(
                 "{} {}: {}\n",
                 line.ok.symbol(),
-                line.label,
-                line.detail
+                line.label.get(lang),
+                line.detail.get(lang)
             ));
             if let Some(fix) = &line.fix {
-                out.push_str(&format!("    → {fix_label}: {fix}\n"));
+                out.push_str(&format!("    → {fix_label}: {}\n", fix.get(lang)));
             }
         }
         out
@@ -75,7 +72,6 @@ impl DoctorReport {
 
 #[derive(Debug, Clone)]
 pub struct DoctorOptions {
-    pub lang: Lang,
     /// The image the lessons build FROM.
     pub base_image: String,
     /// `host:port` to test reachability of; default Docker Hub, or
@@ -84,14 +80,13 @@ pub struct DoctorOptions {
 }
 
 impl DoctorOptions {
-    pub fn new(lang: Lang, base_image: &str) -> DoctorOptions {
+    pub fn new(base_image: &str) -> DoctorOptions {
         let registry = std::env::var("LAYERLAB_REGISTRY")
             .ok()
             .map(|r| registry_host_port(&r))
             .filter(|r| !r.is_empty())
             .unwrap_or_else(|| DOCKER_HUB_REGISTRY.to_string());
         DoctorOptions {
-            lang,
             base_image: base_image.to_string(),
             registry,
         }
@@ -120,16 +115,10 @@ fn registry_host_port(value: &str) -> String {
     }
 }
 
-fn t(lang: Lang, ru: &str, en: &str) -> String {
-    match lang {
-        Lang::Ru => ru.to_string(),
-        Lang::En => en.to_string(),
-    }
-}
-
-/// Run every check against the endpoint the Docker CLI would use.
-pub async fn doctor_report(lang: Lang, base_image: &str) -> DoctorReport {
-    let options = DoctorOptions::new(lang, base_image);
+/// Run every check against the endpoint the Docker CLI would use. The
+/// report's words are in both languages; `render` picks one.
+pub async fn doctor_report(base_image: &str) -> DoctorReport {
+    let options = DoctorOptions::new(base_image);
     doctor_report_for(endpoint::resolve_from_process(), &options).await
 }
 
@@ -138,20 +127,19 @@ pub async fn doctor_report_for(
     resolved: Result<Endpoint, EndpointError>,
     options: &DoctorOptions,
 ) -> DoctorReport {
-    let lang = options.lang;
     // The registry check does not need the daemon: run it alongside.
-    let registry_check = tokio::spawn(check_registry(options.registry.clone(), lang));
+    let registry_check = tokio::spawn(check_registry(options.registry.clone()));
     let mut lines = Vec::new();
-    let endpoint_label = t(lang, "Адрес Docker", "Docker endpoint");
-    let engine_label = t(lang, "Docker Engine", "Docker Engine");
+    let endpoint_label = Text::new("Адрес Docker", "Docker endpoint");
+    let engine_label = Text::new("Docker Engine", "Docker Engine");
 
     let daemon = match resolved {
         Err(e) => {
             lines.push(DoctorLine {
                 ok: Status::Fail,
                 label: endpoint_label,
-                detail: e.to_string(),
-                fix: Some(e.fix(lang)),
+                detail: Text::plain(e.to_string()),
+                fix: Some(Text::from_fn(|lang| e.fix(lang))),
             });
             None
         }
@@ -159,13 +147,15 @@ pub async fn doctor_report_for(
             lines.push(DoctorLine {
                 ok: Status::Ok,
                 label: endpoint_label,
-                detail: format!("{} ({})", endpoint.url, endpoint.source.describe(lang)),
+                detail: Text::from_fn(|lang| {
+                    format!("{} ({})", endpoint.url, endpoint.source.describe(lang))
+                }),
                 fix: None,
             });
             match Docker::connect(&endpoint).await {
                 Ok(docker) => Some(docker),
                 Err(e) => {
-                    lines.push(failure_line(engine_label.clone(), &e, lang));
+                    lines.push(failure_line(engine_label.clone(), &e));
                     None
                 }
             }
@@ -182,8 +172,8 @@ pub async fn doctor_report_for(
         Ok(line) => lines.push(line),
         Err(e) => lines.push(DoctorLine {
             ok: Status::Warn,
-            label: t(lang, "Реестр", "Registry"),
-            detail: e.to_string(),
+            label: Text::new("Реестр", "Registry"),
+            detail: Text::plain(e.to_string()),
             fix: None,
         }),
     }
@@ -193,13 +183,19 @@ pub async fn doctor_report_for(
     }
 }
 
-fn failure_line(label: String, e: &DockerError, lang: Lang) -> DoctorLine {
+fn failure_line(label: Text, e: &DockerError) -> DoctorLine {
     DoctorLine {
         ok: Status::Fail,
         label,
-        detail: e.message(lang),
-        fix: e.fix(lang),
+        detail: Text::from_fn(|lang| e.message(lang)),
+        fix: fix_of(e),
     }
+}
+
+/// A Docker error's fix, when it has one, in both languages.
+fn fix_of(e: &DockerError) -> Option<Text> {
+    e.fix(Lang::En)
+        .map(|_| Text::from_fn(|lang| e.fix(lang).unwrap_or_default()))
 }
 
 /// Engine, storage, system and base image lines. Returns whether the daemon
@@ -209,52 +205,54 @@ async fn engine_lines(
     options: &DoctorOptions,
     lines: &mut Vec<DoctorLine>,
 ) -> bool {
-    let lang = options.lang;
     let info = match docker.engine_info().await {
         Ok(info) => info,
         Err(e) => {
             lines.push(failure_line(
-                t(lang, "Docker Engine", "Docker Engine"),
+                Text::new("Docker Engine", "Docker Engine"),
                 &e,
-                lang,
             ));
             return false;
         }
     };
     let api_note = if info.server_api_version == info.api_version {
-        t(lang, "согласована", "negotiated")
+        Text::new("согласована", "negotiated")
     } else {
-        match lang {
-            Lang::Ru => format!("согласована; движок умеет до {}", info.server_api_version),
-            Lang::En => format!(
+        Text::new(
+            format!("согласована; движок умеет до {}", info.server_api_version),
+            format!(
                 "negotiated; the engine supports up to {}",
                 info.server_api_version
             ),
-        }
+        )
     };
     lines.push(DoctorLine {
         ok: Status::Ok,
-        label: t(lang, "Docker Engine", "Docker Engine"),
-        detail: format!(
-            "{}, API {} ({api_note})",
-            info.engine_version, info.api_version
-        ),
+        label: Text::new("Docker Engine", "Docker Engine"),
+        detail: Text::from_fn(|lang| {
+            format!(
+                "{}, API {} ({})",
+                info.engine_version,
+                info.api_version,
+                api_note.get(lang)
+            )
+        }),
         fix: None,
     });
 
     let store = match &info.image_store {
-        ImageStore::ContainerdSnapshotter { snapshotter } => match lang {
-            Lang::Ru => format!("хранилище образов containerd (snapshotter {snapshotter})"),
-            Lang::En => format!("containerd image store (snapshotter {snapshotter})"),
-        },
-        ImageStore::GraphDriver { driver } => match lang {
-            Lang::Ru => format!("драйвер хранения {driver} (классическое хранилище graphdriver)"),
-            Lang::En => format!("storage driver {driver} (classic graphdriver image store)"),
-        },
+        ImageStore::ContainerdSnapshotter { snapshotter } => Text::new(
+            format!("хранилище образов containerd (snapshotter {snapshotter})"),
+            format!("containerd image store (snapshotter {snapshotter})"),
+        ),
+        ImageStore::GraphDriver { driver } => Text::new(
+            format!("драйвер хранения {driver} (классическое хранилище graphdriver)"),
+            format!("storage driver {driver} (classic graphdriver image store)"),
+        ),
     };
     lines.push(DoctorLine {
         ok: Status::Ok,
-        label: t(lang, "Хранение слоёв", "Layer storage"),
+        label: Text::new("Хранение слоёв", "Layer storage"),
         detail: store,
         fix: None,
     });
@@ -262,18 +260,19 @@ async fn engine_lines(
     let windows = info.os_type.eq_ignore_ascii_case("windows");
     lines.push(DoctorLine {
         ok: if windows { Status::Fail } else { Status::Ok },
-        label: t(lang, "Система", "System"),
-        detail: format!(
-            "{}, {} {}, {}/{}",
-            info.operating_system,
-            t(lang, "ядро", "kernel"),
-            info.kernel_version,
-            info.os_type,
-            info.architecture
-        ),
+        label: Text::new("Система", "System"),
+        detail: Text::from_fn(|lang| {
+            format!(
+                "{}, {} {}, {}/{}",
+                info.operating_system,
+                crate::t!("ядро", "kernel").get(lang),
+                info.kernel_version,
+                info.os_type,
+                info.architecture
+            )
+        }),
         fix: windows.then(|| {
-            t(
-                lang,
+            Text::new(
                 "уроки используют Linux-контейнеры: переключите Docker Desktop на Linux containers",
                 "the lessons use Linux containers: switch Docker Desktop to Linux containers",
             )
@@ -283,40 +282,37 @@ async fn engine_lines(
         return false;
     }
 
-    let base_label = match lang {
-        Lang::Ru => format!("Базовый образ {}", options.base_image),
-        Lang::En => format!("Base image {}", options.base_image),
-    };
+    let base_label = Text::new(
+        format!("Базовый образ {}", options.base_image),
+        format!("Base image {}", options.base_image),
+    );
     match docker.inspect_image(&options.base_image).await {
         Ok(Some(image)) => lines.push(DoctorLine {
             ok: Status::Ok,
             label: base_label,
-            detail: match lang {
-                Lang::Ru => format!("есть ({}, {})", short_id(&image.id), human_size(image.size)),
-                Lang::En => format!("present ({}, {})", short_id(&image.id), human_size(image.size)),
-            },
+            detail: Text::from_fn(|lang| {
+                let (id, size) = (short_id(&image.id), crate::i18n::size(lang, image.size));
+                crate::tr!(lang, "есть ({id}, {size})", "present ({id}, {size})")
+            }),
             fix: None,
         }),
         Ok(None) => lines.push(DoctorLine {
             ok: Status::Warn,
             label: base_label,
-            detail: t(lang, "нет в Docker Engine", "not in the Docker Engine"),
-            fix: Some(match lang {
-                Lang::Ru => format!(
+            detail: Text::new("нет в Docker Engine", "not in the Docker Engine"),
+            fix: Some(Text::new(format!(
                     "скачайте его: docker pull {0}; без сети загрузите архив от преподавателя: layerlab load ФАЙЛ.tar (или выберите другой: --base-image)",
                     options.base_image
-                ),
-                Lang::En => format!(
+                ), format!(
                     "pull it: docker pull {0}; offline, load the teacher's tarball: layerlab load FILE.tar (or pick another with --base-image)",
                     options.base_image
-                ),
-            }),
+                ))),
         }),
         Err(e) => lines.push(DoctorLine {
             ok: Status::Warn,
             label: base_label,
-            detail: e.message(lang),
-            fix: e.fix(lang),
+            detail: Text::from_fn(|lang| e.message(lang)),
+            fix: fix_of(&e),
         }),
     }
     true
@@ -325,8 +321,8 @@ async fn engine_lines(
 /// TCP connect to the registry within 2 s. Name resolution runs on its own
 /// thread: a stuck resolver must not keep the process (or the runtime's
 /// blocking pool) alive after the answer is given up on.
-async fn check_registry(host_port: String, lang: Lang) -> DoctorLine {
-    let label = t(lang, "Реестр", "Registry");
+async fn check_registry(host_port: String) -> DoctorLine {
+    let label = Text::new("Реестр", "Registry");
     let started = Instant::now();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let target = host_port.clone();
@@ -335,28 +331,22 @@ async fn check_registry(host_port: String, lang: Lang) -> DoctorLine {
         .spawn(move || {
             let _ = tx.send(target.to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
         });
-    let outcome: Result<Duration, String> = async {
-        spawned.map_err(|e| e.to_string())?;
+    let outcome: Result<Duration, Text> = async {
+        spawned.map_err(|e| Text::plain(e.to_string()))?;
         let addrs = tokio::time::timeout(REGISTRY_TIMEOUT, rx)
             .await
-            .map_err(|_| {
-                t(
-                    lang,
-                    "имя не разрешилось за 2 с",
-                    "name lookup took over 2 s",
-                )
-            })?
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| Text::new("имя не разрешилось за 2 с", "name lookup took over 2 s"))?
+            .map_err(|e| Text::plain(e.to_string()))?
+            .map_err(|e| Text::plain(e.to_string()))?;
         let left = REGISTRY_TIMEOUT.saturating_sub(started.elapsed());
         let first = addrs
             .first()
             .copied()
-            .ok_or_else(|| t(lang, "нет адресов", "no addresses"))?;
+            .ok_or_else(|| Text::new("нет адресов", "no addresses"))?;
         tokio::time::timeout(left, tokio::net::TcpStream::connect(first))
             .await
-            .map_err(|_| t(lang, "нет ответа за 2 с", "no answer within 2 s"))?
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| Text::new("нет ответа за 2 с", "no answer within 2 s"))?
+            .map_err(|e| Text::plain(e.to_string()))?;
         Ok(started.elapsed())
     }
     .await;
@@ -364,40 +354,24 @@ async fn check_registry(host_port: String, lang: Lang) -> DoctorLine {
         Ok(took) => DoctorLine {
             ok: Status::Ok,
             label,
-            detail: match lang {
-                Lang::Ru => format!("{host_port} доступен ({} мс)", took.as_millis()),
-                Lang::En => format!("{host_port} reachable ({} ms)", took.as_millis()),
-            },
+            detail: Text::new(
+                format!("{host_port} доступен ({} мс)", took.as_millis()),
+                format!("{host_port} reachable ({} ms)", took.as_millis()),
+            ),
             fix: None,
         },
         Err(why) => DoctorLine {
             ok: Status::Warn,
             label,
-            detail: match lang {
-                Lang::Ru => format!("{host_port} недоступен: {why}"),
-                Lang::En => format!("{host_port} not reachable: {why}"),
-            },
-            fix: Some(t(
-                lang,
+            detail: Text::new(
+                format!("{host_port} недоступен: {}", why.get(Lang::Ru)),
+                format!("{host_port} not reachable: {}", why.get(Lang::En)),
+            ),
+            fix: Some(Text::new(
                 "урок про push требует реестр: проверьте сеть/прокси или запустите локальный реестр и задайте LAYERLAB_REGISTRY=127.0.0.1:5000",
                 "the push lesson needs a registry: check the network/proxy, or run a local registry and set LAYERLAB_REGISTRY=127.0.0.1:5000",
             )),
         },
-    }
-}
-
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
@@ -406,9 +380,8 @@ mod tests {
     use super::*;
     use crate::docker::endpoint::EndpointSource;
 
-    fn options(lang: Lang, registry: String) -> DoctorOptions {
+    fn options(registry: String) -> DoctorOptions {
         DoctorOptions {
-            lang,
             base_image: "alpine:3.22".into(),
             registry,
         }
@@ -425,37 +398,32 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
             l.local_addr().expect("addr").port()
         };
+        // One run of the checks, read in both languages.
+        let report =
+            doctor_report_for(Ok(endpoint.clone()), &options(format!("127.0.0.1:{port}"))).await;
+        assert!(!report.daemon_usable);
+        let engine = &report.lines[1];
+        assert_eq!(engine.ok, Status::Fail);
         for lang in [Lang::En, Lang::Ru] {
-            let report = doctor_report_for(
-                Ok(endpoint.clone()),
-                &options(lang, format!("127.0.0.1:{port}")),
-            )
-            .await;
-            assert!(!report.daemon_usable);
-            let engine = &report.lines[1];
-            assert_eq!(engine.ok, Status::Fail);
-            assert!(
-                engine.detail.contains("/nonexistent/doctor.sock"),
-                "{}",
-                engine.detail
-            );
+            let detail = engine.detail.get(lang);
+            assert!(detail.contains("/nonexistent/doctor.sock"), "{detail}");
             assert!(
                 engine
                     .fix
-                    .as_deref()
-                    .is_some_and(|f| f.contains("DOCKER_HOST"))
+                    .as_ref()
+                    .is_some_and(|f| f.get(lang).contains("DOCKER_HOST"))
             );
             let registry = report.lines.last().expect("registry line");
             assert_eq!(registry.ok, Status::Warn);
             let text = report.render(lang);
             assert!(text.contains("✘"), "{text}");
             match lang {
-                Lang::En => assert!(
-                    text.contains("fix:") && text.contains("not reachable"),
-                    "{text}"
-                ),
                 Lang::Ru => assert!(
                     text.contains("что сделать") && text.contains("недоступен"),
+                    "{text}"
+                ),
+                Lang::En => assert!(
+                    text.contains("fix:") && text.contains("not reachable"),
                     "{text}"
                 ),
             }
@@ -468,10 +436,10 @@ mod tests {
             file: "/home/me/.docker/config.json".into(),
             message: "EOF while parsing".into(),
         };
-        let report = doctor_report_for(Err(err), &options(Lang::En, "127.0.0.1:9".into())).await;
+        let report = doctor_report_for(Err(err), &options("127.0.0.1:9".into())).await;
         assert!(!report.daemon_usable);
         assert_eq!(report.lines[0].ok, Status::Fail);
-        assert!(report.lines[0].detail.contains("config.json"));
+        assert!(report.lines[0].detail.get(Lang::En).contains("config.json"));
         assert!(report.lines[0].fix.is_some());
     }
 
@@ -481,9 +449,10 @@ mod tests {
             .await
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let line = check_registry(format!("127.0.0.1:{port}"), Lang::En).await;
+        let line = check_registry(format!("127.0.0.1:{port}")).await;
         assert_eq!(line.ok, Status::Ok, "{line:?}");
-        assert!(line.detail.contains("reachable"));
+        assert!(line.detail.get(Lang::En).contains("reachable"));
+        assert!(line.detail.get(Lang::Ru).contains("доступен"));
     }
 
     #[test]
@@ -495,11 +464,5 @@ mod tests {
         );
         assert_eq!(registry_host_port("http://reg.example"), "reg.example:80");
         assert_eq!(registry_host_port("reg.example"), "reg.example:443");
-    }
-
-    #[test]
-    fn sizes_are_human() {
-        assert_eq!(human_size(999), "999 B");
-        assert_eq!(human_size(8_300_000), "8.3 MB");
     }
 }

@@ -907,16 +907,26 @@ pub fn layer_paths_in_archive(archive: &[u8], diff_id: &str) -> Result<Vec<Chang
         .unwrap_or_default();
     let wanted = diff_id.trim_start_matches("sha256:");
     // Docker 20.10 names layer files <v1 id>/layer.tar; newer engines
-    // blobs/sha256/<digest>. Match by content hash, not by name.
+    // blobs/sha256/<digest>. Match by content hash, not by name. The
+    // containerd image store keeps layers compressed (a commit there gives a
+    // gzip blob), and the diff id is the hash of the uncompressed tar.
     use sha2::Digest;
-    let layer = layers
+    let mut layer = None;
+    for data in layers
         .iter()
         .rev()
         .filter_map(|name| entries.iter().find(|(n, _)| n == name))
-        .find(|(_, data)| hex::encode(sha2::Sha256::digest(data)) == wanted)
-        .ok_or_else(|| format!("no layer with diff id {diff_id} in the archive"))?;
+        .map(|(_, data)| data)
+    {
+        let tar = uncompressed(data)?;
+        if hex::encode(sha2::Sha256::digest(&tar)) == wanted {
+            layer = Some(tar);
+            break;
+        }
+    }
+    let layer = layer.ok_or_else(|| format!("no layer with diff id {diff_id} in the archive"))?;
     let mut changes = Vec::new();
-    for (name, _) in tar_entries(&layer.1)? {
+    for (name, _) in tar_entries(&layer)? {
         let name = name.trim_end_matches('/');
         if name.is_empty() || name == "." {
             continue;
@@ -941,6 +951,32 @@ pub fn layer_paths_in_archive(archive: &[u8], diff_id: &str) -> Result<Vec<Chang
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(changes)
+}
+
+/// A layer blob as the plain tar its diff id is the hash of: gzip and zstd
+/// blobs (the containerd image store's) are decompressed, at most
+/// `EXPORT_CAP` bytes of output so a small bomb cannot fill the memory.
+fn uncompressed(data: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    use std::io::Read;
+    let decoder: Box<dyn Read + '_> = match data {
+        [0x1f, 0x8b, ..] => Box::new(flate2::read::MultiGzDecoder::new(data)),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => {
+            Box::new(zstd::stream::read::Decoder::new(data).map_err(|e| e.to_string())?)
+        }
+        _ => return Ok(std::borrow::Cow::Borrowed(data)),
+    };
+    let mut out = Vec::new();
+    decoder
+        .take(EXPORT_CAP as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("decompressing a layer: {e}"))?;
+    if out.len() > EXPORT_CAP {
+        return Err(format!(
+            "a layer is larger than {} MiB uncompressed; not read",
+            EXPORT_CAP >> 20
+        ));
+    }
+    Ok(std::borrow::Cow::Owned(out))
 }
 
 fn tar_entries(data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
@@ -1016,6 +1052,31 @@ mod tests {
             ]
         );
         assert!(layer_paths_in_archive(&archive, "sha256:00").is_err());
+    }
+
+    /// The containerd image store saves a committed layer as a gzip blob
+    /// under blobs/sha256/: found by the hash of its uncompressed tar.
+    #[test]
+    fn a_compressed_committed_layer_is_found_by_its_diff_id() {
+        use std::io::Write as _;
+        let layer = tar_of(&[("etc/", b""), ("etc/motd", b"changed\n")]);
+        use sha2::Digest;
+        let diff_id = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&layer)));
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(&layer).expect("gzip");
+        let gzip = gzip.finish().expect("gzip");
+        let zstd = zstd::stream::encode_all(&layer[..], 1).expect("zstd");
+        for blob in [gzip, zstd] {
+            let manifest = br#"[{"Config":"blobs/sha256/c","RepoTags":null,"Layers":["blobs/sha256/a","blobs/sha256/b"]}]"#;
+            let archive = tar_of(&[
+                ("blobs/sha256/a", &tar_of(&[("bin/", b"")])),
+                ("blobs/sha256/b", &blob),
+                ("manifest.json", manifest),
+            ]);
+            let paths = layer_paths_in_archive(&archive, &diff_id).expect("parsed");
+            let shown: Vec<&str> = paths.iter().map(|c| c.path.as_str()).collect();
+            assert_eq!(shown, ["/etc", "/etc/motd"]);
+        }
     }
 
     #[test]

@@ -11,11 +11,11 @@ pub mod credentials;
 pub mod doctor;
 pub mod endpoint;
 pub mod error;
-pub mod http;
+
+pub mod direct;
 pub mod lab;
 pub mod layers;
 pub mod model;
-mod raw;
 pub mod reference;
 pub mod timeouts;
 

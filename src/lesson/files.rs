@@ -15,6 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 use super::problem::Problem;
+use super::trust::{self, Escape};
 
 static EMBEDDED_LESSONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lessons");
 static EMBEDDED_ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets");
@@ -40,6 +41,10 @@ pub struct PackFiles {
     origin: PackOrigin,
     files: BTreeMap<String, Cow<'static, [u8]>>,
     dirs: BTreeSet<String>,
+    /// Entries of a folder pack that were not read because they lead out of
+    /// the pack (a symlink to `/proc/self/environ`, to `~/.docker`):
+    /// logical path and why. `validate` reports each as an error.
+    refused: Vec<(String, Escape)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,13 +106,20 @@ impl PackFiles {
             });
         }
         let mut budget = Budget::default();
-        read_tree(&mut pack, dir, dir, "", 0, &mut budget)?;
+        read_tree(&mut pack, &[dir], dir, "", 0, &mut budget)?;
         let assets = pack.assets_prefix(&assets_field(&pack));
-        if assets.starts_with("../") {
+        // Outside the pack folder only `../assets` is read, and only when it
+        // really is a folder beside the pack (not a link to the home folder):
+        // anything else there may be the learner's own files.
+        if assets == trust::OUTSIDE_ASSETS {
             let on_disk = dir.join(&assets);
-            if on_disk.is_dir() {
-                pack.dirs.insert(assets.clone());
-                read_tree(&mut pack, dir, &on_disk, &assets, 0, &mut budget)?;
+            match sibling_folder(dir, &on_disk) {
+                Ok(true) => {
+                    pack.dirs.insert(assets.clone());
+                    read_tree(&mut pack, &[&on_disk], &on_disk, &assets, 0, &mut budget)?;
+                }
+                Ok(false) => {}
+                Err(why) => pack.refused.push((assets.clone(), why)),
             }
         }
         Ok(pack)
@@ -133,6 +145,7 @@ impl PackFiles {
             origin,
             files: BTreeMap::new(),
             dirs,
+            refused: Vec::new(),
         }
     }
 
@@ -178,6 +191,11 @@ impl PackFiles {
         self.dirs.contains(&normalize(key))
     }
 
+    /// What a folder pack holds but layerlab refused to read (links out of the pack).
+    pub fn refused(&self) -> &[(String, Escape)] {
+        &self.refused
+    }
+
     /// Every logical file path, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
@@ -205,12 +223,44 @@ impl PackFiles {
 }
 
 /// pack.yaml's `assets`, read leniently: the loader needs it before the pack
-/// is validated (a broken pack.yaml still gets its assets read).
+/// is validated (a broken pack.yaml still gets its assets read). Read with
+/// the validator's own depth-limited reader: serde_yaml takes quadratic time
+/// on deep nesting (200,000 `a: [` took minutes) before any limit applies.
 fn assets_field(pack: &PackFiles) -> String {
     pack.get(MANIFEST)
-        .and_then(|bytes| serde_yaml::from_slice::<serde_yaml::Value>(bytes).ok())
-        .and_then(|value| value.get("assets")?.as_str().map(str::to_string))
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .and_then(|text| super::yaml::parse(strip_bom(text)).ok().flatten())
+        .and_then(|root| {
+            root.get("assets")
+                .filter(|node| !node.is_null())
+                .and_then(|node| node.as_scalar().map(str::to_string))
+        })
         .unwrap_or_else(|| "assets".into())
+}
+
+/// `text` without a leading UTF-8 byte order mark, which editors on Windows
+/// write and YAML readers take for content.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Whether `assets` (the pack's `../assets`) is a real folder beside the
+/// pack folder: `Ok(false)` when it does not exist, an error when it (or a
+/// link on the way) leads elsewhere or holds the pack itself.
+fn sibling_folder(pack_dir: &Path, assets: &Path) -> Result<bool, Escape> {
+    if std::fs::symlink_metadata(assets).is_err() {
+        return Ok(false);
+    }
+    let real = std::fs::canonicalize(assets).map_err(|_| Escape::DanglingLink(assets.into()))?;
+    let real_pack =
+        std::fs::canonicalize(pack_dir).map_err(|_| Escape::DanglingLink(pack_dir.into()))?;
+    let beside = real_pack
+        .parent()
+        .is_some_and(|parent| real.parent() == Some(parent));
+    if !beside || real_pack.starts_with(&real) {
+        return Err(Escape::LinkOutside(real));
+    }
+    Ok(real.is_dir())
 }
 
 fn add_embedded(pack: &mut PackFiles, dir: &'static Dir<'static>, prefix: &str) {
@@ -236,7 +286,7 @@ struct Budget {
 
 fn read_tree(
     pack: &mut PackFiles,
-    root: &Path,
+    roots: &[&Path],
     dir: &Path,
     prefix: &str,
     depth: usize,
@@ -246,6 +296,7 @@ fn read_tree(
         let path = path.to_path_buf();
         move |source| PackError::Read { path, source }
     };
+    let root = roots[0];
     if depth > MAX_DEPTH {
         return Err(PackError::TooBig {
             path: root.to_path_buf(),
@@ -262,12 +313,22 @@ fn read_tree(
             continue;
         }
         let path = entry.path();
-        // Follows symlinks: a teacher may link a shared assets folder in.
-        let metadata = std::fs::metadata(&path).map_err(read_error(&path))?;
         let key = normalize(&format!("{prefix}/{name}"));
+        // A link is followed only when it stays inside the pack: a link to
+        // `/proc/self/environ` or `~/.docker/config.json` would otherwise be
+        // read, copied into the workspace and built into an image.
+        let link = std::fs::symlink_metadata(&path)
+            .map_err(read_error(&path))?
+            .file_type()
+            .is_symlink();
+        if link && let Err(why) = trust::link_inside(&path, roots) {
+            pack.refused.push((key, why));
+            continue;
+        }
+        let metadata = std::fs::metadata(&path).map_err(read_error(&path))?;
         if metadata.is_dir() {
             pack.dirs.insert(key.clone());
-            read_tree(pack, root, &path, &key, depth + 1, budget)?;
+            read_tree(pack, roots, &path, &key, depth + 1, budget)?;
         } else if metadata.is_file() {
             budget.files += 1;
             budget.bytes += metadata.len();

@@ -8,6 +8,8 @@ pub mod placeholders;
 pub mod problem;
 pub mod question;
 pub mod schema;
+pub mod shown;
+pub mod trust;
 pub mod validate;
 pub mod watch_model;
 pub mod watching;

@@ -133,6 +133,10 @@ pub struct FileView {
     /// Lines to highlight: `3`, `5-7`.
     #[serde(default)]
     pub highlight: Vec<LineRange>,
+    /// Another workspace file shown beside this one, for a step whose text
+    /// compares them (the naive Dockerfile beside the learner's).
+    #[serde(default)]
+    pub beside: Option<String>,
 }
 
 /// `7` or `5-9` in YAML.

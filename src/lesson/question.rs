@@ -38,3 +38,17 @@ pub enum QuestionKind {
     /// and shuffled for the learner.
     Order { items: Vec<Text> },
 }
+
+/// Marks an `accept` alternative as a regular expression.
+pub const REGEX_PREFIX: &str = "re:";
+
+/// The regex an `accept` alternative `re:PATTERN` stands for: case-insensitive,
+/// with `ё` read as `е` like the answer it is matched against.
+pub fn compile_accept_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    let pattern = pattern.replace('ё', "е").replace('Ё', "Е");
+    regex::RegexBuilder::new(&pattern)
+        .case_insensitive(true)
+        // A pack is teacher-written, but a typo should not eat memory.
+        .size_limit(1 << 20)
+        .build()
+}

@@ -197,6 +197,7 @@ const HINT: &[Field] = &[
 const FILE_VIEW: &[Field] = &[
     req("path", Shape::Str),
     opt("highlight", Shape::List(&Shape::LineRange)),
+    opt("beside", Shape::Str),
 ];
 
 const CONTAINER: Field = req("container", Shape::Str);

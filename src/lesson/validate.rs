@@ -120,6 +120,8 @@ fn read_doc(files: &PackFiles, key: &str, rank: usize, out: &mut Collector) -> D
         out.error(&doc, Pos::START, "the file is not UTF-8 text");
         return doc;
     };
+    // A byte order mark (Windows editors write one) is not content.
+    let text = super::files::strip_bom(text);
     match yaml::parse(text) {
         Err(e) => out.error(&doc, e.pos, e.message),
         Ok(None) => out.error(&doc, Pos::START, "the file is empty"),
@@ -304,6 +306,7 @@ pub(crate) fn check(files: &PackFiles) -> Checked {
         lessons.push(lesson_doc);
     }
     warn_unlisted(files, &listed, &assets, listed.len() + 1, &mut out);
+    report_refused(files, listed.len() + 1, &mut out);
 
     let context = PackContext::new(&lessons, files, &assets);
     for lesson in &lessons {
@@ -411,28 +414,37 @@ fn is_yaml(key: &str) -> bool {
     key.ends_with(".yaml") || key.ends_with(".yml")
 }
 
-/// The logical assets folder. Reports it when it is missing or points at an
-/// absolute path; an empty string then (nothing will be found in it).
+/// The logical assets folder. Reports it when it points outside the pack
+/// (anything but a folder inside it or the sibling `../assets`), or when a
+/// folder written in pack.yaml is missing; an unwritten `assets` is
+/// optional (a pack of prose and checks has none). An empty-looking key
+/// that matches nothing is returned when the value is refused.
 fn assets_folder(doc: &Doc, files: &PackFiles, out: &mut Collector) -> String {
-    let node = doc.root.as_ref().and_then(|r| r.get("assets"));
-    let written = node
-        .and_then(Node::as_scalar)
-        .filter(|_| !node.is_some_and(Node::is_null))
-        .unwrap_or("assets");
+    let node = doc
+        .root
+        .as_ref()
+        .and_then(|r| r.get("assets"))
+        .filter(|n| !n.is_null());
+    let written = node.and_then(Node::as_scalar).unwrap_or("assets");
     let pos = node
         .map(|n| n.pos)
         .or(doc.root.as_ref().map(|r| r.pos))
         .unwrap_or(Pos::START);
-    if written.starts_with('/') {
+    let key = files.assets_prefix(written);
+    if !super::trust::assets_allowed(&key) || written.starts_with('/') {
         out.error(
             doc,
             pos,
-            format!("assets `{written}` must be relative to the pack folder (e.g. `assets` or `../assets`)"),
+            format!(
+                "assets `{}` must be a folder inside the pack folder (e.g. `assets`) or `{}` beside it: \
+                 a pack reads nothing else of the learner's machine",
+                super::trust::printable(written),
+                super::trust::OUTSIDE_ASSETS
+            ),
         );
         return String::from("\0none");
     }
-    let key = files.assets_prefix(written);
-    if !files.is_dir(&key) {
+    if node.is_some() && !files.is_dir(&key) {
         out.error(
             doc,
             pos,
@@ -443,6 +455,36 @@ fn assets_folder(doc: &Doc, files: &PackFiles, out: &mut Collector) -> String {
         );
     }
     key
+}
+
+/// Links in a folder pack that lead out of it were not read: each is an error
+/// at the link, so the teacher knows to copy the file in instead.
+fn report_refused(files: &PackFiles, rank: usize, out: &mut Collector) {
+    for (key, why) in files.refused() {
+        let doc = Doc {
+            key: key.clone(),
+            rank,
+            root: None,
+            value: None,
+        };
+        let reason = match why {
+            super::trust::Escape::LinkOutside(target) => {
+                format!("a symbolic link out of the pack (to {})", target.display())
+            }
+            super::trust::Escape::DanglingLink(_) => {
+                "a symbolic link that points nowhere".to_string()
+            }
+            _ => "a path out of the pack".to_string(),
+        };
+        out.error(
+            &doc,
+            Pos::START,
+            format!(
+                "{reason}: layerlab does not read it, so `copy_assets` cannot copy it; \
+                 put the file itself into the pack"
+            ),
+        );
+    }
 }
 
 fn warn_unlisted(
@@ -753,9 +795,19 @@ impl StepChecks<'_, '_, '_> {
         if let Some(file) = &self.step.file {
             let path = self.path().key("file").key("path");
             self.workspace_path(&path, &file.path, true);
+            if let Some(beside) = &file.beside {
+                let path = self.path().key("file").key("beside");
+                self.workspace_path(&path, beside, true);
+            }
         }
         if let Some(action) = &self.step.action {
             self.action(action);
+            if let Some(docker) = &self.step.docker {
+                let path = self.path().key("docker");
+                for mismatch in super::shown::mismatches(docker, action) {
+                    self.error_at(&path, mismatch);
+                }
+            }
         }
         if let Some(check) = &self.step.check {
             self.check(check);
@@ -874,14 +926,7 @@ impl StepChecks<'_, '_, '_> {
     /// A path in the learner's workspace: relative, inside, and when a
     /// `copy_assets` puts it there, present in the assets.
     fn workspace_path(&mut self, path: &YamlPath, value: &str, is_file: bool) {
-        if !placeholders::names(value).is_empty() {
-            return;
-        }
-        if !stays_inside(value) {
-            self.error_at(
-                path,
-                format!("`{value}` must stay inside the workspace: a relative path without `..`"),
-            );
+        if !self.confined(path, value) || !placeholders::names(value).is_empty() {
             return;
         }
         let value = normalize(value);
@@ -917,6 +962,23 @@ impl StepChecks<'_, '_, '_> {
         }
     }
 
+    /// The trust boundary, as far as the text shows it: a workspace path is
+    /// relative (or starts with `{workspace}/`) and has no `..`, whatever
+    /// its placeholders will hold; the rest is checked at run time.
+    fn confined(&mut self, path: &YamlPath, value: &str) -> bool {
+        if super::trust::static_workspace_path(value).is_ok() {
+            return true;
+        }
+        self.error_at(
+            path,
+            format!(
+                "`{}` must stay inside the workspace: a relative path without `..`",
+                super::trust::printable(value)
+            ),
+        );
+        false
+    }
+
     fn container(&mut self, path: &YamlPath, name: &str) {
         if !placeholders::names(name).is_empty() || self.context.containers.contains_key(name) {
             return;
@@ -946,13 +1008,40 @@ impl StepChecks<'_, '_, '_> {
         }
     }
 
+    /// A saved name may not replace a value layerlab fills in itself: a
+    /// `save_as: workspace` would move every `{workspace}/…` path.
+    fn saved_name(&mut self, path: &YamlPath, name: &str) {
+        if placeholders::BUILTIN.contains(&name) || name.starts_with("port.") {
+            self.error_at(
+                path,
+                format!(
+                    "save_as `{name}` would replace a value layerlab fills in itself; pick another name"
+                ),
+            );
+        }
+    }
+
     fn action(&mut self, action: &Action) {
         let base = self.path().key("action");
         let at = |variant: &str, field: &str| base.key(variant).key(field);
         match action {
+            Action::Exec {
+                save_as: Some(name),
+                ..
+            } => self.saved_name(&at("exec", "save_as"), name),
+            Action::Http {
+                save_as: Some(name),
+                ..
+            } => self.saved_name(&at("http", "save_as"), name),
+            Action::SaveImageId { save_as, .. } => {
+                self.saved_name(&at("save_image_id", "save_as"), save_as)
+            }
+            _ => {}
+        }
+        match action {
             Action::CopyAssets { from, to, .. } => {
                 let from_path = at("copy_assets", "from");
-                if !stays_inside(from) {
+                if super::trust::lexical(from).is_err() {
                     self.error_at(
                         &from_path,
                         format!("copy_assets `from: {from}` must be a folder inside the assets (relative, without `..`)"),
@@ -980,7 +1069,7 @@ impl StepChecks<'_, '_, '_> {
                     }
                 }
                 let to_path = at("copy_assets", "to");
-                if !stays_inside(to) {
+                if super::trust::static_workspace_path(to).is_err() {
                     self.error_at(
                         &to_path,
                         format!("copy_assets `to: {to}` must stay inside the workspace: a relative path without `..`"),
@@ -988,17 +1077,15 @@ impl StepChecks<'_, '_, '_> {
                 }
             }
             Action::Edit { path } => self.workspace_path(&at("edit", "path"), path, true),
-            // A file anywhere on the learner's machine: nothing to confine.
-            Action::Load { .. } => {}
-            Action::ShowFile { path } => {
-                if !stays_inside(path) && placeholders::names(path).is_empty() {
-                    self.error_at(
-                        &at("show_file", "path"),
-                        format!(
-                            "`{path}` must stay inside the workspace: a relative path without `..`"
-                        ),
-                    );
+            // The file the learner names in the UI (`{base_archive}`) may be
+            // anywhere; a path the pack names is a workspace path.
+            Action::Load { path } => {
+                if path != "{base_archive}" {
+                    self.confined(&at("load", "path"), path);
                 }
+            }
+            Action::ShowFile { path } => {
+                self.confined(&at("show_file", "path"), path);
             }
             Action::Build {
                 context,
@@ -1068,7 +1155,7 @@ impl StepChecks<'_, '_, '_> {
                     let path = at("run", "volumes").index(i);
                     match volume.split_once(':') {
                         Some((host, inside)) if inside.starts_with('/') => {
-                            if !stays_inside(host) && placeholders::names(host).is_empty() {
+                            if super::trust::static_workspace_path(host).is_err() {
                                 self.error_at(
                                     &path,
                                     format!("volume `{volume}`: `{host}` must be a workspace folder (relative, without `..`)"),
@@ -1173,14 +1260,7 @@ impl StepChecks<'_, '_, '_> {
                 self.container(&at("same_kernel", "container"), container)
             }
             Check::FileContains { path, .. } => {
-                if !stays_inside(path) && placeholders::names(path).is_empty() {
-                    self.error_at(
-                        &at("file_contains", "path"),
-                        format!(
-                            "`{path}` must stay inside the workspace: a relative path without `..`"
-                        ),
-                    );
-                }
+                self.confined(&at("file_contains", "path"), path);
             }
             Check::DaemonReachable
             | Check::ImageExists { .. }
@@ -1258,11 +1338,25 @@ impl StepChecks<'_, '_, '_> {
                         );
                     }
                     for (j, word) in group.iter().enumerate() {
-                        let pattern = word.strip_prefix("re:").unwrap_or(word);
+                        let regex = word.strip_prefix(crate::lesson::question::REGEX_PREFIX);
+                        let pattern = regex.unwrap_or(word);
                         if pattern.trim().is_empty() {
                             self.error_at(
                                 &at.index(i).index(j),
                                 "an empty accepted word would match every answer".into(),
+                            );
+                        } else if let Some(pattern) = regex
+                            && let Err(e) = crate::lesson::question::compile_accept_regex(pattern)
+                        {
+                            // Every answer would be marked wrong, silently.
+                            let why = e.to_string();
+                            let why = why.lines().last().unwrap_or("").trim();
+                            self.error_at(
+                                &at.index(i).index(j),
+                                format!(
+                                    "`{}` is not a regular expression that compiles: {why}",
+                                    super::trust::printable(word)
+                                ),
                             );
                         }
                     }

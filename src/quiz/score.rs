@@ -11,7 +11,6 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::lesson::question::{Question, QuestionKind};
@@ -250,19 +249,9 @@ fn alternative_matches(alternative: &str, plain_answer: &str, regex_answer: &str
     }
 }
 
-/// Marks an `accept` alternative as a regular expression.
-pub const REGEX_PREFIX: &str = "re:";
-
-/// The regex an `accept` alternative `re:PATTERN` stands for: case-insensitive,
-/// with `ё` read as `е` like the answer it is matched against.
-pub fn compile_accept_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    let pattern = pattern.replace('ё', "е").replace('Ё', "Е");
-    RegexBuilder::new(&pattern)
-        .case_insensitive(true)
-        // A pack is teacher-written, but a typo should not eat memory.
-        .size_limit(1 << 20)
-        .build()
-}
+// Where a `re:` alternative compiles lives with the question, so the pack
+// validator (which must not depend on the quiz) uses the same rule.
+pub use crate::lesson::question::{REGEX_PREFIX, compile_accept_regex};
 
 /// Lower case (any script), `ё`→`е`, combining accents dropped (`й` kept
 /// whether typed as one character or two), no surrounding or repeated spaces.

@@ -2,14 +2,13 @@
 //! says and shows, in both languages, or why it failed.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::explain::{describe_image, port_taken, pull_hint};
-use super::{Done, Fail, OUTPUT_LINES, Runner, container_name, copy_assets, lines_of, page_text};
+use super::{Done, Fail, OUTPUT_LINES, Runner, confine, container_name, lines_of, page_text};
 use crate::docker::error::DockerError;
 use crate::docker::model::{PortRequest, Progress, RunSpec, short_id as short};
 use crate::i18n::{Lang, Text, count, nouns};
@@ -31,7 +30,7 @@ impl Runner {
         action: &Action,
         step: &Step,
     ) -> Result<Done, Fail> {
-        if step.confirm && !self.confirmed {
+        if confine::needs_consent(step) && !self.confirmed {
             return Err(t!(
                 "этот шаг требует вашего подтверждения (в TUI — Enter ещё раз, в `run` — --yes)",
                 "this step needs your confirmation (Enter again in the UI, --yes for `run`)"
@@ -116,20 +115,15 @@ impl Runner {
 
     async fn doctor(&mut self) -> Result<Done, Fail> {
         let base = self.fill("{base_image}")?;
-        // The checklist's words are made per language while checking; both
-        // are asked for at once (a few local calls each) so the result can
-        // be shown in either language.
-        let (ru, en) = tokio::join!(
-            crate::docker::doctor::doctor_report(Lang::Ru, &base),
-            crate::docker::doctor::doctor_report(Lang::En, &base)
-        );
-        let (ru_text, en_text) = (ru.render(Lang::Ru), en.render(Lang::En));
-        let output = ru_text
+        let report = crate::docker::doctor::doctor_report(&base).await;
+        // One line of the checklist per line of output, in both languages.
+        let (ru, en) = (report.render(Lang::Ru), report.render(Lang::En));
+        let output = ru
             .lines()
-            .zip(en_text.lines())
+            .zip(en.lines())
             .map(|(r, e)| Text::new(r, e))
             .collect();
-        if ru.daemon_usable && en.daemon_usable {
+        if report.daemon_usable {
             Ok(Done::new(t!("Docker готов к работе", "Docker is ready")).with_output(output))
         } else {
             Err(Fail::from(t!(
@@ -140,8 +134,9 @@ impl Runner {
     }
 
     fn copy(&mut self, from: &str, to: &str, overwrite: bool) -> Result<Done, Fail> {
-        let target = self.workspace.join(to);
-        let (copied, kept) = copy_assets(&self.pack, from, &target, overwrite)?;
+        let to = self.fill(to)?;
+        let (target, copied, kept) =
+            confine::copy_assets(&self.pack, from, &self.workspace, &to, overwrite)?;
         let shown = target.display().to_string();
         let mut done = Done::new(Text::from_fn(|lang| {
             let copied = count(lang, copied, nouns::FILE);
@@ -158,7 +153,7 @@ impl Runner {
     }
 
     fn edit(&mut self, path: &str) -> Result<Done, Fail> {
-        let file = self.workspace.join(self.fill(path)?);
+        let file = confine::workspace_path(&self.workspace, &self.fill(path)?)?;
         let shown = file.display().to_string();
         if file.is_file() {
             Ok(Done::new(Text::from_fn(|lang| {
@@ -172,6 +167,8 @@ impl Runner {
     }
 
     async fn build(&mut self, job: &Job<'_>, build: BuildStep<'_>) -> Result<Done, Fail> {
+        let context = self.fill(build.context)?;
+        let context_dir = confine::build_context(&self.workspace, &context, build.dockerfile)?;
         let tag = self.fill(build.tag)?;
         let mut args = BTreeMap::new();
         for (k, v) in build.build_args {
@@ -181,7 +178,7 @@ impl Runner {
             args.insert("BASE_IMAGE".into(), self.fill("{base_image}")?);
         }
         let spec = crate::docker::model::BuildSpec {
-            context_dir: self.workspace.join(self.fill(build.context)?),
+            context_dir,
             dockerfile: Some(build.dockerfile.to_string()),
             tag: tag.clone(),
             build_args: args,
@@ -217,24 +214,14 @@ impl Runner {
     async fn run(&mut self, job: &Job<'_>, run: RunStep<'_>) -> Result<Done, Fail> {
         let image = self.fill(run.image)?;
         let container = container_name(run.name);
+        let volumes: Vec<String> = run
+            .volumes
+            .iter()
+            .map(|v| self.fill(v))
+            .collect::<Result<_, _>>()?;
+        // Before anything reaches the daemon: bind mounts only from the workspace.
+        let binds = confine::binds(&self.workspace, &volumes)?;
         self.remove_stale(run.name).await?;
-        let mut binds = Vec::new();
-        for volume in run.volumes {
-            let volume = self.fill(volume)?;
-            let Some((host, inside)) = volume.split_once(':') else {
-                return Err(Fail::from(Text::from_fn(|lang| {
-                    tr!(
-                        lang,
-                        "том `{volume}`: ожидалось ПАПКА:/путь",
-                        "volume `{volume}`: expected FOLDER:/path"
-                    )
-                })));
-            };
-            let host = self.workspace.join(host);
-            std::fs::create_dir_all(&host)
-                .map_err(|e| Fail::from(Text::plain(format!("{}: {e}", host.display()))))?;
-            binds.push((host, inside.to_string()));
-        }
         let spec = RunSpec {
             image: image.clone(),
             name: Some(container.clone()),
@@ -548,7 +535,7 @@ impl Runner {
     }
 
     async fn load(&mut self, job: &Job<'_>, path: &str) -> Result<Done, Fail> {
-        let path = PathBuf::from(self.fill(path)?);
+        let path = confine::load_path(&self.workspace, path, &self.fill(path)?)?;
         let loaded = self
             .docker
             .load_image(&path, job.progress, job.cancel)
@@ -562,9 +549,9 @@ impl Runner {
     }
 
     fn show_file(&mut self, path: &str) -> Result<Done, Fail> {
-        let file = self.workspace.join(self.fill(path)?);
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| Fail::from(Text::plain(format!("{}: {e}", file.display()))))?;
+        let filled = self.fill(path)?;
+        let file = confine::workspace_path(&self.workspace, &filled)?;
+        let text = confine::read_file(&self.workspace, &filled)?;
         let lines: Vec<Text> = lines_of(&text).collect();
         let skip = lines.len().saturating_sub(OUTPUT_LINES);
         Ok(Done::new(file.display().to_string()).with_output(lines[skip..].to_vec()))

@@ -337,7 +337,7 @@ impl Runner {
     }
 
     fn file_contains(&mut self, path: &str, text: &str) -> Result<Done, Fail> {
-        let file = self.workspace.join(self.fill(path)?);
+        let file = super::confine::workspace_path(&self.workspace, &self.fill(path)?)?;
         let text = self.fill(text)?;
         let body = std::fs::read_to_string(&file).unwrap_or_default();
         let shown = file.display().to_string();

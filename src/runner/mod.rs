@@ -4,13 +4,14 @@
 
 mod act;
 mod check;
+pub mod confine;
 pub mod explain;
 pub mod settings;
 
 pub use explain::{MIRROR_BASE, explain};
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -450,43 +451,6 @@ pub fn hub_link(image: &str) -> Option<String> {
         Some(_) => Some(format!("https://hub.docker.com/r/{path}")),
         None => Some(format!("https://hub.docker.com/_/{path}")),
     }
-}
-
-/// Copy an assets folder into the workspace. A file the learner already
-/// changed is kept unless `overwrite`: their page must survive a re-run.
-/// Returns (files written, files kept).
-pub fn copy_assets(
-    pack: &Pack,
-    from: &str,
-    target: &Path,
-    overwrite: bool,
-) -> Result<(usize, usize), Text> {
-    let files = pack.asset_files(from);
-    if files.is_empty() {
-        return Err(Text::from_fn(|lang| {
-            tr!(
-                lang,
-                "в наборе уроков нет папки материалов `{from}`",
-                "no assets folder `{from}` in the lesson pack"
-            )
-        }));
-    }
-    let (mut copied, mut kept) = (0, 0);
-    for file in files {
-        let path = target.join(file.path);
-        if !overwrite && path.exists() {
-            kept += 1;
-            continue;
-        }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Text::plain(format!("{}: {e}", dir.display())))?;
-        }
-        std::fs::write(&path, file.contents)
-            .map_err(|e| Text::plain(format!("{}: {e}", path.display())))?;
-        copied += 1;
-    }
-    Ok((copied, kept))
 }
 
 /// The placeholder values a run starts with: the pack's defaults, overridden

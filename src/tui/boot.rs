@@ -21,7 +21,7 @@ pub struct Options {
 
 /// Everything the TUI needs before the first frame; nothing here waits on
 /// Docker (the worker connects in the background).
-fn prepare(options: &Options) -> anyhow::Result<(App, crate::tui::worker::WorkerSetup)> {
+pub(crate) fn prepare(options: &Options) -> anyhow::Result<(App, crate::tui::worker::WorkerSetup)> {
     let lang = options.lang;
     let pack = Arc::new(crate::lesson::loader::Pack::load(
         options.lessons.as_deref(),
@@ -47,6 +47,7 @@ fn prepare(options: &Options) -> anyhow::Result<(App, crate::tui::worker::Worker
         image,
     );
     app.notice = notice;
+    app.pack = Some(pack.clone());
     let mut vars = vars;
     // Values saved by earlier sessions (ports, image ids, the pushed ref, the
     // registry typed in the UI); the command line and config.json still win
@@ -100,8 +101,29 @@ async fn run_app(
 
 pub async fn run_tui(options: &Options) -> anyhow::Result<ExitCode> {
     crate::tui::terminal::require_terminal()?;
-    let (app, setup) = prepare(options)?;
+    let (mut app, setup) = prepare(options)?;
+    // Where the learner left off: that lesson, at that step.
+    let place = app.progress.last_place().and_then(|(lesson, step)| {
+        let index = app.lessons.iter().position(|l| l.id == lesson)?;
+        let step = step.and_then(|id| app.lessons[index].steps.iter().position(|s| s.id == id));
+        Some((index, step))
+    });
+    if let Some((lesson, step)) = place {
+        app.open_lesson_at(lesson, step);
+    }
     run_app(app, setup, Vec::new()).await
+}
+
+/// `layerlab open LESSON[/STEP]`: the lessons, opened at that step.
+pub async fn run_at(
+    options: &Options,
+    lesson: usize,
+    step: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    crate::tui::terminal::require_terminal()?;
+    let (mut app, setup) = prepare(options)?;
+    let first = app.open_lesson_at(lesson, step);
+    run_app(app, setup, first).await
 }
 
 /// `layerlab layers IMAGE` (or `--archive FILE`) in a terminal: the explorer alone.

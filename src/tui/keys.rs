@@ -50,6 +50,13 @@ pub enum Action {
     Commit,
     ToggleStorage,
     ExploreCommit,
+    /// F4 in the lab: nginx's start-up entries one by one, or folded.
+    FoldNoise,
+    /// Lesson: move the keyboard to the output pane (and back).
+    FocusOutput,
+    /// Keys a text field handles itself (Ctrl-U, Ctrl-W, Home/End): listed
+    /// in the help, never dispatched.
+    EditLine,
 }
 
 /// Where a binding applies. `Global` works everywhere unless a screen is
@@ -103,6 +110,18 @@ pub const BINDINGS: &[Binding] = &[
         "?",
         A::Help,
         t!("справка по клавишам", "key help"),
+    ),
+    // Ctrl-C arrives as a key in raw mode; `action_for` maps it (the table
+    // holds plain keys), and this row is what the help shows for it.
+    bind(
+        C::Global,
+        &[],
+        "Ctrl-C",
+        A::Quit,
+        t!(
+            "отменить идущую работу; ещё раз — выход",
+            "cancel the running work; again to quit"
+        ),
     ),
     bind(
         C::Global,
@@ -193,9 +212,12 @@ pub const BINDINGS: &[Binding] = &[
     bind(
         C::Lessons,
         &[K::Char('r')],
-        "r",
+        "r r",
         A::ResetLesson,
-        t!("сбросить прогресс урока", "reset the lesson's progress"),
+        t!(
+            "сбросить прогресс урока (нажать дважды)",
+            "reset the lesson's progress (press twice)"
+        ),
     ),
     bind(
         C::Lessons,
@@ -268,6 +290,26 @@ pub const BINDINGS: &[Binding] = &[
         "←/p",
         A::PrevStep,
         t!("предыдущий шаг", "previous step"),
+    ),
+    bind(
+        C::Lesson,
+        &[K::Tab, K::BackTab],
+        "Tab",
+        A::FocusOutput,
+        t!(
+            "клавиатуру — тексту, файлу или выводу шага (↑↓ PgUp PgDn листают)",
+            "keyboard to the text, the file or the step's output (↑↓ PgUp PgDn scroll)"
+        ),
+    ),
+    bind(
+        C::Lesson,
+        &[K::End, K::Char('G')],
+        "G/End",
+        A::Bottom,
+        t!(
+            "в конец вывода шага (без вывода — последний шаг)",
+            "to the end of the step's output (without one, the last step)"
+        ),
     ),
     bind(
         C::Lesson,
@@ -365,6 +407,60 @@ pub const BINDINGS: &[Binding] = &[
         "↓",
         A::Down,
         t!("следующая команда", "next command"),
+    ),
+    bind(
+        C::Lab,
+        &[K::PageUp],
+        "PgUp",
+        A::PageUp,
+        t!(
+            "прокрутить слой для записи вверх (и колесо мыши)",
+            "scroll the writable layer up (the wheel too)"
+        ),
+    ),
+    bind(
+        C::Lab,
+        &[K::PageDown],
+        "PgDn",
+        A::PageDown,
+        t!(
+            "прокрутить слой для записи вниз",
+            "scroll the writable layer down"
+        ),
+    ),
+    bind(
+        C::Lab,
+        &[K::F(4)],
+        "F4",
+        A::FoldNoise,
+        t!(
+            "показать / свернуть записи запуска nginx",
+            "show / fold nginx's start-up entries"
+        ),
+    ),
+    bind(
+        C::Lab,
+        &[K::Home],
+        "Home",
+        A::EditLine,
+        t!("в начало строки", "to the start of the line"),
+    ),
+    bind(
+        C::Lab,
+        &[K::End],
+        "End",
+        A::EditLine,
+        t!("в конец строки", "to the end of the line"),
+    ),
+    bind(
+        C::Lab,
+        &[],
+        "^U ^W",
+        A::EditLine,
+        t!(
+            "стереть строку / слово перед курсором",
+            "erase the line / the word before the cursor"
+        ),
     ),
     bind(
         C::Lab,
@@ -480,15 +576,19 @@ pub fn action_for_typing(context: Context, key: &KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return action_for(context, key);
     }
-    BINDINGS
+    // The screen's own bindings first (the lab's Home is the line's, not
+    // "to the top"), then the global ones that are not a character.
+    let own = BINDINGS
         .iter()
-        .filter(|b| b.context == context || (b.context == Context::Global && works_while_typing(b)))
-        .find(|b| {
-            b.keys
-                .iter()
-                .any(|k| *k == key.code && (b.context == context || !is_character(k)))
-        })
-        .map(|b| b.action)
+        .filter(|b| b.context == context)
+        .find(|b| b.keys.contains(&key.code));
+    own.or_else(|| {
+        BINDINGS
+            .iter()
+            .filter(|b| b.context == Context::Global && works_while_typing(b))
+            .find(|b| b.keys.iter().any(|k| *k == key.code && !is_character(k)))
+    })
+    .map(|b| b.action)
 }
 
 fn is_character(key: &KeyCode) -> bool {

@@ -89,6 +89,12 @@ pub enum WorkerRequest {
         lesson: String,
         step: String,
     },
+    /// The learner said `y` to this step's host access (privileged and the
+    /// like): the next `RunStep` of exactly this step may do it.
+    Consent {
+        lesson: String,
+        step: String,
+    },
     /// A placeholder value the learner gave in the UI (`{registry}`).
     SetVar {
         name: String,

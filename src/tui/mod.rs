@@ -8,6 +8,7 @@ pub mod event;
 pub mod keys;
 pub mod layout;
 pub mod messages;
+pub mod plain;
 pub mod screens;
 pub mod terminal;
 pub mod theme;

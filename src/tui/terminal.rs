@@ -102,6 +102,8 @@ pub async fn run(
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     test_hooks::panic_if_asked();
+    let size = terminal.size()?;
+    app.frame = ratatui::layout::Rect::new(0, 0, size.width, size.height);
     terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
     test_hooks::first_frame_drawn();
     // Counted so "no redraw without an event" can be checked in the trace log.
@@ -130,7 +132,16 @@ pub async fn run(
                     leave();
                     let result = run_editor(&path);
                     *terminal = enter()?;
-                    terminal.clear()?;
+                    // Not `terminal.clear()`: it asks the terminal for the
+                    // cursor position, and the answer can be read by the
+                    // event stream being torn down, so under load the query
+                    // timed out after 2 s and layerlab quit ("The cursor
+                    // position could not be read"). The fresh terminal's
+                    // buffers are empty: the next draw paints everything.
+                    execute!(
+                        std::io::stdout(),
+                        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+                    )?;
                     reader = event::spawn_terminal_reader(channels.events_tx.clone());
                     app.editor_finished(&path, result);
                 }
@@ -165,7 +176,7 @@ pub fn editor_command() -> String {
         .unwrap_or_else(|| "vi".to_string())
 }
 
-fn run_editor(path: &std::path::Path) -> Result<(), String> {
+pub fn run_editor(path: &std::path::Path) -> Result<(), String> {
     let command = editor_command();
     let mut parts = command.split_whitespace();
     let program = parts.next().unwrap_or("vi");

@@ -92,6 +92,8 @@ async fn worker_loop(
     let mut job: Option<(StepJob, CancellationToken)> = None;
     // Watching the open step: at most one, cancelled when another starts.
     let mut watching: Option<CancellationToken> = None;
+    // The step the learner last said `y` to (see `WorkerRequest::Consent`).
+    let mut consent: Option<(String, String)> = None;
     let mut lab: Option<crate::docker::lab::LabHandle> = None;
     // A lab asked for while the daemon is away opens once it is back.
     let mut lab_wanted: Option<String> = None;
@@ -249,6 +251,7 @@ async fn worker_loop(
                     WorkerRequest::SetVar { name, value } => {
                         state.vars.insert(name, value);
                     }
+                    WorkerRequest::Consent { lesson, step } => consent = Some((lesson, step)),
                     WorkerRequest::SetCredentials { registry, credentials: typed } => {
                         credentials.insert(registry, typed);
                     }
@@ -261,11 +264,18 @@ async fn worker_loop(
                             send(WorkerEvent::StepFinished { lesson, step, outcome: StepOutcome::failed(NOT_CONNECTED, StepError::Failed) });
                             continue;
                         };
+                        let host_access = setup
+                            .pack
+                            .step(&format!("{lesson}/{step}"))
+                            .is_none_or(|(_, s)| crate::runner::confine::host_access(s));
                         let runner = Runner {
                             docker: client,
                             pack: setup.pack.clone(),
                             state: state.clone(),
-                            confirmed: true,
+                            // Host access only for the step the learner said `y` to, once;
+                            // another `confirm` step was confirmed by its Enter.
+                            confirmed: consent.take() == Some((lesson.clone(), step.clone()))
+                                || !host_access,
                             workspace: setup.workspace.clone(),
                             credentials: credentials.clone(),
                         };

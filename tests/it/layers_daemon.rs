@@ -150,7 +150,29 @@ async fn compare(docker: &Docker, image_id: &str, tag: &str) -> Result<(), Strin
     let from_file = layers_json(&["--archive", &file.path().to_string_lossy()]);
 
     assert_eq!(from_daemon["image"]["ref"], image_tag.as_str());
-    assert_eq!(from_daemon["image"]["id"], image_id);
+    let containerd_store = docker
+        .info()
+        .await
+        .map_err(|e| format!("docker info: {e}"))?
+        .driver_status
+        .is_some_and(|rows| rows.iter().flatten().any(|v| v.contains("snapshotter")));
+    if containerd_store {
+        // KNOWN DEFECT on the containerd image store (issue 11, item 12):
+        // `layers IMAGE` shows the config digest where `docker images` and
+        // the lab show the image id (the digest of the image index). Pinned
+        // so that the fix turns this red: then delete this branch and let
+        // the assert_eq below hold on both engines.
+        assert_ne!(
+            from_daemon["image"]["id"], image_id,
+            "issue 11 item 12 is fixed: remove the known-defect branch in layers_daemon::compare"
+        );
+        eprintln!(
+            "KNOWN DEFECT (issue 11 item 12): layers shows {} for image id {image_id}",
+            from_daemon["image"]["id"]
+        );
+    } else {
+        assert_eq!(from_daemon["image"]["id"], image_id);
+    }
     let strip = |mut v: serde_json::Value| {
         v["image"].as_object_mut().unwrap().remove("ref");
         v

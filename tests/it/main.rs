@@ -12,7 +12,9 @@ mod walkthrough;
 
 // The tests, a module per area.
 mod docker_client;
+mod engine_current;
 mod fuzz_inputs;
+mod grade;
 mod grader;
 mod harness_registry;
 mod lab;
@@ -23,11 +25,14 @@ mod layers_malformed;
 mod lesson_fixtures;
 mod lesson_pack_content;
 mod nginx_lesson_image;
+mod pack_trust;
+mod plain_mode;
 mod quiz_cli;
 mod report;
 mod snapshots;
 mod standin_base;
 mod tmux_explorer;
+mod tmux_journey;
 mod tmux_lab;
 mod tmux_lost_daemon;
 mod tmux_terminal;

@@ -39,6 +39,9 @@ const PUSH: usize = 6;
 struct Harness {
     app: App,
     _dir: tempfile::TempDir,
+    /// The size last drawn at: a real terminal reports it with a resize
+    /// event before the learner can click on what was drawn.
+    drawn: std::cell::Cell<(u16, u16)>,
 }
 
 impl Harness {
@@ -55,6 +58,9 @@ impl Harness {
         );
         // Not from the environment: the snapshots must not depend on NO_COLOR.
         app.theme = Theme { color: true };
+        // `file` steps show the pack's copy: no workspace of this machine's.
+        app.workspace = dir.path().join("workspace");
+        app.pack = Some(std::sync::Arc::new(pack.clone()));
         // What `prepare` would find, minus the workspace's real path.
         app.vars = [
             ("base_image", "alpine:3.22"),
@@ -66,7 +72,11 @@ impl Harness {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        Harness { app, _dir: dir }
+        Harness {
+            app,
+            _dir: dir,
+            drawn: std::cell::Cell::new((80, 24)),
+        }
     }
 
     fn send(&mut self, event: Event) -> &mut Harness {
@@ -119,6 +129,8 @@ impl Harness {
     }
 
     fn mouse(&mut self, kind: MouseEventKind, column: u16, row: u16) -> &mut Harness {
+        let (width, height) = self.drawn.get();
+        self.send(Event::Terminal(TermEvent::Resize(width, height)));
         self.send(Event::Terminal(TermEvent::Mouse(MouseEvent {
             kind,
             column,
@@ -150,6 +162,7 @@ impl Harness {
     }
 
     fn buffer(&self, (width, height): (u16, u16)) -> Buffer {
+        self.drawn.set((width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         terminal
             .draw(|frame| frame.render_widget(&self.app, frame.area()))
@@ -1119,9 +1132,14 @@ fn keys_are_consistent_across_screens() {
             action_for(context, &key(KeyCode::Enter)).is_some(),
             "{context:?}"
         );
-        // Tab means "next pane", and only where there are panes to switch.
+        // Tab means "next pane", and only where there are panes to switch
+        // (the lesson's text, file and output).
         let tab = action_for(context, &key(KeyCode::Tab));
-        assert_eq!(tab.is_some(), context == Context::Explorer, "{context:?}");
+        assert_eq!(
+            tab.is_some(),
+            matches!(context, Context::Explorer | Context::Lesson),
+            "{context:?}"
+        );
         // What `?` lists is what works: each listed key maps back to its action.
         for binding in bindings_for(context) {
             for code in binding.keys {
@@ -1199,4 +1217,312 @@ fn explorer_whole_image_a_layer_and_a_filter() {
         .typed("nginx")
         .key(KeyCode::Enter);
     snap(&h, "explorer_layer_2_filtered");
+}
+
+// ---------------------------------------------------------------- journey (issue 15)
+
+const MID: (u16, u16) = (100, 32);
+
+/// Snapshot at a laptop's 80×24 and at 100×32, as `<name>@WxH`.
+fn snap_mid(harness: &Harness, name: &str) {
+    for size in [SMALL, MID] {
+        let screen = harness.text(size);
+        insta::assert_snapshot!(format!("{name}@{}x{}", size.0, size.1), screen);
+    }
+}
+
+fn lang_name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ru => "ru",
+        Lang::En => "en",
+    }
+}
+
+/// The lab with nginx's start-up entries, then the learner's own write.
+fn lab_with_nginx_noise(lang: Lang) -> Harness {
+    let mut h = Harness::new(lang);
+    // PgUp/PgDn page by the pane's height, from the terminal's size.
+    h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
+    h.connected().key(KeyCode::Char('b'));
+    h.worker(WorkerEvent::Lab(LabEvent::Ready {
+        session: "snapshot".to_string(),
+        image: lab_image(),
+        slots: vec![lab_slot("layerlab-lab-a"), lab_slot("layerlab-lab-b")],
+        store: None,
+    }));
+    let noise = [
+        ("/run", ChangeKind::Changed),
+        ("/run/nginx", ChangeKind::Changed),
+        ("/run/nginx/nginx.pid", ChangeKind::Added),
+        ("/var", ChangeKind::Changed),
+        ("/var/lib", ChangeKind::Changed),
+        ("/var/lib/nginx", ChangeKind::Changed),
+        ("/var/lib/nginx/tmp", ChangeKind::Changed),
+        ("/var/lib/nginx/tmp/client_body", ChangeKind::Added),
+        ("/var/lib/nginx/tmp/proxy", ChangeKind::Added),
+        ("/var/lib/nginx/tmp/fastcgi", ChangeKind::Added),
+        ("/var/log", ChangeKind::Changed),
+        ("/var/log/nginx", ChangeKind::Changed),
+        ("/var/log/nginx/access.log", ChangeKind::Added),
+        ("/var/log/nginx/error.log", ChangeKind::Added),
+    ];
+    let report = |extra: &[(&str, ChangeKind)]| {
+        noise
+            .iter()
+            .chain(extra)
+            .map(|(path, kind)| LabChange {
+                path: path.to_string(),
+                kind: *kind,
+                size: None,
+            })
+            .collect::<Vec<_>>()
+    };
+    for slot in 0..2 {
+        h.worker(WorkerEvent::Lab(LabEvent::Changes {
+            slot,
+            changes: report(&[]),
+            sizes: Sizes::Unavailable("docker diff gives no sizes".to_string()),
+            noticed: std::time::Instant::now(),
+        }));
+    }
+    h.worker(WorkerEvent::Lab(LabEvent::Changes {
+        slot: 0,
+        changes: report(&[("/hello.txt", ChangeKind::Added)]),
+        sizes: Sizes::Unavailable("docker diff gives no sizes".to_string()),
+        noticed: std::time::Instant::now(),
+    }));
+    h
+}
+
+#[test]
+fn journey_lab_shows_the_learners_write_and_folds_nginx() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = lab_with_nginx_noise(lang);
+        for size in [SMALL, MID] {
+            let screen = h.text(size);
+            assert!(screen.contains("A /hello.txt"), "{screen}");
+            assert!(
+                screen.contains("← new") || screen.contains("← новое"),
+                "{screen}"
+            );
+            assert!(!screen.contains("nginx.pid"), "folded: {screen}");
+            assert!(screen.contains("F1") && screen.contains("Esc"), "{screen}");
+        }
+        snap_mid(&h, &format!("journey_lab_{}", lang_name(lang)));
+        // F4 unfolds; the tree then scrolls with PgDn.
+        h.key(KeyCode::F(4));
+        let unfolded = h.text(SMALL);
+        assert!(unfolded.contains("A /hello.txt"), "{unfolded}");
+        assert!(unfolded.contains("↓"), "more below: {unfolded}");
+        h.key(KeyCode::PageDown);
+        let paged = h.text(SMALL);
+        assert_ne!(unfolded, paged, "PgDn scrolls the tree");
+        snap_mid(&h, &format!("journey_lab_unfolded_{}", lang_name(lang)));
+    }
+}
+
+#[test]
+fn journey_lab_input_edits_with_ctrl_keys_and_home() {
+    let mut h = lab_with_nginx_noise(Lang::En);
+    h.typed("echo one two");
+    h.send(Event::Terminal(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char('w'),
+        KeyModifiers::CONTROL,
+    ))));
+    assert!(
+        h.text(SMALL).contains("$ echo one "),
+        "Ctrl-W erased a word"
+    );
+    h.key(KeyCode::Home).typed("X");
+    assert!(
+        h.text(SMALL).contains("$ Xecho one"),
+        "Home went to the start"
+    );
+    h.send(Event::Terminal(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    ))));
+    assert!(!h.text(SMALL).contains("Xecho"), "Ctrl-U erased the line");
+}
+
+#[test]
+fn journey_file_steps_show_the_file_and_the_naive_one_beside() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = Harness::new(lang);
+        h.connected().open_lesson(DOCKERFILE, 2);
+        let screen = h.text(SMALL);
+        assert!(screen.contains("FROM ${BASE_IMAGE}"), "{screen}");
+        assert!(screen.contains("RUN apk add --no-cache nginx"), "{screen}");
+        snap_mid(&h, &format!("journey_file_{}", lang_name(lang)));
+        let naive = h
+            .app
+            .lessons
+            .get(DOCKERFILE)
+            .and_then(|l| l.steps.iter().position(|s| s.id == "naive-dockerfile"))
+            .expect("the naive step");
+        let mut h = Harness::new(lang);
+        h.connected().open_lesson(DOCKERFILE, naive);
+        let screen = h.text(MID);
+        assert!(screen.contains("Dockerfile.naive"), "{screen}");
+        assert!(screen.contains("nginx-alpine/Dockerfile "), "{screen}");
+        snap_mid(&h, &format!("journey_naive_{}", lang_name(lang)));
+    }
+}
+
+#[test]
+fn journey_output_pane_scrolls_to_every_line() {
+    let diff: Vec<String> = std::iter::once("C /run".to_string())
+        .chain((0..30).map(|i| format!("A /var/lib/nginx/tmp/entry-{i}")))
+        .chain(["C /tmp".to_string(), "A /tmp/note.txt".to_string()])
+        .collect();
+    let lines: Vec<&str> = diff.iter().map(String::as_str).collect();
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = Harness::new(lang);
+        // Scrolling stops at the end of what a 80×24 screen shows.
+        h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
+        // `d`: layerlab builds it ("do it for me").
+        h.connected().open_lesson(DOCKERFILE, 9).key(KeyCode::Char('d'));
+        finish(
+            &mut h,
+            "dockerfile",
+            "build",
+            outcome(true, "docker diff: 33 changes", &lines),
+        );
+        let small = h.text(SMALL);
+        assert!(!small.contains("A /tmp/note.txt"), "not all fits: {small}");
+        assert!(
+            small.contains("Tab"),
+            "the key to the rest is named: {small}"
+        );
+        snap_mid(&h, &format!("journey_output_{}", lang_name(lang)));
+        // Tab: the output takes the screen; PgDn reaches the last line.
+        h.key(KeyCode::Tab);
+        let mut reached = false;
+        for _ in 0..10 {
+            if h.text(SMALL).contains("A /tmp/note.txt") {
+                reached = true;
+                break;
+            }
+            h.key(KeyCode::PageDown);
+        }
+        assert!(reached, "PgDn reaches docker diff's last line");
+        // G from the lesson's text goes to the end of the output too.
+        h.key(KeyCode::Esc).key(KeyCode::Char('G'));
+        let end = h.text(SMALL);
+        assert!(end.contains("A /tmp/note.txt"), "{end}");
+        snap_mid(&h, &format!("journey_output_end_{}", lang_name(lang)));
+    }
+}
+
+#[test]
+fn journey_counters_agree_and_the_last_step_leads_on() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = Harness::new(lang);
+        h.connected();
+        let home = h.text(SMALL);
+        assert!(home.contains("0/12 + 2"), "lesson 1 in the list: {home}");
+        let detail = h.text(MID);
+        assert!(
+            detail.contains("12 steps + 2 optional")
+                || detail.contains("12 шагов + 2 необязательных"),
+            "{detail}"
+        );
+        snap_mid(&h, &format!("journey_lessons_{}", lang_name(lang)));
+        // Lesson 2's last step, done: the line names the next lesson and
+        // Enter opens it.
+        let lesson = &h.app.lessons[1];
+        let (id, steps) = (lesson.id.clone(), lesson.steps.clone());
+        for step in &steps {
+            h.app.progress.complete_step(&id, &step.id).expect("save");
+        }
+        h.open_lesson(1, steps.len() - 1);
+        let screen = h.text(SMALL);
+        assert!(
+            screen.contains("Lesson done — next: “Dockerfile")
+                || screen.contains("Урок пройден — дальше: «Dockerfile"),
+            "{screen}"
+        );
+        snap_mid(&h, &format!("journey_lesson_done_{}", lang_name(lang)));
+        h.key(KeyCode::Enter);
+        match &h.app.screen {
+            Screen::Lesson(view) => assert_eq!(view.lesson, 2, "Enter opened lesson 3"),
+            _ => panic!("Enter on the done line opens the next lesson"),
+        }
+        assert_eq!(
+            h.app.progress.last_place().map(|(l, _)| l.to_string()),
+            Some("dockerfile".to_string()),
+            "the place is kept for the next start"
+        );
+    }
+}
+
+#[test]
+fn journey_r_asks_twice_before_resetting_a_lesson() {
+    let mut h = Harness::new(Lang::Ru);
+    h.connected();
+    h.app
+        .progress
+        .complete_step("environment", "welcome")
+        .expect("save");
+    h.key(KeyCode::Char('r'));
+    assert!(
+        h.app.progress.is_done("environment", "welcome"),
+        "one r erases nothing"
+    );
+    let asked = h.text(SMALL);
+    assert!(asked.contains("Нажмите r ещё раз"), "{asked}");
+    h.key(KeyCode::Down)
+        .key(KeyCode::Up)
+        .key(KeyCode::Char('r'));
+    assert!(
+        h.app.progress.is_done("environment", "welcome"),
+        "r, ↓, ↑, r is not r r"
+    );
+    h.key(KeyCode::Char('r'));
+    assert!(
+        !h.app.progress.is_done("environment", "welcome"),
+        "r r resets"
+    );
+}
+
+#[test]
+fn journey_ctrl_c_cancels_a_running_step_then_quits() {
+    let mut h = building();
+    let ctrl_c = || {
+        Event::Terminal(TermEvent::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )))
+    };
+    let effects = h.app.update(ctrl_c());
+    assert_eq!(
+        effects,
+        vec![layerlab::tui::app::Effect::Worker(
+            layerlab::tui::worker::WorkerRequest::Cancel(JobKind::Step)
+        )],
+        "the first Ctrl-C cancels the build"
+    );
+    assert!(h.text(SMALL).contains("Ctrl-C again quits"));
+    assert_eq!(
+        h.app.update(ctrl_c()),
+        vec![layerlab::tui::app::Effect::Quit],
+        "a second Ctrl-C quits"
+    );
+}
+
+#[test]
+fn journey_statuses_carry_a_word_or_mark_without_colour() {
+    // NO_COLOR's theme: every status still reads on a monochrome screen.
+    let mut h = lab_with_nginx_noise(Lang::Ru);
+    h.app.theme = Theme { color: false };
+    let lab = h.text(SMALL);
+    assert!(lab.contains("работает") && lab.contains("← новое"), "{lab}");
+    let mut h = building();
+    h.app.theme = Theme { color: false };
+    finish(&mut h, "dockerfile", "build", outcome(false, "boom", &[]));
+    assert!(h.text(SMALL).contains("✘ boom"));
+    let mut h = Harness::new(Lang::En);
+    h.app.theme = Theme { color: false };
+    h.connected();
+    assert!(h.text(SMALL).contains("● Docker 20.10.24"));
 }

@@ -218,7 +218,18 @@ fn a_failed_editor_is_an_error_in_the_step_and_the_tui_goes_on() {
         .unwrap_or_else(|screen| panic!("the answer step did not show:\n{screen}"));
     tmux.keys(&["e"]);
     tmux.wait_for(Duration::from_secs(10), |s| s.contains("false exited with"))
-        .unwrap_or_else(|screen| panic!("no editor error in the step:\n{screen}"));
+        .unwrap_or_else(|screen| {
+            // Why it ended, if it did: its stderr and the end of its log.
+            let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+            let stderr = read(&dir.path().join("stderr"));
+            let log = read(&dir.path().join("data/logs/layerlab.log"));
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            panic!(
+                "no editor error in the step:\n{screen}\nstderr: {stderr}\nexit: {}\nlog tail:\n{}",
+                read(&dir.path().join("exit")),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+        });
     assert_eq!(
         tmux.pane_format("#{alternate_on}"),
         "1",

@@ -1,9 +1,9 @@
 //! The lessons list: open a lesson or the quiz, reset progress.
 
-use super::{App, Effect, Screen};
+use super::{App, Effect};
+use crate::i18n::Text;
 use crate::t;
 use crate::tui::keys::Action;
-use crate::tui::screens::lesson::LessonScreen;
 
 impl App {
     pub(super) fn on_home(&mut self, action: Action) -> Option<Vec<Effect>> {
@@ -11,23 +11,18 @@ impl App {
             self.reset_all_armed = false;
             self.notice = None;
         }
+        if action != Action::ResetLesson && self.reset_lesson_armed {
+            self.reset_lesson_armed = false;
+            self.notice = None;
+        }
         Some(match action {
             Action::Back | Action::Cancel => vec![Effect::Quit],
             Action::Select => {
                 let index = self.home.selected.min(self.lessons.len().saturating_sub(1));
-                let Some(lesson) = self.lessons.get(index) else {
+                if self.lessons.is_empty() {
                     return Some(Vec::new());
-                };
-                if lesson.id == crate::quiz::bank::QUIZ_LESSON_ID {
-                    return Some(self.open_quiz());
                 }
-                let resume = self
-                    .progress
-                    .resume_step(lesson)
-                    .and_then(|id| lesson.steps.iter().position(|s| s.id == id))
-                    .unwrap_or(0);
-                self.screen = Screen::Lesson(LessonScreen::new(index, resume));
-                Vec::new()
+                self.open_lesson_at(index, None)
             }
             // Everything the learner did, answers included: only on a second R.
             Action::ResetAll if self.reset_all_armed => {
@@ -48,10 +43,36 @@ impl App {
                 );
                 Vec::new()
             }
-            Action::ResetLesson => {
-                if let Some(id) = self.lessons.get(self.home.selected).map(|l| l.id.clone()) {
+            // Like R R: one key alone erases nothing.
+            Action::ResetLesson if self.reset_lesson_armed => {
+                self.reset_lesson_armed = false;
+                if let Some(lesson) = self.lessons.get(self.home.selected) {
+                    let (id, title) = (lesson.id.clone(), lesson.title.clone());
                     let reset = self.progress.reset_lesson(&id);
+                    self.notice = Some(Text::from_fn(|lang| {
+                        let title = title.get(lang);
+                        crate::tr!(
+                            lang,
+                            "Прогресс урока «{title}» сброшен",
+                            "The progress of “{title}” was reset"
+                        )
+                    }));
                     self.report(reset);
+                }
+                Vec::new()
+            }
+            Action::ResetLesson => {
+                if let Some(lesson) = self.lessons.get(self.home.selected) {
+                    let title = lesson.title.clone();
+                    self.reset_lesson_armed = true;
+                    self.notice = Some(Text::from_fn(|lang| {
+                        let title = title.get(lang);
+                        crate::tr!(
+                            lang,
+                            "Нажмите r ещё раз, чтобы сбросить прогресс урока «{title}»",
+                            "Press r again to reset the progress of “{title}”"
+                        )
+                    }));
                 }
                 Vec::new()
             }

@@ -44,6 +44,18 @@ impl App {
                 lab.show_storage = !lab.show_storage;
                 Vec::new()
             }
+            Action::FoldNoise => {
+                lab.unfold_noise = !lab.unfold_noise;
+                lab.scroll.iter_mut().for_each(|s| *s = None);
+                Vec::new()
+            }
+            // Home/End and Ctrl-U/W never get here (the line takes them);
+            // listed in the table for the help.
+            Action::EditLine => Vec::new(),
+            Action::PageUp | Action::PageDown => {
+                self.scroll_lab(None, action == Action::PageDown);
+                Vec::new()
+            }
             Action::ExploreCommit => {
                 // The commit's extra layer, seen like any image's: the lab
                 // stays open underneath and Esc comes back to it.
@@ -68,6 +80,24 @@ impl App {
         }
         self.go_back();
         vec![Effect::Worker(WorkerRequest::LabClose)]
+    }
+}
+
+impl App {
+    /// PgUp/PgDn (a page) and the mouse wheel (`rows`, negative up) in the
+    /// selected container's writable-layer pane, as tall as the draw makes it.
+    pub(super) fn scroll_lab(&mut self, rows: Option<isize>, down: bool) {
+        let body = crate::tui::layout::split_status(self.frame)[0];
+        let Screen::Lab(lab) = &mut self.screen else {
+            return;
+        };
+        let pane = crate::tui::screens::lab::layout(body)
+            .slots
+            .get(lab.selected)
+            .map_or(1, |r| usize::from(r.height.saturating_sub(2)).max(1));
+        let page = isize::try_from(pane.saturating_sub(1).max(1)).unwrap_or(1);
+        let delta = rows.unwrap_or(page);
+        lab.scroll_by(if down { delta } else { -delta }, pane);
     }
 }
 

@@ -4,10 +4,18 @@ use super::{App, Effect, Screen};
 use crate::lesson::{Step, StepKind};
 use crate::t;
 use crate::tui::keys::Action;
+use crate::tui::screens::lesson::{LessonScreen, Pane, RunState};
 use crate::tui::worker::{JobKind, StepOutcome, WorkerRequest};
 
 impl App {
     pub(super) fn on_lesson(&mut self, action: Action) -> Option<Vec<Effect>> {
+        let limits = match &self.screen {
+            Screen::Lesson(view) => {
+                let body = crate::tui::layout::split_status(self.frame)[0];
+                crate::tui::ui::lesson::limits(self, view, body)
+            }
+            _ => Default::default(),
+        };
         let Screen::Lesson(view) = &mut self.screen else {
             return Some(Vec::new());
         };
@@ -16,6 +24,9 @@ impl App {
             return Some(Vec::new());
         };
         let editable = edit_target(step);
+        let last = view.step + 1 == lesson.steps.len();
+        let done = self.progress.is_done(&lesson.id, &step.id);
+        let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
         // A value the step needs and nobody gave yet: it is asked for first.
         let asks = |name: &str| {
             !self.vars.contains_key(name)
@@ -25,7 +36,7 @@ impl App {
         let gate = Gate {
             needs_prompt: asks("registry") || asks("base_archive"),
             busy: self.running.is_some(),
-            done: self.progress.is_done(&lesson.id, &step.id),
+            done,
             lang: self.lang,
         };
         let Some(action) = gate.pass(view, step, action) else {
@@ -35,14 +46,26 @@ impl App {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
             }
+            // Esc in the output or the file gives the keyboard back to the text.
+            Action::Back | Action::Cancel if view.focus != Pane::Text => {
+                view.focus = Pane::Text;
+                Vec::new()
+            }
             Action::Back | Action::Cancel => {
+                self.home.selected = view.lesson;
                 self.screen = Screen::Lessons;
                 Vec::new()
             }
+            // The last step done: the "lesson done — next" line is shown,
+            // and Enter opens the next lesson.
+            Action::Run if last && (succeeded || (done && view.run == RunState::Idle)) => {
+                let next = view.lesson + 1;
+                return Some(self.open_lesson_at(next, None));
+            }
             // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok()) =>
-            {
+            Action::Run if succeeded => {
                 view.next(lesson.steps.len());
+                self.remember_place();
                 Vec::new()
             }
             Action::Edit | Action::Run
@@ -78,6 +101,16 @@ impl App {
             {
                 view.prompt = Some(crate::tui::screens::lesson::Prompt::registry());
                 Vec::new()
+            }
+            Action::Run
+                if crate::runner::confine::host_access(step)
+                    && crate::runner::needs_daemon(step) =>
+            {
+                self.ask_consent()
+            }
+            // A question outside the quiz lesson is answered on the quiz screen.
+            Action::Run if step.kind == StepKind::Question && step.question.is_some() => {
+                self.open_lesson_question()
             }
             Action::Run => {
                 // Steps that open a screen count as done once opened.
@@ -117,11 +150,69 @@ impl App {
                         crate::progress::By::Learner,
                     );
                     self.report(saved);
+                    self.remember_place();
                     Vec::new()
                 }
             }
-            other => return view.handle(other, lesson.steps.len()).then(Vec::new),
+            other => {
+                let has_file = step.kind == StepKind::File && step.file.is_some();
+                let before = view.step;
+                let handled = view.handle(other, lesson.steps.len(), has_file, limits);
+                if view.step != before {
+                    self.remember_place();
+                }
+                return handled.then(Vec::new);
+            }
         })
+    }
+
+    /// Open lesson `index` at `step` (else where its progress resumes), or
+    /// the quiz when that is the lesson; past the last lesson, the list.
+    pub(crate) fn open_lesson_at(&mut self, index: usize, step: Option<usize>) -> Vec<Effect> {
+        let Some(lesson) = self.lessons.get(index) else {
+            self.screen = Screen::Lessons;
+            return Vec::new();
+        };
+        self.home.selected = index;
+        if lesson.id == crate::quiz::bank::QUIZ_LESSON_ID {
+            return self.open_quiz();
+        }
+        let step = step.unwrap_or_else(|| {
+            self.progress
+                .resume_step(lesson)
+                .and_then(|id| lesson.steps.iter().position(|s| s.id == id))
+                .unwrap_or(0)
+        });
+        self.screen = Screen::Lesson(LessonScreen::new(index, step));
+        self.remember_place();
+        Vec::new()
+    }
+
+    /// Keep the lesson and step on screen, so the next start opens there.
+    pub(super) fn remember_place(&mut self) {
+        let Screen::Lesson(view) = &self.screen else {
+            return;
+        };
+        let Some(lesson) = self.lessons.get(view.lesson) else {
+            return;
+        };
+        let Some(step) = lesson.steps.get(view.step) else {
+            return;
+        };
+        let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
+        if self.progress.last_place() != Some((lesson_id.as_str(), Some(step_id.as_str()))) {
+            let saved = self.progress.set_current(&lesson_id, &step_id);
+            self.report(saved);
+        }
+    }
+
+    /// The lesson that follows the one on screen, if any: for the
+    /// "lesson done — next" line.
+    pub fn next_lesson_title(&self) -> Option<&crate::i18n::Text> {
+        let Screen::Lesson(view) = &self.screen else {
+            return None;
+        };
+        self.lessons.get(view.lesson + 1).map(|l| &l.title)
     }
 
     /// Back from `$EDITOR`: an edit step is done when the editor succeeded;
@@ -176,6 +267,11 @@ impl App {
         };
         let lesson_id = self.lessons[view.lesson].id.clone();
         let first = match &prompt {
+            // Answered by `answer_consent` (y/N), never by Enter.
+            crate::tui::screens::lesson::Prompt::Consent { .. } => {
+                view.prompt = Some(prompt);
+                return Vec::new();
+            }
             crate::tui::screens::lesson::Prompt::Registry { input, .. } => {
                 let value = input.value().trim().trim_end_matches('/').to_string();
                 let settings = crate::runner::settings::Settings {
@@ -299,10 +395,14 @@ fn uses_placeholder(step: &Step, name: &str) -> bool {
 pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
     use crate::lesson::Action as StepAction;
     match (step.kind, &step.action, &step.file, &step.answer_key) {
+        // Only a path inside the workspace is opened (links resolved).
         (StepKind::Action, Some(StepAction::Edit { path }), _, _) => {
-            Some(crate::paths::workspace_dir().join(path))
+            crate::lesson::trust::resolve_in_workspace(&crate::paths::workspace_dir(), path).ok()
         }
-        (StepKind::File, _, Some(file), _) => Some(crate::paths::workspace_dir().join(&file.path)),
+        (StepKind::File, _, Some(file), _) => {
+            crate::lesson::trust::resolve_in_workspace(&crate::paths::workspace_dir(), &file.path)
+                .ok()
+        }
         (StepKind::Answer, _, _, Some(key)) => Some(
             crate::paths::data_dir()
                 .join("answers")
@@ -489,8 +589,11 @@ impl Gate {
             }
             other => other,
         };
+        // Host access (a privileged container) has its own y/N with the
+        // full command (`consent.rs`); the other `confirm` steps ask here.
         if action == Action::Run
             && step.confirm
+            && !crate::runner::confine::host_access(step)
             && !view.confirmed
             && !succeeded
             && !self.busy

@@ -6,6 +6,7 @@
 //! screen (`home`, `lesson`, `quiz`, `lab`, `explorer`), and what the worker
 //! reports in `worker`.
 
+mod consent;
 mod explorer;
 mod home;
 mod lab;
@@ -27,7 +28,7 @@ use crate::tui::event::Event;
 use crate::tui::keys::{self, Action, Context};
 use crate::tui::screens::explorer::ExplorerScreen;
 use crate::tui::screens::lab::LabScreen;
-use crate::tui::screens::lesson::LessonScreen;
+use crate::tui::screens::lesson::{LessonScreen, Prompt};
 use crate::tui::screens::lessons::LessonsScreen;
 use crate::tui::screens::quiz::QuizScreen;
 use crate::tui::theme::Theme;
@@ -72,6 +73,11 @@ pub struct App {
     /// The pack's placeholder values at start (`{base_image}`, `{registry}`,
     /// …), so commands are shown as they will run.
     pub vars: std::collections::BTreeMap<String, String>,
+    /// The pack, for its files: a `file` step shows the pack's copy until
+    /// the lesson has put one in the workspace.
+    pub pack: Option<std::sync::Arc<crate::lesson::loader::Pack>>,
+    /// The learner's workspace folder (`file` steps read from it).
+    pub workspace: std::path::PathBuf,
     /// One line for the learner that is not tied to a step (a save failed).
     pub notice: Option<crate::i18n::Text>,
     /// When the app itself was started with a screen other than the lessons
@@ -81,9 +87,17 @@ pub struct App {
     pub return_to: Vec<Screen>,
     /// The first R of "R R" (reset all progress) was pressed.
     pub reset_all_armed: bool,
-    /// The last frame's area, recorded by the draw: mouse clicks are mapped
-    /// through the same pure layout functions the draw uses.
-    pub frame: std::cell::Cell<ratatui::layout::Rect>,
+    /// The first `r` (reset this lesson) was pressed.
+    pub reset_lesson_armed: bool,
+    /// A Ctrl-C cancelled a running job; the next one quits.
+    pub interrupt_armed: bool,
+    /// The terminal's size, as reported at start-up and by every resize:
+    /// mouse clicks are mapped through the same pure layout functions the
+    /// draw uses, without the draw writing anything back.
+    pub frame: ratatui::layout::Rect,
+    /// The `question` step (lesson id, step id) the quiz screen was opened
+    /// for from a lesson other than the quiz: answering it completes the step.
+    pub lesson_question: Option<(String, String)>,
 }
 
 impl App {
@@ -112,11 +126,16 @@ impl App {
             watching: None,
             image,
             vars: Default::default(),
+            pack: None,
+            workspace: crate::paths::workspace_dir(),
             notice: None,
             single_screen: false,
             return_to: Vec::new(),
             reset_all_armed: false,
+            reset_lesson_armed: false,
+            interrupt_armed: false,
             frame: Default::default(),
+            lesson_question: None,
         }
     }
 
@@ -150,6 +169,13 @@ impl App {
                 self.on_key(key)
             }
             Event::Terminal(TermEvent::Mouse(mouse)) => match mouse.kind {
+                // In the lab ↑/↓ recall commands; the wheel scrolls the tree.
+                MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+                    if matches!(self.screen, Screen::Lab(_)) =>
+                {
+                    self.scroll_lab(Some(3), mouse.kind == MouseEventKind::ScrollDown);
+                    Vec::new()
+                }
                 MouseEventKind::ScrollUp => self.on_action(Action::Up),
                 MouseEventKind::ScrollDown => self.on_action(Action::Down),
                 MouseEventKind::Down(crossterm::event::MouseButton::Left) => {
@@ -157,6 +183,10 @@ impl App {
                 }
                 _ => Vec::new(),
             },
+            Event::Terminal(TermEvent::Resize(width, height)) => {
+                self.frame = ratatui::layout::Rect::new(0, 0, width, height);
+                Vec::new()
+            }
             Event::Terminal(_) => Vec::new(),
             Event::Tick => {
                 self.spinner = self.spinner.wrapping_add(1);
@@ -170,15 +200,22 @@ impl App {
     /// Screens that take typed text get printable keys first; everything
     /// else goes through the key table.
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if !self.help_open && !ctrl {
+        // Ctrl-C is the one control key a text field never takes; the others
+        // (Ctrl-U, Ctrl-W, …) edit the line.
+        let ctrl_c =
+            key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c'));
+        if !ctrl_c {
+            self.interrupt_armed = false;
+        }
+        if !self.help_open && !ctrl_c {
             match &mut self.screen {
                 // The lab's command line takes every printable key; the
                 // table says which other keys mean something there.
                 Screen::Lab(lab) => {
                     return match keys::action_for_typing(Context::Lab, &key) {
-                        Some(action) => self.on_action(action),
-                        None => {
+                        // Home/End and Ctrl-U/W are the line's own.
+                        Some(action) if action != keys::Action::EditLine => self.on_action(action),
+                        _ => {
                             lab.input.handle_event(&TermEvent::Key(key));
                             Vec::new()
                         }
@@ -199,6 +236,9 @@ impl App {
                     return Vec::new();
                 }
                 Screen::Lesson(view) if view.prompt.is_some() => {
+                    if let Some(Prompt::Consent { .. }) = view.prompt {
+                        return self.answer_consent(key.code);
+                    }
                     if let Some(prompt) = view.prompt.as_mut() {
                         match key.code {
                             KeyCode::Enter => return self.submit_prompt(),
@@ -242,7 +282,7 @@ impl App {
             ) {
                 self.help_open = false;
             }
-            let max = crate::tui::layout::max_help_scroll(self.frame.get(), self.context());
+            let max = crate::tui::layout::max_help_scroll(self.frame, self.context());
             self.help_scroll = match action {
                 Action::Up => self.help_scroll.saturating_sub(1),
                 Action::Down => self.help_scroll.saturating_add(1),
@@ -263,7 +303,7 @@ impl App {
                 self.help_scroll = 0;
                 return Some(Vec::new());
             }
-            Action::Quit => return Some(vec![Effect::Quit]),
+            Action::Quit => return Some(self.interrupt()),
             Action::ToggleLanguage => {
                 self.lang = match self.lang {
                     Lang::Ru => Lang::En,
@@ -276,6 +316,9 @@ impl App {
         match &mut self.screen {
             Screen::Lessons => self.on_home(action),
             Screen::Lesson(_) => self.on_lesson(action),
+            Screen::Quiz(_) if self.lesson_question.is_some() => {
+                Some(self.on_lesson_question(action))
+            }
             Screen::Quiz(quiz) => match action {
                 Action::Back | Action::Cancel => {
                     self.save_quiz();
@@ -314,7 +357,7 @@ impl App {
         if self.help_open {
             return Vec::new();
         }
-        let [body, _] = crate::tui::layout::split_status(self.frame.get());
+        let [body, _] = crate::tui::layout::split_status(self.frame);
         match &self.screen {
             Screen::Lessons => {
                 let (count, selected) = (self.lessons.len(), self.home.selected);
@@ -335,6 +378,26 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Ctrl-C: a running job is cancelled first (the app stays open and
+    /// nothing is left half-built); with nothing running, or a second time,
+    /// the app quits.
+    fn interrupt(&mut self) -> Vec<Effect> {
+        match self.running {
+            Some(kind) if !self.interrupt_armed => {
+                self.interrupt_armed = true;
+                self.notice = Some(
+                    crate::t!(
+                        "Отменяю… Ctrl-C ещё раз — выйти из layerlab",
+                        "Cancelling… Ctrl-C again quits layerlab"
+                    )
+                    .into(),
+                );
+                vec![Effect::Worker(WorkerRequest::Cancel(kind))]
+            }
+            _ => vec![Effect::Quit],
+        }
     }
 
     /// Show `screen`; a lesson or a lab it was opened from is kept to come

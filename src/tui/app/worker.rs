@@ -29,6 +29,10 @@ impl App {
                 outcome,
             } => {
                 self.running = None;
+                // The job a Ctrl-C cancelled is over: its "again quits" too.
+                if std::mem::take(&mut self.interrupt_armed) {
+                    self.notice = None;
+                }
                 if let (Some(StepError::Refused { registry }), Screen::Lesson(view)) =
                     (&outcome.error, &mut self.screen)
                 {

@@ -43,6 +43,14 @@ pub struct LabScreen {
     pub error: Option<String>,
     /// When the last change was seen, for the latency benchmark's log.
     pub last_change: Option<Instant>,
+    /// Per container: the paths the last change report added or changed
+    /// (the learner's own write): highlighted and scrolled into view.
+    pub fresh: Vec<Vec<String>>,
+    /// Per container: the first tree row shown, once PgUp/PgDn or the wheel
+    /// moved it; `None` follows the fresh entries.
+    pub scroll: Vec<Option<usize>>,
+    /// F4: show nginx's start-up entries one by one instead of one line.
+    pub unfold_noise: bool,
 }
 
 impl LabScreen {
@@ -53,6 +61,8 @@ impl LabScreen {
             sizes: vec![None; SLOTS],
             output: vec![None; SLOTS],
             running: vec![Vec::new(); SLOTS],
+            fresh: vec![Vec::new(); SLOTS],
+            scroll: vec![None; SLOTS],
             ..LabScreen::default()
         }
     }
@@ -76,7 +86,23 @@ impl LabScreen {
                 sizes,
                 noticed,
             } => {
+                // The first report is what the container did on its own
+                // (nginx starting); later ones are what the learner did.
+                let seen_before = self.sizes.get(slot).is_some_and(Option::is_some);
                 if let Some(list) = self.changes.get_mut(slot) {
+                    let fresh: Vec<String> = changes
+                        .iter()
+                        .filter(|c| !list.iter().any(|o| o.path == c.path && o.kind == c.kind))
+                        .map(|c| c.path.clone())
+                        .collect();
+                    if seen_before && !fresh.is_empty() {
+                        if let Some(f) = self.fresh.get_mut(slot) {
+                            *f = fresh;
+                        }
+                        if let Some(s) = self.scroll.get_mut(slot) {
+                            *s = None;
+                        }
+                    }
                     *list = changes;
                 }
                 if let Some(s) = self.sizes.get_mut(slot) {
@@ -175,9 +201,124 @@ impl LabScreen {
     }
 }
 
+/// Where nginx writes as it starts (pid, temp dirs, logs): true, but not
+/// what the learner came to see, so folded into one line until F4.
+const NOISE: &[&str] = &[
+    "/run/nginx",
+    "/run/nginx.pid",
+    "/var/lib/nginx",
+    "/var/log/nginx",
+    "/var/cache/nginx",
+    "/var/tmp/nginx",
+];
+
+fn is_noise(change: &LabChange) -> bool {
+    let path = change.path.trim_end_matches('/');
+    NOISE.iter().any(|n| {
+        path == *n
+            || path.starts_with(&format!("{n}/"))
+            // A parent listed only because something under it changed.
+            || (change.kind == ChangeKind::Changed && n.starts_with(&format!("{path}/")))
+    })
+}
+
+/// One container's writable layer as drawn: its tree rows, which of them
+/// are fresh, and how many start-up entries are folded away.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlotView {
+    pub rows: Vec<TreeRow>,
+    pub fresh: Vec<bool>,
+    pub folded: usize,
+}
+
+impl SlotView {
+    /// The first row shown in `visible` rows: where the learner scrolled,
+    /// else the fresh entries in view (the last one at the bottom at most),
+    /// else the top.
+    pub fn offset(&self, visible: usize, scroll: Option<usize>) -> usize {
+        let max = self.rows.len().saturating_sub(visible.max(1));
+        if let Some(at) = scroll {
+            return at.min(max);
+        }
+        let first = self.fresh.iter().position(|f| *f);
+        let last = self.fresh.iter().rposition(|f| *f);
+        match (first, last) {
+            (Some(first), Some(last)) => (last + 1).saturating_sub(visible).min(first).min(max),
+            _ => 0,
+        }
+    }
+}
+
+impl LabScreen {
+    /// What the writable-layer pane of `slot` shows.
+    pub fn slot_view(&self, slot: usize) -> SlotView {
+        let changes = self.changes.get(slot).map(Vec::as_slice).unwrap_or(&[]);
+        let fresh = self.fresh.get(slot).map(Vec::as_slice).unwrap_or(&[]);
+        let (shown, folded): (Vec<LabChange>, Vec<LabChange>) = changes
+            .iter()
+            .cloned()
+            .partition(|c| self.unfold_noise || !is_noise(c) || fresh.contains(&c.path));
+        let rows = tree_rows(&shown);
+        let fresh = rows
+            .iter()
+            .map(|r| r.kind.is_some() && fresh.contains(&r.path))
+            .collect();
+        SlotView {
+            rows,
+            fresh,
+            folded: folded.len(),
+        }
+    }
+
+    /// PgUp/PgDn (`page` rows) or the wheel (`step` rows) in the selected
+    /// container's pane, `visible` rows high.
+    pub fn scroll_by(&mut self, delta: isize, visible: usize) {
+        let slot = self.selected;
+        let view = self.slot_view(slot);
+        let now = view.offset(visible, self.scroll.get(slot).copied().flatten());
+        let max = view.rows.len().saturating_sub(visible.max(1));
+        let next = now.saturating_add_signed(delta).min(max);
+        if let Some(s) = self.scroll.get_mut(slot) {
+            *s = Some(next);
+        }
+    }
+}
+
+/// Where the lab puts its parts; PgUp/PgDn ask it how tall a pane is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabLayout {
+    pub left: ratatui::layout::Rect,
+    pub slots: Vec<ratatui::layout::Rect>,
+    pub output: ratatui::layout::Rect,
+    pub input: ratatui::layout::Rect,
+}
+
+pub fn layout(area: ratatui::layout::Rect) -> LabLayout {
+    use ratatui::layout::{Constraint, Layout};
+    let [top, output, input] = Layout::vertical([
+        Constraint::Min(6),
+        Constraint::Length(5),
+        Constraint::Length(3),
+    ])
+    .areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
+    let slots = Layout::vertical(vec![Constraint::Ratio(1, SLOTS as u32); SLOTS])
+        .split(right)
+        .to_vec();
+    LabLayout {
+        left,
+        slots,
+        output,
+        input,
+    }
+}
+
 /// One row of a writable layer drawn as a tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeRow {
+    /// The full path, `/var/log/nginx`.
+    pub path: String,
     pub depth: usize,
     /// `/name` at the top level, `name` below it.
     pub label: String,
@@ -212,6 +353,7 @@ pub fn tree_rows(changes: &[LabChange]) -> Vec<TreeRow> {
         open.truncate(shared);
         for (depth, parent) in parents.iter().enumerate().skip(shared) {
             rows.push(TreeRow {
+                path: format!("/{}", parents[..=depth].join("/")),
                 depth,
                 label: tree_label(depth, parent),
                 kind: None,
@@ -220,6 +362,7 @@ pub fn tree_rows(changes: &[LabChange]) -> Vec<TreeRow> {
             open.push(parent.to_string());
         }
         rows.push(TreeRow {
+            path: format!("/{}", parts.join("/")),
             depth: parents.len(),
             label: tree_label(parents.len(), name),
             kind: Some(change.kind),

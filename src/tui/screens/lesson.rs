@@ -36,6 +36,13 @@ pub enum Prompt {
         on_password: bool,
         error: Option<String>,
     },
+    /// A step with host access (a privileged container): the full command
+    /// it runs, and an explicit `y` before it does; anything else is no.
+    Consent {
+        command: String,
+        /// Never shown: the prompt takes no text, but `focused` needs a field.
+        input: tui_input::Input,
+    },
 }
 
 impl std::fmt::Debug for Prompt {
@@ -43,6 +50,7 @@ impl std::fmt::Debug for Prompt {
         match self {
             Prompt::Registry { input, .. } => write!(f, "Prompt::Registry({:?})", input.value()),
             Prompt::Archive { input, .. } => write!(f, "Prompt::Archive({:?})", input.value()),
+            Prompt::Consent { command, .. } => write!(f, "Prompt::Consent({command:?})"),
             Prompt::Credentials { registry, .. } => {
                 write!(f, "Prompt::Credentials({registry}, <redacted>)")
             }
@@ -78,7 +86,9 @@ impl Prompt {
     /// The field that takes typed keys.
     pub fn focused(&mut self) -> &mut tui_input::Input {
         match self {
-            Prompt::Registry { input, .. } | Prompt::Archive { input, .. } => input,
+            Prompt::Registry { input, .. }
+            | Prompt::Archive { input, .. }
+            | Prompt::Consent { input, .. } => input,
             Prompt::Credentials {
                 username,
                 password,
@@ -105,8 +115,33 @@ impl Prompt {
             Prompt::Registry { error, .. }
             | Prompt::Archive { error, .. }
             | Prompt::Credentials { error, .. } => *error = Some(message),
+            Prompt::Consent { .. } => {}
         }
     }
+}
+
+/// The lesson screen's parts that scroll; Tab moves the keyboard between
+/// the ones present, and the focused one has the bright border and a `▶`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Text,
+    /// A `file` step's file (and the one beside it).
+    File,
+    /// What the step printed: it then fills the screen.
+    Output,
+}
+
+/// How far a pane scrolled; `END` means "the last page", whatever its size.
+pub const END: u16 = u16::MAX;
+
+/// Rows the file and the output have and show on the current screen
+/// (`ui::lesson::limits` measures them the way they are drawn), so a key
+/// clamps a pane's scroll to what is there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub file: (u16, u16),
+    pub output: (u16, u16),
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +149,11 @@ pub struct LessonScreen {
     pub lesson: usize,
     pub step: usize,
     pub scroll: u16,
+    pub focus: Pane,
+    /// `None`: the file view starts at the first highlighted line.
+    pub file_scroll: Option<u16>,
+    /// `None`: a finished step's output from its top, a running one's end.
+    pub output_scroll: Option<u16>,
     pub run: RunState,
     pub log: Vec<String>,
     pub bars: Vec<(String, u64, u64, String)>,
@@ -137,6 +177,9 @@ impl LessonScreen {
             lesson,
             step,
             scroll: 0,
+            focus: Pane::Text,
+            file_scroll: None,
+            output_scroll: None,
             run: RunState::Idle,
             log: Vec::new(),
             bars: Vec::new(),
@@ -149,20 +192,70 @@ impl LessonScreen {
         }
     }
 
-    /// Move between steps or scroll; false when `action` means nothing here.
-    pub fn handle(&mut self, action: Action, steps: usize) -> bool {
-        match action {
-            Action::NextStep => self.next(steps),
-            Action::PrevStep => self.go(self.step.saturating_sub(1)),
-            Action::Up => self.scroll = self.scroll.saturating_sub(1),
-            Action::Down => self.scroll = self.scroll.saturating_add(1),
-            Action::PageUp => self.scroll = self.scroll.saturating_sub(10),
-            Action::PageDown => self.scroll = self.scroll.saturating_add(10),
-            Action::Top => self.go(0),
-            Action::Bottom => self.go(steps.saturating_sub(1)),
+    /// Move between steps, panes, or scroll; false when `action` means
+    /// nothing here. `has_file`: the step shows a file (it can take the focus).
+    pub fn handle(&mut self, action: Action, steps: usize, has_file: bool, limits: Limits) -> bool {
+        let has_output = self.run != RunState::Idle;
+        match (action, self.focus) {
+            (Action::NextStep, _) => self.next(steps),
+            (Action::PrevStep, _) => self.go(self.step.saturating_sub(1)),
+            (Action::FocusOutput, _) => {
+                let order = [Pane::Text, Pane::File, Pane::Output];
+                let at = order.iter().position(|p| *p == self.focus).unwrap_or(0);
+                self.focus = (1..=order.len())
+                    .map(|i| order[(at + i) % order.len()])
+                    .find(|p| match p {
+                        Pane::Text => true,
+                        Pane::File => has_file,
+                        Pane::Output => has_output,
+                    })
+                    .unwrap_or(Pane::Text);
+            }
+            // G/End: the end of what the step printed, the output taking
+            // the screen; without output, the last step.
+            (Action::Bottom, _) if has_output => {
+                self.focus = Pane::Output;
+                self.output_scroll = Some(END);
+            }
+            (Action::Top, Pane::Output) => self.output_scroll = Some(0),
+            (Action::Top, Pane::File) => self.file_scroll = Some(0),
+            (Action::Top, _) => self.go(0),
+            (Action::Bottom, Pane::File) => self.file_scroll = Some(END),
+            (Action::Bottom, _) => self.go(steps.saturating_sub(1)),
+            (Action::Up | Action::Down | Action::PageUp | Action::PageDown, pane) => {
+                let delta: i32 = match action {
+                    Action::Up => -1,
+                    Action::Down => 1,
+                    Action::PageUp => -10,
+                    _ => 10,
+                };
+                match pane {
+                    Pane::Text => {
+                        self.scroll = self.scroll.saturating_add_signed(delta as i16);
+                    }
+                    Pane::File => {
+                        Self::scroll_pane(&mut self.file_scroll, limits.file, delta);
+                    }
+                    Pane::Output => {
+                        Self::scroll_pane(&mut self.output_scroll, limits.output, delta);
+                    }
+                }
+            }
             _ => return false,
         }
         true
+    }
+
+    fn scroll_pane(scroll: &mut Option<u16>, (total, shown): (u16, u16), delta: i32) {
+        let max = total.saturating_sub(shown);
+        let now = scroll.map_or(0, |s| s.min(max));
+        let page = if delta.abs() > 1 {
+            i32::from(shown.max(2) - 1) * delta.signum()
+        } else {
+            delta
+        };
+        let next = (i32::from(now) + page).clamp(0, i32::from(max));
+        *scroll = Some(u16::try_from(next).unwrap_or(0));
     }
 
     pub fn next(&mut self, steps: usize) {
@@ -177,6 +270,7 @@ impl LessonScreen {
 
     pub fn start_run(&mut self) {
         self.run = RunState::Running;
+        self.output_scroll = None;
         self.log.clear();
         self.bars.clear();
         self.counter = None;

@@ -3,11 +3,11 @@
 //! live; at the bottom a command line into the selected container.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use crate::docker::lab::{Commit, SLOTS, Sizes};
+use crate::docker::lab::{Commit, Sizes};
 use crate::docker::model::short_id as short;
 use crate::docker::model::{ChangeKind, ImageStore};
 use crate::layers::report::human_bytes as human_size;
@@ -18,14 +18,12 @@ use crate::tui::screens::lab::*;
 pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let lang = app.lang;
-    let [top, output, input] = Layout::vertical([
-        Constraint::Min(6),
-        Constraint::Length(5),
-        Constraint::Length(3),
-    ])
-    .areas(area);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
+    let LabLayout {
+        left,
+        slots: columns,
+        output,
+        input,
+    } = layout(area);
 
     // The image: read-only, and checked to be so after every change.
     let mut lines = Vec::new();
@@ -107,7 +105,6 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
         .render(left, buf);
 
     // The containers' writable layers, side by side.
-    let columns = Layout::vertical(vec![Constraint::Ratio(1, SLOTS as u32); SLOTS]).split(right);
     for (i, column) in columns.iter().enumerate() {
         let name = lab.slots.get(i).map(|s| s.name.as_str()).unwrap_or("…");
         let running = lab.slots.get(i).is_some_and(|s| s.running);
@@ -116,10 +113,15 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
         } else {
             t!("остановлен", "stopped")
         };
-        let changes = lab.changes.get(i).map(Vec::as_slice).unwrap_or(&[]);
-        let mut lines: Vec<Line> = tree_rows(changes)
-            .into_iter()
-            .map(|row| {
+        let view = lab.slot_view(i);
+        let visible = usize::from(column.height.saturating_sub(2));
+        let offset = view.offset(visible, lab.scroll.get(i).copied().flatten());
+        let mut lines: Vec<Line> = view
+            .rows
+            .iter()
+            .cloned()
+            .zip(view.fresh.iter().copied())
+            .map(|(row, fresh)| {
                 let (mark, style) = match row.kind {
                     Some(kind) => (
                         kind.mark(),
@@ -139,10 +141,26 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                 if let Some(size) = row.size {
                     spans.push(Span::styled(format!("  {}", human_size(size)), theme.dim()));
                 }
+                if fresh {
+                    // A word as well as a colour: NO_COLOR and screen readers.
+                    spans.push(Span::styled(
+                        t!("  ← новое", "  ← new").get(lang),
+                        theme.selected(),
+                    ));
+                }
                 Line::from(spans)
             })
             .collect();
-        if lines.is_empty() {
+        if lines.is_empty() && view.folded > 0 {
+            lines.push(Line::from(Span::styled(
+                t!(
+                    "только записи nginx (F4 — показать)",
+                    "only nginx's start-up entries (F4 shows them)"
+                )
+                .get(lang),
+                theme.dim(),
+            )));
+        } else if lines.is_empty() {
             lines.push(Line::from(Span::styled(
                 t!("слой пуст: изменений нет", "empty layer: no changes").get(lang),
                 theme.dim(),
@@ -181,30 +199,56 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
         let focused = i == lab.selected;
         // The state matters more than the words around it: it goes first.
         let title = format!(
-            " {} {} ({}) — {} ",
+            " {} {} · {} — {} ",
             if focused { "▶" } else { " " },
-            name,
             state.get(lang),
+            name,
             t!("слой для записи", "writable layer").get(lang),
         );
         let title =
             crate::tui::ui::fit::fit(&title, column.width.saturating_sub(2) as usize).into_owned();
-        let skip = lines
-            .len()
-            .saturating_sub(column.height.saturating_sub(2) as usize);
+        // Below the tree: what is folded, and how much is above and below.
+        let below = view.rows.len().saturating_sub(offset + visible);
+        let mut footer = Vec::new();
+        if offset > 0 || below > 0 {
+            footer.push(format!("↑{offset} ↓{below}"));
+        }
+        if view.folded > 0 {
+            let entries = crate::i18n::count(lang, view.folded, crate::i18n::nouns::ENTRY);
+            footer.push(crate::tr!(
+                lang,
+                "F4: ещё {entries} от nginx",
+                "F4: {entries} more from nginx"
+            ));
+        }
+        let mut block = Block::bordered().title(title).border_style(if focused {
+            theme.border_focused()
+        } else {
+            theme.border()
+        });
+        if !footer.is_empty() {
+            let footer = crate::tui::ui::fit::fit(
+                &format!(" {} ", footer.join(" · ")),
+                column.width.saturating_sub(2) as usize,
+            )
+            .into_owned();
+            block =
+                block.title_bottom(Line::from(Span::styled(footer, theme.dim())).right_aligned());
+        }
+        let skip = offset.min(lines.len());
         Paragraph::new(lines.split_off(skip))
-            .block(Block::bordered().title(title).border_style(if focused {
-                theme.border_focused()
-            } else {
-                theme.border()
-            }))
+            .block(block)
             .render(*column, buf);
     }
 
     let running = lab.running.get(lab.selected).and_then(|r| r.last());
     let last = lab.output.get(lab.selected).and_then(Option::as_ref);
     let (title, body, style) = match (&lab.error, running, last) {
-        (Some(error), _, _) => (t!(" Ошибка ", " Error ").get(lang).to_string(), error.clone(), theme.error()),
+        (Some(error), _, _) => (
+            t!(" Ошибка ", " Error ").get(lang).to_string(),
+            error.clone(),
+            theme.error(),
+        ),
         (None, Some(command), _) => (
             format!(
                 " $ {command} {} {} ",
@@ -212,18 +256,22 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                 t!("выполняется…", "running…").get(lang)
             ),
             // The previous output stays readable until the new one arrives.
-            last.map(|(_, output, _)| output.clone()).unwrap_or_default(),
+            last.map(|(_, output, _)| output.clone())
+                .unwrap_or_default(),
             theme.warn(),
         ),
-        (None, None, Some((command, output, code))) => (format!(" $ {command} → exit {code} "), output.clone(), if *code == 0 { theme.ok() } else { theme.error() }),
+        (None, None, Some((command, output, code))) => (
+            format!(" $ {command} → exit {code} "),
+            output.clone(),
+            if *code == 0 {
+                theme.ok()
+            } else {
+                theme.error()
+            },
+        ),
         (None, None, None) => (
             t!(" Вывод ", " Output ").get(lang).to_string(),
-            t!(
-                "Наберите команду, например: echo hi > /hello.txt · Tab — другой контейнер · F5 стоп/старт · F6 удалить и создать заново · F7 commit · F8 каталоги overlay · Esc — выход",
-                "Type a command, e.g. echo hi > /hello.txt · Tab other container · F5 stop/start · F6 remove and recreate · F7 commit · F8 overlay dirs · Esc leave"
-            )
-            .get(lang)
-            .to_string(),
+            hint(lang, output),
             theme.dim(),
         ),
     };
@@ -232,6 +280,7 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
         .len()
         .saturating_sub(output.height.saturating_sub(2) as usize);
     Paragraph::new(body_lines[skip..].to_vec())
+        .wrap(Wrap { trim: false })
         .block(
             Block::bordered()
                 .title(Span::styled(title, style))
@@ -255,6 +304,30 @@ pub fn draw(app: &App, lab: &LabScreen, area: Rect, buf: &mut Buffer) {
                 .border_style(theme.border_focused()),
         )
         .render(input, buf);
+}
+
+/// The keys, in full when they fit the output pane, else the two that
+/// lead to the rest: F1 lists them all, Esc leaves.
+fn hint(lang: crate::i18n::Lang, pane: Rect) -> String {
+    let full = t!(
+        "Наберите команду, например: echo hi > /hello.txt · Tab — другой контейнер · F5 стоп/старт · F6 удалить и создать заново · F7 commit · F8 каталоги overlay · F4 шум nginx · PgUp/PgDn прокрутка · F1 клавиши · Esc — выход",
+        "Type a command, e.g. echo hi > /hello.txt · Tab other container · F5 stop/start · F6 remove and recreate · F7 commit · F8 overlay dirs · F4 nginx noise · PgUp/PgDn scroll · F1 keys · Esc leave"
+    )
+    .get(lang);
+    let inner = pane.width.saturating_sub(2);
+    let rows = Paragraph::new(full)
+        .wrap(Wrap { trim: false })
+        .line_count(inner);
+    if rows <= usize::from(pane.height.saturating_sub(2)) {
+        full.to_string()
+    } else {
+        t!(
+            "Наберите команду, например: echo hi > /hello.txt\nF1 клавиши · Esc выход",
+            "Type a command, e.g. echo hi > /hello.txt\nF1 keys · Esc leave"
+        )
+        .get(lang)
+        .to_string()
+    }
 }
 
 /// Where the terminal cursor goes while the lab has the keyboard.

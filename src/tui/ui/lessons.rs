@@ -25,8 +25,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|(i, lesson)| {
             // The same count as `layerlab lessons`: optional steps don't count.
             let (done, total) = app.progress.counts(lesson);
+            let optional = lesson.steps.len() - total;
             let number = format!("{:>2}. ", i + 1);
-            let count = format!("  {done}/{total}");
+            let count = format!("  {}", super::counts::done_of(lang, done, total, optional));
             let mark = if done == total && total > 0 {
                 Span::styled(" ✔", theme.ok())
             } else {
@@ -65,6 +66,17 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 lesson.title.get(lang).to_string(),
                 theme.heading(),
             ))];
+            let (done, required) = app.progress.counts(lesson);
+            let optional = lesson.steps.len() - required;
+            lines.push(Line::from(Span::styled(
+                crate::tr!(
+                    lang,
+                    "{}; сделано {done}",
+                    "{}; {done} done",
+                    super::counts::steps(lang, required, optional)
+                ),
+                theme.dim(),
+            )));
             if let Some(summary) = &lesson.summary {
                 lines.extend(super::markup::render(summary.get(lang), theme));
             }

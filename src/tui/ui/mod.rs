@@ -1,6 +1,7 @@
 //! Drawing. Every function here is a pure function of the state it is given:
 //! no I/O, no Docker, no mutation. One file per screen.
 
+pub mod counts;
 pub mod explorer;
 pub mod fit;
 pub mod help;
@@ -21,7 +22,6 @@ pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦"
 
 impl Widget for &App {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        self.frame.set(area);
         let [body, status] = split_status(area);
         match &self.screen {
             Screen::Lessons => lessons::draw(self, body, buf),

@@ -40,11 +40,21 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let help_word = t!("справка", "help").get(lang);
     let back_word = t!("назад", "back").get(lang);
     let used = daemon.chars().count();
-    let help = [
-        format!("? {help_word}  q {back_word}"),
-        format!("? {help_word}"),
-        "?".to_string(),
-    ]
+    // The lab's command line takes `?` and `q` as text: name its own keys.
+    let help = if matches!(app.screen, Screen::Lab(_)) {
+        let leave = t!("выход", "leave").get(lang);
+        [
+            format!("F1 {help_word}  Esc {leave}"),
+            format!("F1 {help_word}"),
+            "F1".to_string(),
+        ]
+    } else {
+        [
+            format!("? {help_word}  q {back_word}"),
+            format!("? {help_word}"),
+            "?".to_string(),
+        ]
+    }
     .into_iter()
     .find(|h| used + 1 + h.chars().count() <= width)
     .unwrap_or_default();

@@ -31,6 +31,8 @@ struct Running {
 
 /// The daemon's socket: DOCKER_HOST when it is a unix socket, else the default.
 pub fn daemon_socket() -> PathBuf {
+    // A test that talks to the daemon through a proxy is a Docker test too.
+    super::skip::uses_docker();
     std::env::var("DOCKER_HOST")
         .ok()
         .and_then(|h| h.strip_prefix("unix://").map(PathBuf::from))

@@ -593,6 +593,7 @@ pub fn model(layers: &[Layer]) -> Model {
 /// True when a daemon answers. With CI=true a missing daemon is a failure
 /// (the one rule of `common::skip`).
 pub async fn docker_or_skip(test: &str) -> Option<bollard::Docker> {
+    crate::common::skip::uses_docker();
     let attempt = async {
         let docker = bollard::Docker::connect_with_local_defaults().map_err(|e| e.to_string())?;
         let docker = docker

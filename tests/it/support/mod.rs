@@ -29,6 +29,7 @@ fn missing(what: &str, why: &str, fix: &str) {
 /// A connection to the local daemon with the API version negotiated (the engine
 /// here speaks 1.41, bollard defaults to 1.53), or `None` when no daemon answers.
 pub async fn docker_or_skip() -> Option<Docker> {
+    skip::uses_docker();
     const FIX: &str =
         "start the Docker daemon, or check DOCKER_HOST and the permissions on /var/run/docker.sock";
     let docker = match Docker::connect_with_local_defaults() {
@@ -52,6 +53,8 @@ pub async fn docker_or_skip() -> Option<Docker> {
 }
 
 fn env_or_skip(name: &str, what: &str) -> Option<String> {
+    // Only Docker tests ask for the stand-in or a registry.
+    skip::uses_docker();
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => Some(value),
         _ => {

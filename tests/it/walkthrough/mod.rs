@@ -183,6 +183,8 @@ pub fn test_registry() -> Option<String> {
 }
 
 pub fn env_or_skip(name: &str, what: &str) -> Option<String> {
+    // Only Docker tests ask for the stand-in or a registry.
+    super::common::skip::uses_docker();
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => Some(value),
         _ => {
