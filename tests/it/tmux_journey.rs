@@ -363,7 +363,8 @@ async fn ctrl_c_during_a_build_cancels_it_and_the_app_stays_open() {
         common::tmux::last_line(s).contains("● Docker")
     })
     .unwrap_or_else(|s| panic!("never connected:\n{s}"));
-    tmux.keys(&["Enter"]);
+    // `d`: layerlab builds it (Enter leaves the build to the learner's terminal).
+    tmux.keys(&["d"]);
     tmux.wait_for(Duration::from_secs(60), |s| s.contains("sleep 120"))
         .unwrap_or_else(|s| panic!("the build never reached the slow step:\n{s}"));
     tmux.keys(&["C-c"]);
