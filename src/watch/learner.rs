@@ -202,7 +202,9 @@ pub fn run_instructions(layers: &[String]) -> Vec<String> {
                         .and_then(|rest| rest.split_once("/bin/sh -c "))
                         .map(|(_, b)| b)
                 })?;
+            // BuildKit writes `RUN /bin/sh -c CMD # buildkit`: the learner wrote `RUN CMD`.
             let body = body.trim_end_matches(" # buildkit").trim();
+            let body = body.strip_prefix("/bin/sh -c ").unwrap_or(body);
             Some(format!("RUN {body}"))
         })
         .collect()
@@ -225,7 +227,7 @@ mod tests {
             run_instructions(&layers),
             vec![
                 "RUN apk add nginx",
-                "RUN /bin/sh -c mkdir -p /run/nginx",
+                "RUN mkdir -p /run/nginx",
                 "RUN rm -rf /var/cache/apk/*"
             ]
         );

@@ -1381,7 +1381,9 @@ fn journey_output_pane_scrolls_to_every_line() {
         // Scrolling stops at the end of what a 80×24 screen shows.
         h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
         // `d`: layerlab builds it ("do it for me").
-        h.connected().open_lesson(DOCKERFILE, 9).key(KeyCode::Char('d'));
+        h.connected()
+            .open_lesson(DOCKERFILE, 9)
+            .key(KeyCode::Char('d'));
         finish(
             &mut h,
             "dockerfile",

@@ -191,7 +191,7 @@ fn open_dockerfile_instructions_shows_the_dockerfile_at_80x24() {
     assert!(err.contains("did you mean: dockerfile"), "{err}");
 }
 
-/// Enter through the open lesson until `step` of `lesson` is done.
+/// `d` (do it for me) through the open lesson until `step` of `lesson` is done.
 fn enter_until_done(tmux: &Tmux, data: &Path, lesson: &str, step: &str, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
@@ -210,7 +210,8 @@ fn enter_until_done(tmux: &Tmux, data: &Path, lesson: &str, step: &str, timeout:
         );
         assert!(!screen.contains("✘ "), "a step failed:\n{screen}");
         if !screen.contains("running (Esc") {
-            tmux.keys(&["Enter"]);
+            // `d` (do it for me): Enter leaves the learner's steps to them.
+            tmux.keys(&["d"]);
         }
         std::thread::sleep(Duration::from_millis(400));
     }

@@ -321,7 +321,9 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     let plain = format!("{unique}-nginx-alpine:1.0");
     let web = format!("{unique}-pulled");
     let mut cleanup = common::Cleanup::new();
-    for image in [&tag, &old, &pushed, &plain] {
+    // `layerlab run dockerfile` below also builds the naive image.
+    let naive = format!("{unique}/alpng-naive:latest");
+    for image in [&tag, &old, &pushed, &plain, &naive] {
         cleanup.image(image);
     }
     cleanup.container(&web);
