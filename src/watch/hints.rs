@@ -211,6 +211,7 @@ async fn evidence(
             let registry = watcher.runner.state.vars.get("registry")?.clone();
             let found = watcher.learner.clone()?;
             let first = found.tag.clone();
+            // Names under the registry's host for other lessons do not count.
             let others: Vec<&String> = found
                 .tags
                 .iter()

@@ -174,7 +174,14 @@ impl Watcher {
             .find(&self.runner.docker, &recipe, &others, &preferred)
             .await
         {
-            Ok(Some((found, _))) => {
+            Ok(Some((mut found, _))) => {
+                // The name the learner gave it before, when it still has it:
+                // the order of an image's tags is the store's, not the learner's.
+                if let Some(known) = self.runner.state.vars.get("image")
+                    && found.tags.contains(known)
+                {
+                    found.tag = Some(known.clone());
+                }
                 let name = found.tag.clone().unwrap_or_else(|| found.id.clone());
                 self.runner.state.vars.insert("image".into(), name.clone());
                 if let Some(tag) = &found.tag {

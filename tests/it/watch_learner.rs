@@ -151,11 +151,10 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
         "the template counted as edited:\n{}",
         watch.text()
     );
-    std::fs::write(
-        &page,
-        template.replace("ВАШЕ ИМЯ / YOUR NAME", "Anna Learner"),
-    )
-    .expect("edit the page");
+    // The learner's own name in the page: unique, so a parallel test's image
+    // on the shared daemon never looks like this learner's.
+    std::fs::write(&page, template.replace("ВАШЕ ИМЯ / YOUR NAME", &unique))
+        .expect("edit the page");
     watch.wait_for("✔ dockerfile/edit-page:").await;
 
     // Mistake: the naive Dockerfile as the learner's own (two RUNs, no --no-cache).
@@ -345,7 +344,11 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     docker(&["tag", &tag, &old]);
     docker(&["push", &old]);
     let text = std::fs::read_to_string(&page).unwrap();
-    std::fs::write(&page, text.replace("ВАШЕ ИМЯ / YOUR NAME", "Vera Learner")).unwrap();
+    std::fs::write(
+        &page,
+        text.replace("ВАШЕ ИМЯ / YOUR NAME", &format!("{unique} v2")),
+    )
+    .unwrap();
     build(&base, &tag, &workspace.join("Dockerfile"), &workspace);
 
     let watch = Watch::start(
