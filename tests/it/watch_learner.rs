@@ -153,8 +153,10 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
     );
     // The learner's own name in the page: unique, so a parallel test's image
     // on the shared daemon never looks like this learner's.
-    std::fs::write(&page, template.replace("ВАШЕ ИМЯ / YOUR NAME", &unique))
-        .expect("edit the page");
+    // (The watcher compares the page by size: each test's page has a length
+    // of its own, so parallel tests' images cannot be taken for each other.)
+    let name = format!("{unique} {}", "a".repeat(50));
+    std::fs::write(&page, template.replace("ВАШЕ ИМЯ / YOUR NAME", &name)).expect("edit the page");
     watch.wait_for("✔ dockerfile/edit-page:").await;
 
     // Mistake: the naive Dockerfile as the learner's own (two RUNs, no --no-cache).
@@ -344,11 +346,8 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     docker(&["tag", &tag, &old]);
     docker(&["push", &old]);
     let text = std::fs::read_to_string(&page).unwrap();
-    std::fs::write(
-        &page,
-        text.replace("ВАШЕ ИМЯ / YOUR NAME", &format!("{unique} v2")),
-    )
-    .unwrap();
+    let name = format!("{unique} {}", "b".repeat(90));
+    std::fs::write(&page, text.replace("ВАШЕ ИМЯ / YOUR NAME", &name)).unwrap();
     build(&base, &tag, &workspace.join("Dockerfile"), &workspace);
 
     let watch = Watch::start(
