@@ -66,6 +66,9 @@ pub struct Watcher {
     execs: BTreeSet<String>,
     /// Image ids the daemon reported tagged while watching, latest last.
     tagged: Vec<String>,
+    /// Names the daemon reported pushed while watching (the containerd
+    /// store does not always add a repository digest on push).
+    pushed_names: BTreeSet<String>,
     lang: Lang,
     max_layers: Option<u32>,
 }
@@ -90,6 +93,7 @@ impl Watcher {
             learner: None,
             execs: BTreeSet::new(),
             tagged: Vec::new(),
+            pushed_names: BTreeSet::new(),
             lang,
             max_layers,
         }
@@ -108,6 +112,14 @@ impl Watcher {
     pub fn note_event(&mut self, event: &crate::docker::model::DockerEvent) {
         if event.kind == "container" && event.action.starts_with("exec_") {
             self.execs.insert(event.actor_id.clone());
+        }
+        if event.kind == "image" && event.action == "push" {
+            let name = event
+                .attributes
+                .get("name")
+                .cloned()
+                .unwrap_or_else(|| event.actor_id.clone());
+            self.pushed_names.insert(name);
         }
         if event.kind == "image" && event.action == "tag" && !event.actor_id.is_empty() {
             self.tagged.retain(|id| id != &event.actor_id);
@@ -668,6 +680,23 @@ impl Watcher {
                     .iter()
                     .any(|d| under(d.split('@').next().unwrap_or(""), &prefix))
         });
+        if pushed.is_none() {
+            // A push the daemon reported, of a name that is the learner's image now.
+            for name in self.pushed_names.clone() {
+                if !under(&crate::runner::repository_of(&name), &prefix) {
+                    continue;
+                }
+                if let Ok(Some(info)) = self.runner.docker.inspect_image(&name).await
+                    && learner_id.as_ref().is_none_or(|id| &info.id == id)
+                {
+                    return self.done(tr!(
+                        lang,
+                        "образ опубликован: {name}",
+                        "the image is pushed: {name}"
+                    ));
+                }
+            }
+        }
         match pushed {
             Some(image) => {
                 let digest = image
