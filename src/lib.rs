@@ -19,6 +19,7 @@ pub mod registry;
 // The domain tier: doing a lesson step, grading and reporting the homework.
 pub mod handin;
 pub mod runner;
+pub mod watch;
 // The terminal UI: event channel, worker, screens, drawing.
 pub mod tui;
 // One front-end per command; the only code that sees clap's types.

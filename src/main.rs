@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             Some(Command::Lab { image }) => layerlab::cmd::tui::lab(&global, image).await,
             Some(Command::Open { target }) => layerlab::cmd::open::open(&global, &target).await,
             Some(Command::Run(args)) => layerlab::cmd::run::run_headless(&global, &args).await,
+            Some(Command::Watch(args)) => layerlab::cmd::watch::watch(&global, &args).await,
             Some(Command::Quiz { list }) => layerlab::cmd::quiz::quiz(&global, list).await,
             Some(Command::Check(args)) => layerlab::cmd::check::check(&global, &args).await,
             Some(Command::Report(args)) => layerlab::cmd::report::report(&global, &args).await,

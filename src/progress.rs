@@ -28,8 +28,53 @@ pub struct ProgressState {
     pub lessons: BTreeMap<String, LessonProgress>,
     /// The quiz sitting: its seed and the answers given so far.
     pub quiz: Option<crate::quiz::session::SessionState>,
+    /// The image the learner built from the workspace, found by what it is
+    /// (not by its name); later steps, `check` and the report use it.
+    /// Absent in files written before it existed.
+    pub learner_image: Option<LearnerImage>,
     /// The lesson the learner last looked at: the app reopens there.
     pub last_lesson: Option<String>,
+}
+
+/// Who carried out a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// The learner: typed the commands (seen by the watcher), read the text,
+    /// answered, edited the file.
+    Learner,
+    /// layerlab, through the Engine API ("do it for me", `layerlab run`).
+    Layerlab,
+}
+
+impl By {
+    pub fn label(self, lang: crate::i18n::Lang) -> &'static str {
+        match self {
+            By::Learner => crate::t!("ученик", "learner").get(lang),
+            By::Layerlab => crate::t!("layerlab", "layerlab").get(lang),
+        }
+    }
+}
+
+/// Who completed a step and when (seconds since the Unix epoch, UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub by: By,
+    pub at: u64,
+}
+
+/// The learner's own image: its id and the name they chose for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnerImage {
+    /// `sha256:...`
+    pub id: String,
+    /// The tag the learner gave it (`customimage/alpng:ng_v1`); `None` when
+    /// the image has no name (built with no `-t`).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// When layerlab found it (Unix seconds).
+    #[serde(default)]
+    pub at: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -46,6 +91,9 @@ pub struct LessonProgress {
     pub answers: BTreeMap<String, String>,
     /// Values steps saved with `save_as` (an image id, the pushed reference).
     pub vars: BTreeMap<String, String>,
+    /// Who completed each done step, and when, by step id. Files written
+    /// before this existed have none: their steps are done, by nobody known.
+    pub records: BTreeMap<String, StepRecord>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +222,7 @@ impl Progress {
                 version: PROGRESS_VERSION,
                 lessons: BTreeMap::new(),
                 quiz: None,
+                learner_image: None,
                 last_lesson: None,
             },
         }
@@ -220,13 +269,62 @@ impl Progress {
         })
     }
 
+    /// The step is done, by layerlab through the Engine API (the "do it for
+    /// me" path and `layerlab run`). See [`Progress::complete_step_by`].
     pub fn complete_step(&mut self, lesson_id: &str, step_id: &str) -> Result<(), ProgressError> {
+        self.complete_step_by(lesson_id, step_id, By::Layerlab)
+    }
+
+    /// The step is done by `by`, now. A step done again keeps the latest record.
+    pub fn complete_step_by(
+        &mut self,
+        lesson_id: &str,
+        step_id: &str,
+        by: By,
+    ) -> Result<(), ProgressError> {
+        let at = unix_now();
         self.change(lesson_id, |lesson| {
             lesson.done.insert(step_id.to_string());
+            lesson
+                .records
+                .insert(step_id.to_string(), StepRecord { by, at });
             if lesson.started.as_deref() == Some(step_id) {
                 lesson.started = None;
             }
         })
+    }
+
+    /// Who did a done step and when; `None` when it is not done, or was done
+    /// before layerlab kept records.
+    pub fn step_record(&self, lesson_id: &str, step_id: &str) -> Option<StepRecord> {
+        let lesson = self.lesson(lesson_id)?;
+        if !lesson.done.contains(step_id) {
+            return None;
+        }
+        lesson.records.get(step_id).copied()
+    }
+
+    /// The learner's image, once found.
+    pub fn learner_image(&self) -> Option<&LearnerImage> {
+        self.state.learner_image.as_ref()
+    }
+
+    /// Remember the learner's image (a later build replaces it).
+    pub fn set_learner_image(&mut self, id: &str, tag: Option<&str>) -> Result<(), ProgressError> {
+        let same = self
+            .state
+            .learner_image
+            .as_ref()
+            .is_some_and(|image| image.id == id && image.tag.as_deref() == tag);
+        if same {
+            return Ok(());
+        }
+        self.state.learner_image = Some(LearnerImage {
+            id: id.to_string(),
+            tag: tag.map(str::to_string),
+            at: unix_now(),
+        });
+        self.save()
     }
 
     /// Where the learner is looking, without starting anything.
@@ -392,6 +490,35 @@ impl Progress {
     }
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// `2026-11-30 10:05 UTC` for a record's `at`: the report and `lessons` show
+/// it; no time-zone database needed, so no extra crate.
+pub fn format_utc(at: u64) -> String {
+    let days = (at / 86_400) as i64;
+    let rem = at % 86_400;
+    // Howard Hinnant's days-from-civil inverse.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
 fn aside_path(path: &Path) -> PathBuf {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -440,6 +567,8 @@ mod tests {
                     needs: Vec::new(),
                     confirm: false,
                     optional: *optional,
+                    expect: None,
+                    hints: Vec::new(),
                 })
                 .collect(),
         }
@@ -563,6 +692,66 @@ mod tests {
         let second = Progress::open(&path).unwrap().moved_aside.unwrap();
         assert_ne!(second, aside);
         assert!(aside.exists() && second.exists());
+    }
+
+    #[test]
+    fn records_say_who_did_a_step_and_when() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        let mut progress = open(&path);
+        let before = unix_now();
+        progress
+            .complete_step_by("dockerfile", "build", By::Learner)
+            .unwrap();
+        progress.complete_step("dockerfile", "explore").unwrap();
+        progress
+            .set_learner_image("sha256:abc", Some("customimage/alpng:ng_v1"))
+            .unwrap();
+        let again = open(&path);
+        let build = again.step_record("dockerfile", "build").unwrap();
+        assert_eq!(build.by, By::Learner);
+        assert!(build.at >= before && build.at <= unix_now());
+        assert_eq!(
+            again.step_record("dockerfile", "explore").unwrap().by,
+            By::Layerlab
+        );
+        assert_eq!(again.step_record("dockerfile", "missing"), None);
+        let image = again.learner_image().unwrap();
+        assert_eq!(image.id, "sha256:abc");
+        assert_eq!(image.tag.as_deref(), Some("customimage/alpng:ng_v1"));
+    }
+
+    #[test]
+    fn a_file_from_before_records_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("progress.json");
+        // Exactly what layerlab wrote before step records existed.
+        std::fs::write(
+            &path,
+            br#"{"version": 1, "lessons": {"dockerfile": {"done": ["build"], "started": null,
+                "current": "build", "answers": {}, "vars": {"image_id_before": "sha256:1"}}},
+                "quiz": null}"#,
+        )
+        .unwrap();
+        let mut progress = open(&path);
+        assert!(progress.is_done("dockerfile", "build"));
+        assert_eq!(progress.step_record("dockerfile", "build"), None);
+        assert_eq!(progress.learner_image(), None);
+        assert_eq!(progress.var("image_id_before"), Some("sha256:1"));
+        progress
+            .complete_step_by("dockerfile", "build", By::Learner)
+            .unwrap();
+        assert_eq!(
+            open(&path).step_record("dockerfile", "build").map(|r| r.by),
+            Some(By::Learner)
+        );
+    }
+
+    #[test]
+    fn utc_dates_format() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(format_utc(1_796_036_700), "2026-11-30 11:05 UTC");
     }
 
     #[test]

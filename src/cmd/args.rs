@@ -78,6 +78,9 @@ pub enum Command {
     },
     /// Run a lesson's actions and checks without the UI, one line per step.
     Run(RunArgs),
+    /// Watch a lesson while you type the docker commands in another terminal:
+    /// one line per step as it is reached, one per hint; exit 0 when all are.
+    Watch(WatchArgs),
     /// The self-check quiz.
     Quiz {
         /// Print the questions, one per line with their kind, and exit.
@@ -161,6 +164,18 @@ pub struct RunArgs {
     /// The name your lesson image gets (default: `image` in DATA_DIR/config.json, else layerlab/nginx-alpine:latest).
     #[arg(long, value_name = "REF")]
     pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// The lesson to watch (its id, as `layerlab lessons` lists it).
+    pub lesson: String,
+    /// Give up after this many seconds: exit 1 and list what is still missing.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Where you push, e.g. docker.io/USER or 127.0.0.1:5000/USER.
+    #[arg(long, value_name = "REF")]
+    pub registry: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

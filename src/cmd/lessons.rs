@@ -56,7 +56,19 @@ pub fn lesson_table(pack: &Pack, progress: Option<&Progress>, lang: Lang) -> Str
             let done = match progress {
                 Some(progress) => {
                     let (done, total) = progress.counts(lesson);
-                    format!("{done}/{total} {done_word}")
+                    // Who did them: the steps "do it for me" did are counted apart.
+                    let by_layerlab = lesson
+                        .steps
+                        .iter()
+                        .filter(|s| !s.optional)
+                        .filter_map(|s| progress.step_record(&lesson.id, &s.id))
+                        .filter(|r| r.by == crate::progress::By::Layerlab)
+                        .count();
+                    match (by_layerlab, lang) {
+                        (0, _) => format!("{done}/{total} {done_word}"),
+                        (n, Lang::Ru) => format!("{done}/{total} {done_word} ({n} — layerlab)"),
+                        (n, Lang::En) => format!("{done}/{total} {done_word} ({n} by layerlab)"),
+                    }
                 }
                 None => "?".into(),
             };
@@ -169,7 +181,9 @@ mod tests {
     fn the_table_shows_progress_and_lines_up_in_both_languages() {
         let dir = tempfile::tempdir().unwrap();
         let mut progress = Progress::open(&dir.path().join("p.json")).unwrap().progress;
-        progress.complete_step("first", "s1").unwrap();
+        progress
+            .complete_step_by("first", "s1", crate::progress::By::Learner)
+            .unwrap();
         let pack = pack();
         assert_eq!(
             lesson_table(&pack, Some(&progress), Lang::En),
@@ -177,6 +191,12 @@ mod tests {
              first          First           2  1/2 done\n\
              second-lesson  Second one      1  0/1 done\n"
         );
+        // A step "do it for me" did is counted apart.
+        progress.complete_step("second-lesson", "s1").unwrap();
+        let table = lesson_table(&pack, Some(&progress), Lang::En);
+        assert!(table.contains("1/1 done (1 by layerlab)"), "{table}");
+        let table = lesson_table(&pack, Some(&progress), Lang::Ru);
+        assert!(table.contains("1/1 готово (1 — layerlab)"), "{table}");
         assert_eq!(
             lesson_table(&pack, None, Lang::Ru),
             "ID             УРОК         ШАГИ  ПРОГРЕСС\n\

@@ -14,3 +14,4 @@ pub mod report;
 pub mod run;
 pub mod tui;
 pub mod verify;
+pub mod watch;

@@ -23,6 +23,11 @@ use crate::docker::owned::{OwnedKind, OwnedLog, OwnedRecord};
 use crate::docker::reference::{self, ImageRef};
 use crate::docker::{build_context, direct};
 
+// What the watcher asks the daemon (every image and container, not only
+// layerlab's), in its own file.
+mod state;
+pub use state::{ContainerSummary, ImageCommand, ImageSummary, PublishedPort};
+
 pub use crate::docker::timeouts::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 /// Default cap on exec output kept per stream.
 pub const DEFAULT_EXEC_OUTPUT_CAP: usize = 1024 * 1024;

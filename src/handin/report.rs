@@ -162,9 +162,13 @@ pub struct ReportFacts {
 /// real names. `tests::commands_match_the_lessons` keeps them in step.
 pub fn commands(facts: &ReportFacts) -> Vec<String> {
     let mut commands = vec![
+        // As the lesson shows it: the context by its full path, so the
+        // command works pasted in any folder.
         format!(
-            "docker build --build-arg BASE_IMAGE={} -t {} nginx-alpine",
-            facts.base_image, facts.image
+            "docker build --build-arg BASE_IMAGE={} -t {} \"{}/nginx-alpine\"",
+            facts.base_image,
+            facts.image,
+            crate::paths::workspace_dir().display()
         ),
         format!(
             "docker run -d --name {} -p 127.0.0.1:{}:80 {}",
@@ -1202,6 +1206,7 @@ mod tests {
             "image" => Some(facts.image.clone()),
             "base_image" => Some(facts.base_image.clone()),
             "registry" => Some("docker.io/anna".to_string()),
+            "workspace" => Some(crate::paths::workspace_dir().display().to_string()),
             _ => None,
         };
         let lesson_commands: Vec<String> = pack

@@ -11,6 +11,8 @@ pub mod schema;
 pub mod shown;
 pub mod trust;
 pub mod validate;
+pub mod watch_model;
+pub mod watching;
 pub mod yaml;
 
 pub use files::{PackError, PackFiles, PackOrigin};

@@ -115,6 +115,14 @@ pub struct Step {
     /// Not part of the default flow (e.g. compiling a kernel); skipped by `run all`.
     #[serde(default)]
     pub optional: bool,
+    /// kind: action — the state the learner's own commands reach, watched
+    /// by layerlab (`crate::lesson::watch_model`). Without it the state is
+    /// derived from the action (see `lessons/README.md`, "Watched steps").
+    #[serde(default, with = "serde_yaml::with::singleton_map")]
+    pub expect: Option<crate::lesson::watch_model::Expect>,
+    /// Hints shown when the watcher finds a known mistake while this step is open.
+    #[serde(default)]
+    pub hints: Vec<crate::lesson::watch_model::Hint>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

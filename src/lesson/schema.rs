@@ -147,7 +147,52 @@ pub static STEP: Shape = Shape::Struct(&[
     opt("needs", Shape::List(&Shape::Str)),
     dflt("confirm", Shape::Bool),
     dflt("optional", Shape::Bool),
+    opt("expect", EXPECT),
+    opt("hints", Shape::List(&Shape::Struct(HINT))),
 ]);
+
+/// `expect:` of a watched step (`crate::lesson::watch_model::Expect`).
+pub const EXPECT: Shape = Shape::Tagged {
+    what: "expected state",
+    variants: &[
+        with(
+            "learner_image",
+            &[
+                req("page", Shape::Str),
+                req("at", Shape::Str),
+                dflt("runs", Shape::Str),
+            ],
+        ),
+        with(
+            "container_running",
+            &[
+                req("name", Shape::Str),
+                opt("image", Shape::Str),
+                opt("port", U16),
+            ],
+        ),
+        with("container_stopped", &[CONTAINER]),
+        with("container_absent", &[CONTAINER]),
+        with("exec_seen", &[CONTAINER]),
+        with("image_present", &[IMAGE]),
+        with("image_gone", &[IMAGE]),
+        with("tagged_for", &[req("registry", Shape::Str)]),
+        with("pushed_to", &[req("registry", Shape::Str)]),
+        with("file_changed", &[req("path", Shape::Str)]),
+        unit("layerlab"),
+    ],
+};
+
+const HINT: &[Field] = &[
+    req(
+        "when",
+        Shape::Names {
+            what: "hint state",
+            names: crate::lesson::watch_model::HINT_NAMES,
+        },
+    ),
+    req("text", Shape::Text),
+];
 
 const FILE_VIEW: &[Field] = &[
     req("path", Shape::Str),
@@ -851,7 +896,7 @@ mod tests {
             findings(text, &STEP),
             vec![
                 "2:7: unknown step kind `actoin`, expected one of prose, file, action, check, question, answer (did you mean `action`?)",
-                "3:1: unknown field `titel` at the top level, expected one of id, kind, title, text, docker, file, action, check, question, answer_key, needs, confirm, optional (did you mean `title`?)",
+                "3:1: unknown field `titel` at the top level, expected one of id, kind, title, text, docker, file, action, check, question, answer_key, needs, confirm, optional, expect, hints (did you mean `title`?)",
                 "4:1: missing English text (en) in text",
                 "5:10: confirm must be true or false, found the string `yes`",
             ]
@@ -1063,6 +1108,28 @@ mod tests {
     #[test]
     fn check_table_matches_the_model() {
         check_variants::<Step>(&CHECK, |v| step_with("check", "check", v));
+    }
+
+    #[test]
+    fn expect_table_matches_the_model() {
+        check_variants::<Step>(&EXPECT, |v| step_with("action", "expect", v));
+    }
+
+    #[test]
+    fn hint_table_matches_the_model() {
+        check_struct::<crate::lesson::watch_model::Hint>(&Shape::Struct(HINT));
+        for name in crate::lesson::watch_model::HINT_NAMES {
+            serde_yaml::from_str::<crate::lesson::watch_model::HintWhen>(name)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let message = serde_yaml::from_str::<crate::lesson::watch_model::HintWhen>("nope")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            backticked_after_expected(&message),
+            crate::lesson::watch_model::HINT_NAMES,
+            "{message}"
+        );
     }
 
     #[test]

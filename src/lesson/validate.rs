@@ -21,6 +21,9 @@ use super::schema::{self, Finding, Shape, did_you_mean};
 use super::yaml::{self, Node, Pos, YamlPath};
 use crate::lesson::question::QuestionKind;
 
+// `expect:` and `hints:` of watched steps, in their own file.
+mod watch;
+
 pub use super::problem::{Problem, Severity};
 
 #[derive(Debug, Clone, Default)]
@@ -819,6 +822,7 @@ impl StepChecks<'_, '_, '_> {
             self.error_at(&path, format!("answer_key `{key}` must be {ID_RULE}"));
         }
         self.placeholders();
+        self.watch();
     }
 
     fn kind_matches_payload(&mut self) {
@@ -1387,7 +1391,7 @@ impl StepChecks<'_, '_, '_> {
             return;
         };
         let mut strings: Vec<(YamlPath, &str)> = Vec::new();
-        for field in ["docker", "file", "action", "check"] {
+        for field in ["docker", "file", "action", "check", "expect"] {
             if let Some(node) = step_node.get(field) {
                 collect_strings(node, &self.path().key(field), &mut strings);
             }
@@ -1397,6 +1401,12 @@ impl StepChecks<'_, '_, '_> {
             .map(|s| s.to_string())
             .chain(self.context.saved_names.iter().map(|s| s.to_string()))
             .chain(self.context.containers.keys().map(|c| format!("port.{c}")))
+            .chain(
+                self.context
+                    .containers
+                    .keys()
+                    .map(|c| format!("container.{c}")),
+            )
             .collect();
         for (path, text) in strings {
             for name in placeholders::names(text) {

@@ -169,17 +169,22 @@ impl Runner {
     /// Fill `{var}` placeholders (the same rules the validator checks);
     /// an unknown one is an error naming it.
     pub fn fill(&self, text: &str) -> Result<String, Fail> {
-        crate::lesson::placeholders::fill(text, |name| self.state.vars.get(name).cloned()).map_err(
-            |name| {
-                Fail::from(Text::from_fn(|lang| {
-                    tr!(
-                        lang,
-                        "нет значения для {{{name}}}",
-                        "no value for {{{name}}}"
-                    )
-                }))
-            },
-        )
+        let value = |name: &str| {
+            self.state.vars.get(name).cloned().or_else(|| {
+                // container.NAME: the learner's own container when the
+                // watcher found one, else the one `run` starts.
+                name.strip_prefix("container.").map(container_name)
+            })
+        };
+        crate::lesson::placeholders::fill(text, value).map_err(|name| {
+            Fail::from(Text::from_fn(|lang| {
+                tr!(
+                    lang,
+                    "нет значения для {{{name}}}",
+                    "no value for {{{name}}}"
+                )
+            }))
+        })
     }
 
     /// The image, or the learner-facing "no image X" when it is absent.
@@ -213,7 +218,14 @@ impl Runner {
         if let Some(id) = self.state.containers.get(name) {
             return Ok(id.clone());
         }
-        let details = match self.docker.inspect_container(&container_name(name)).await {
+        // The learner's own container for this lesson name, found by the watcher.
+        let actual = self
+            .state
+            .vars
+            .get(&format!("container.{name}"))
+            .cloned()
+            .unwrap_or_else(|| container_name(name));
+        let details = match self.docker.inspect_container(&actual).await {
             Ok(details) => details,
             // Docker's own advice ("start the step again") is wrong here: a
             // check or a later step needs a container an earlier step starts.

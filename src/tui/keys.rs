@@ -27,6 +27,11 @@ pub enum Action {
     NextStep,
     PrevStep,
     Run,
+    /// "Do it for me": layerlab does a step the learner would type, and
+    /// records it as done by layerlab.
+    DoItForMe,
+    /// Yes to a step that asks first (privileged, long, public).
+    Confirm,
     Cancel,
     Edit,
     ToggleLanguage,
@@ -255,6 +260,26 @@ pub const BINDINGS: &[Binding] = &[
         "Enter",
         A::Run,
         t!("выполнить шаг", "do the step"),
+    ),
+    bind(
+        C::Lesson,
+        &[K::Char('d')],
+        "d",
+        A::DoItForMe,
+        t!(
+            "сделать шаг за меня (отметится: сделал layerlab)",
+            "do it for me (recorded as done by layerlab)"
+        ),
+    ),
+    bind(
+        C::Lesson,
+        &[K::Char('y')],
+        "y",
+        A::Confirm,
+        t!(
+            "да — выполнить шаг, который спрашивает подтверждения",
+            "yes: go ahead with a step that asks first"
+        ),
     ),
     bind(
         C::Lesson,

@@ -27,6 +27,8 @@ pub enum JobKind {
     /// A lesson step. Layer analyses and the lab report through their own
     /// events and end with their screens.
     Step,
+    /// Watching the open step for the learner's own commands.
+    Watch,
 }
 
 /// One line of a running job's output: a build log line, a pull/push bar.
@@ -66,6 +68,12 @@ pub enum WorkerEvent {
         layer: usize,
         result: Result<crate::layers::content::FileContent, crate::i18n::Text>,
     },
+    /// What watching the open step found: a hint, or its state reached.
+    Watched {
+        lesson: String,
+        step: String,
+        report: Box<crate::watch::session::StepReport>,
+    },
     /// A layer analysis finished; `image` is what was asked for.
     Analysis {
         image: String,
@@ -88,6 +96,12 @@ pub enum WorkerRequest {
         step: String,
     },
     Cancel(JobKind),
+    /// Watch this step for the learner's own commands (ending any other
+    /// watch) and report `Watched` events until its state is reached.
+    WatchStep {
+        lesson: String,
+        step: String,
+    },
     /// The learner said `y` to this step's host access (privileged and the
     /// like): the next `RunStep` of exactly this step may do it.
     Consent {

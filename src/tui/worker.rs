@@ -90,6 +90,8 @@ async fn worker_loop(
     let mut docker: Option<Docker> = None;
     let mut last_state: Option<DaemonState> = None;
     let mut job: Option<(StepJob, CancellationToken)> = None;
+    // Watching the open step: at most one, cancelled when another starts.
+    let mut watching: Option<CancellationToken> = None;
     // The step the learner last said `y` to (see `WorkerRequest::Consent`).
     let mut consent: Option<(String, String)> = None;
     let mut lab: Option<crate::docker::lab::LabHandle> = None;
@@ -228,6 +230,28 @@ async fn worker_loop(
                             cancel.cancel();
                         }
                     }
+                    WorkerRequest::Cancel(JobKind::Watch) => {
+                        if let Some(cancel) = watching.take() {
+                            cancel.cancel();
+                        }
+                    }
+                    WorkerRequest::WatchStep { lesson, step } => {
+                        if let Some(cancel) = watching.take() {
+                            cancel.cancel();
+                        }
+                        let Some(client) = docker.clone() else { continue };
+                        let runner = Runner {
+                            docker: client,
+                            pack: setup.pack.clone(),
+                            state: state.clone(),
+                            confirmed: false,
+                            workspace: setup.workspace.clone(),
+                            credentials: credentials.clone(),
+                        };
+                        let cancel = CancellationToken::new();
+                        spawn_watch(runner, setup.lang, lesson, step, events.clone(), cancel.clone());
+                        watching = Some(cancel);
+                    }
                     WorkerRequest::SetVar { name, value } => {
                         state.vars.insert(name, value);
                     }
@@ -266,7 +290,37 @@ async fn worker_loop(
             }
         }
     }
+    if let Some(cancel) = watching {
+        cancel.cancel();
+    }
     shutdown(lab, job).await;
+}
+
+/// Watch one step on its own task; it ends when the state is reached or
+/// `cancel` fires (the learner moved on, the app quits).
+fn spawn_watch(
+    runner: Runner,
+    lang: crate::i18n::Lang,
+    lesson_id: String,
+    step_id: String,
+    events: EventSender,
+    cancel: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let pack = runner.pack.clone();
+        let Some((lesson, step)) = pack.step(&format!("{lesson_id}/{step_id}")) else {
+            return;
+        };
+        let mut watcher = crate::watch::Watcher::new(runner, lang);
+        crate::watch::session::watch_step(&mut watcher, lesson, step, &cancel, |report| {
+            let _ = events.send(Event::Worker(WorkerEvent::Watched {
+                lesson: lesson_id.clone(),
+                step: step_id.clone(),
+                report: Box::new(report),
+            }));
+        })
+        .await;
+    });
 }
 
 /// What the worker leaves behind must be only what the learner keeps:

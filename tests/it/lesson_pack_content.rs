@@ -409,6 +409,9 @@ fn docker_lines_are_cli_commands_using_only_known_placeholders() {
     // Pack order: a variable saved in lesson N may be used from then on.
     let mut saved: HashSet<String> = HashSet::new();
     let mut published: HashSet<String> = HashSet::new();
+    // Containers a `run` started earlier: `{container.NAME}` names what exists
+    // (the learner's own container once the watcher found it).
+    let mut started: HashSet<String> = HashSet::new();
     for l in &lessons() {
         for s in &l.lesson.steps {
             let at = format!("{}: step {}", l.file, s.id);
@@ -437,7 +440,10 @@ fn docker_lines_are_cli_commands_using_only_known_placeholders() {
                         || saved.contains(&name)
                         || name
                             .strip_prefix("port.")
-                            .is_some_and(|c| published.contains(c));
+                            .is_some_and(|c| published.contains(c))
+                        || name
+                            .strip_prefix("container.")
+                            .is_some_and(|c| started.contains(c));
                     if !known {
                         problems.push(format!("{at}: {field} uses unknown {{{name}}}"));
                     }
@@ -452,10 +458,11 @@ fn docker_lines_are_cli_commands_using_only_known_placeholders() {
                 if let Some(name) = saved_name(action) {
                     saved.insert(name.to_string());
                 }
-                if let Action::Run { name, ports, .. } = action
-                    && !ports.is_empty()
-                {
-                    published.insert(name.clone());
+                if let Action::Run { name, ports, .. } = action {
+                    started.insert(name.clone());
+                    if !ports.is_empty() {
+                        published.insert(name.clone());
+                    }
                 }
             }
         }
@@ -472,7 +479,8 @@ fn expected_docker_parts(action: &Action) -> Vec<String> {
             "docker build ".into(),
             "--build-arg BASE_IMAGE={base_image}".into(),
             format!("-t {tag} "),
-            format!(" {context}"),
+            // Pasted in any folder, the command must still find the context.
+            format!(" \"{{workspace}}/{context}\""),
         ],
         Action::Run {
             name,
@@ -503,19 +511,27 @@ fn expected_docker_parts(action: &Action) -> Vec<String> {
             }
             parts
         }
-        Action::Exec { container, .. } => vec![format!("docker exec {container} ")],
-        Action::Changes { container } => vec![format!("docker diff {container}")],
-        Action::Stop { container } => vec![format!("docker stop {container}")],
-        Action::Start { container } => vec![format!("docker start {container}")],
-        Action::RemoveContainer { container } => vec![format!("docker rm -f {container}")],
-        Action::Commit { container, tag } => vec![format!("docker commit {container} {tag}")],
+        // A container started earlier is named by `{container.NAME}`: the
+        // learner's own name for it once the watcher found it.
+        Action::Exec { container, .. } => vec![format!("docker exec {{container.{container}}} ")],
+        Action::Changes { container } => vec![format!("docker diff {{container.{container}}}")],
+        Action::Stop { container } => vec![format!("docker stop {{container.{container}}}")],
+        Action::Start { container } => vec![format!("docker start {{container.{container}}}")],
+        Action::RemoveContainer { container } => {
+            vec![format!("docker rm -f {{container.{container}}}")]
+        }
+        Action::Commit { container, tag } => {
+            vec![format!("docker commit {{container.{container}}} {tag}")]
+        }
         Action::Tag { source, target } => vec![format!("docker tag {source} {target}")],
         Action::Push { image } => vec![format!("docker push {image}")],
         Action::Pull { image } => vec![format!("docker pull {image}")],
         Action::RemoveImage { image } => vec![format!("docker rmi {image}")],
         Action::Load { path } => vec![format!("docker load -i {path}")],
         Action::SaveImageId { image, .. } => vec!["docker images ".into(), format!(" {image}")],
-        Action::Kernel { container } => vec![format!("docker exec {container} uname -r")],
+        Action::Kernel { container } => {
+            vec![format!("docker exec {{container.{container}}} uname -r")]
+        }
         Action::Layers { image, compare } => match compare {
             None => vec![format!("docker history {image}")],
             Some(_) => vec!["docker image ls ".into()],
@@ -696,7 +712,9 @@ fn the_homework_checks_agree_with_the_manifest() {
     }
     assert_eq!(
         build.docker.as_deref(),
-        Some("docker build --build-arg BASE_IMAGE={base_image} -t {image} nginx-alpine")
+        Some(
+            "docker build --build-arg BASE_IMAGE={base_image} -t {image} \"{workspace}/nginx-alpine\""
+        )
     );
     let max = lessons
         .iter()

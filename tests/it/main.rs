@@ -45,5 +45,7 @@ mod tmux_lab;
 mod tmux_lost_daemon;
 mod tmux_terminal;
 mod tmux_walkthrough;
+mod tmux_watch;
 mod walkthrough_errors;
 mod walkthrough_run_all;
+mod watch_learner;

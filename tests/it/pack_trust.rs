@@ -516,8 +516,9 @@ fn an_ordinary_step_runs_without_asking() {
     let dir = tempfile::tempdir().unwrap();
     let pack = Pack::embedded().unwrap();
     let mut app = app_at(&pack, dir.path(), "kernel", "start-kernel-lab");
+    // `d`: layerlab does it (Enter leaves it to the learner's own terminal).
     assert_eq!(
-        key(&mut app, KeyCode::Enter),
+        key(&mut app, KeyCode::Char('d')),
         vec![Effect::Worker(WorkerRequest::RunStep {
             lesson: "kernel".into(),
             step: "start-kernel-lab".into(),

@@ -66,6 +66,8 @@ impl Harness {
             ("base_image", "alpine:3.22"),
             ("image", "layerlab/nginx-alpine:latest"),
             ("registry", "127.0.0.1:5000"),
+            // A fixed stand-in for the data dir's workspace folder.
+            ("workspace", "/home/anna/.local/share/layerlab/workspace"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -326,11 +328,13 @@ fn lesson_file_step() {
     snap(&h, "lesson_file");
 }
 
-/// The build step: Enter asks the worker to run it; the log and the
+/// The build step: `d` (do it for me) asks the worker to run it; the log and the
 /// builder's "Step N/M" arrive as progress.
 fn building() -> Harness {
     let mut h = Harness::new(Lang::En);
-    h.connected().open_lesson(DOCKERFILE, 9).key(KeyCode::Enter);
+    h.connected()
+        .open_lesson(DOCKERFILE, 9)
+        .key(KeyCode::Char('d'));
     h.progress(ProgressLine::Counter {
         current: 3,
         total: 7,
@@ -352,7 +356,7 @@ fn building() -> Harness {
 #[test]
 fn action_step_running_with_log_and_counter() {
     let h = building();
-    assert!(h.app.running.is_some(), "Enter started the step");
+    assert!(h.app.running.is_some(), "d started the step");
     let screen = h.text(SMALL);
     assert!(screen.contains("running 3/7"), "{screen}");
     snap(&h, "action_running");
@@ -392,7 +396,11 @@ fn action_step_after_success_and_failure() {
 #[test]
 fn push_step_with_progress_bars() {
     let mut h = Harness::new(Lang::En);
-    h.connected().open_lesson(PUSH, 6).key(KeyCode::Enter);
+    // The push asks first: y says yes.
+    h.connected()
+        .open_lesson(PUSH, 6)
+        .key(KeyCode::Char('d'))
+        .key(KeyCode::Char('y'));
     for (id, current, total, status) in [
         ("a1b2c3d4e5f6a7b8", 3_145_728, 3_145_728, "Pushed"),
         ("b2c3d4e5f6a7b8c9", 1_048_576, 4_194_304, "Pushing"),
@@ -1498,7 +1506,10 @@ fn journey_output_pane_scrolls_to_every_line() {
         let mut h = Harness::new(lang);
         // Scrolling stops at the end of what a 80×24 screen shows.
         h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
-        h.connected().open_lesson(DOCKERFILE, 9).key(KeyCode::Enter);
+        // `d`: layerlab builds it ("do it for me").
+        h.connected()
+            .open_lesson(DOCKERFILE, 9)
+            .key(KeyCode::Char('d'));
         finish(
             &mut h,
             "dockerfile",

@@ -191,7 +191,7 @@ fn open_dockerfile_instructions_shows_the_dockerfile_at_80x24() {
     assert!(err.contains("did you mean: dockerfile"), "{err}");
 }
 
-/// Enter through the open lesson until `step` of `lesson` is done.
+/// `d` (do it for me) through the open lesson until `step` of `lesson` is done.
 fn enter_until_done(tmux: &Tmux, data: &Path, lesson: &str, step: &str, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
@@ -210,7 +210,8 @@ fn enter_until_done(tmux: &Tmux, data: &Path, lesson: &str, step: &str, timeout:
         );
         assert!(!screen.contains("✘ "), "a step failed:\n{screen}");
         if !screen.contains("running (Esc") {
-            tmux.keys(&["Enter"]);
+            // `d` (do it for me): Enter leaves the learner's steps to them.
+            tmux.keys(&["d"]);
         }
         std::thread::sleep(Duration::from_millis(400));
     }
@@ -363,7 +364,8 @@ async fn ctrl_c_during_a_build_cancels_it_and_the_app_stays_open() {
         common::tmux::last_line(s).contains("● Docker")
     })
     .unwrap_or_else(|s| panic!("never connected:\n{s}"));
-    tmux.keys(&["Enter"]);
+    // `d`: layerlab builds it (Enter leaves the build to the learner's terminal).
+    tmux.keys(&["d"]);
     tmux.wait_for(Duration::from_secs(60), |s| s.contains("sleep 120"))
         .unwrap_or_else(|s| panic!("the build never reached the slow step:\n{s}"));
     tmux.keys(&["C-c"]);

@@ -33,7 +33,7 @@ fn done(data: &Path, lesson: &str) -> Vec<String> {
 }
 
 /// Press Enter through the open lesson until every listed step is done:
-/// Enter reads a prose step, does an action or a check, and after a success
+/// `d` (do it for me) reads a prose step, does an action or a check, and after a success
 /// moves on; a screen a step opens (the layer explorer) is left with `q`.
 fn work_through(tmux: &Tmux, data: &Path, lesson: &str, steps: &[&str], seen: &mut String) {
     let deadline = Instant::now() + Duration::from_secs(240);
@@ -59,7 +59,7 @@ fn work_through(tmux: &Tmux, data: &Path, lesson: &str, steps: &[&str], seen: &m
         if screen.contains("┌ Layers ") {
             tmux.keys(&["q"]);
         } else {
-            tmux.keys(&["Enter"]);
+            tmux.keys(&["d"]);
         }
         std::thread::sleep(Duration::from_millis(300));
     }

@@ -27,6 +27,21 @@ impl App {
         let last = view.step + 1 == lesson.steps.len();
         let done = self.progress.is_done(&lesson.id, &step.id);
         let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
+        // A value the step needs and nobody gave yet: it is asked for first.
+        let asks = |name: &str| {
+            !self.vars.contains_key(name)
+                && crate::runner::needs_daemon(step)
+                && uses_placeholder(step, name)
+        };
+        let gate = Gate {
+            needs_prompt: asks("registry") || asks("base_archive"),
+            busy: self.running.is_some(),
+            done,
+            lang: self.lang,
+        };
+        let Some(action) = gate.pass(view, step, action) else {
+            return Some(Vec::new());
+        };
         Some(match action {
             Action::Cancel if self.running.is_some() => {
                 vec![Effect::Worker(WorkerRequest::Cancel(JobKind::Step))]
@@ -133,7 +148,11 @@ impl App {
                 };
                 if let Some((lab, image, compare)) = opens {
                     let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
-                    let saved = self.progress.complete_step(&lesson_id, &step_id);
+                    let saved = self.progress.complete_step_by(
+                        &lesson_id,
+                        &step_id,
+                        crate::progress::By::Learner,
+                    );
                     self.report(saved);
                     let image = self.fill_known(&image);
                     let compare = compare.map(|c| self.fill_known(&c));
@@ -149,7 +168,12 @@ impl App {
                     let (lesson_id, step_id, steps) =
                         (lesson.id.clone(), step.id.clone(), lesson.steps.len());
                     view.next(steps);
-                    let saved = self.progress.complete_step(&lesson_id, &step_id);
+                    // Read, answered or looked at: the learner's own doing.
+                    let saved = self.progress.complete_step_by(
+                        &lesson_id,
+                        &step_id,
+                        crate::progress::By::Learner,
+                    );
                     self.report(saved);
                     self.remember_place();
                     Vec::new()
@@ -236,7 +260,9 @@ impl App {
             return;
         }
         view.finish_run(StepOutcome::passed(t!("Сохранено", "Saved")));
-        let saved = self.progress.complete_step(&lesson_id, &step_id);
+        let saved =
+            self.progress
+                .complete_step_by(&lesson_id, &step_id, crate::progress::By::Learner);
         self.report(saved);
     }
 }
@@ -332,7 +358,22 @@ impl App {
             }
         };
         let mut effects = vec![Effect::Worker(first)];
-        effects.extend(self.run_current_step());
+        let learners = match &self.screen {
+            Screen::Lesson(view) => {
+                !view.for_me
+                    && self.lessons[view.lesson]
+                        .steps
+                        .get(view.step)
+                        .is_some_and(learner_does)
+            }
+            _ => false,
+        };
+        if learners {
+            // The learner types this step: watch again, now with the value.
+            self.watching = None;
+        } else {
+            effects.extend(self.run_current_step());
+        }
         effects
     }
 
@@ -382,5 +423,199 @@ pub fn edit_target(step: &Step) -> Option<std::path::PathBuf> {
                 .join(format!("{key}.md")),
         ),
         _ => None,
+    }
+}
+
+/// A step the learner does in their own terminal (the watcher waits for
+/// its state); Enter does not do it for them, `d` does.
+pub fn learner_does(step: &Step) -> bool {
+    matches!(
+        crate::lesson::watching::watched(step),
+        crate::lesson::watching::Watched::Expect(_)
+    )
+}
+
+impl App {
+    /// Keep the worker watching exactly the open step, when it is one the
+    /// learner does (or a check) and not done yet; nothing otherwise.
+    pub(super) fn sync_watch(&mut self) -> Vec<Effect> {
+        let wanted = match &self.screen {
+            Screen::Lesson(view) if self.running.is_none() && view.prompt.is_none() => self
+                .lessons
+                .get(view.lesson)
+                .and_then(|lesson| Some((lesson, lesson.steps.get(view.step)?)))
+                .filter(|(lesson, step)| {
+                    !self.progress.is_done(&lesson.id, &step.id)
+                        && matches!(
+                            crate::lesson::watching::watched(step),
+                            crate::lesson::watching::Watched::Expect(_)
+                                | crate::lesson::watching::Watched::Check(_)
+                        )
+                })
+                .map(|(lesson, step)| (lesson.id.clone(), step.id.clone())),
+            _ => None,
+        };
+        if wanted == self.watching {
+            return Vec::new();
+        }
+        self.watching = wanted.clone();
+        vec![Effect::Worker(match wanted {
+            Some((lesson, step)) => WorkerRequest::WatchStep { lesson, step },
+            None => WorkerRequest::Cancel(JobKind::Watch),
+        })]
+    }
+
+    /// The watcher's report: a hint for the open step, or its state reached
+    /// (recorded as the learner's doing, with what it learned).
+    pub(super) fn on_watched(
+        &mut self,
+        lesson: String,
+        step: String,
+        report: crate::watch::session::StepReport,
+    ) -> Vec<Effect> {
+        use crate::watch::session::StepReport;
+        let here = match &self.screen {
+            Screen::Lesson(view) => {
+                self.lessons
+                    .get(view.lesson)
+                    .and_then(|l| Some((l.id.as_str(), l.steps.get(view.step)?.id.as_str())))
+                    == Some((lesson.as_str(), step.as_str()))
+            }
+            _ => false,
+        };
+        match report {
+            StepReport::Hint(hint) => {
+                if let (true, Screen::Lesson(view)) = (here, &mut self.screen) {
+                    view.hints
+                        .push(format!("💡 {}", crate::watch::printable(&hint.text)));
+                    view.hints.extend(
+                        hint.evidence
+                            .iter()
+                            .map(|line| format!("   {}", crate::watch::printable(line))),
+                    );
+                }
+                Vec::new()
+            }
+            StepReport::Satisfied {
+                evaluation,
+                learner,
+            } => {
+                self.watching = None;
+                let by = evaluation.by.unwrap_or(crate::progress::By::Learner);
+                let saved = self.progress.complete_step_by(&lesson, &step, by);
+                self.report(saved);
+                let mut effects = Vec::new();
+                for (name, value) in &evaluation.vars {
+                    let saved = self.progress.save_var(&lesson, name, value);
+                    self.report(saved);
+                    self.vars.insert(name.clone(), value.clone());
+                    effects.push(Effect::Worker(WorkerRequest::SetVar {
+                        name: name.clone(),
+                        value: value.clone(),
+                    }));
+                }
+                if let Some(found) = learner {
+                    let saved = self
+                        .progress
+                        .set_learner_image(&found.id, found.tag.as_deref());
+                    self.report(saved);
+                    if let Some(tag) = &found.tag {
+                        self.image = tag.clone();
+                        self.vars.insert("image".into(), tag.clone());
+                        effects.push(Effect::Worker(WorkerRequest::SetVar {
+                            name: "image".into(),
+                            value: tag.clone(),
+                        }));
+                    }
+                }
+                if let (true, Screen::Lesson(view)) = (here, &mut self.screen) {
+                    let mut outcome = StepOutcome::passed(crate::i18n::Text::plain(
+                        crate::watch::printable(&evaluation.message),
+                    ));
+                    outcome.output = evaluation
+                        .output
+                        .iter()
+                        .map(|l| crate::i18n::Text::plain(crate::watch::printable(l)))
+                        .collect();
+                    view.finish_run(outcome);
+                }
+                effects
+            }
+        }
+    }
+}
+
+/// What stands between a key and doing a step: "do it for me" is the old
+/// Enter; Enter on a step the learner types only says so; a step marked
+/// `confirm` asks y/N first. `None`: the key was answered here.
+struct Gate {
+    needs_prompt: bool,
+    busy: bool,
+    done: bool,
+    lang: crate::i18n::Lang,
+}
+
+impl Gate {
+    fn pass(
+        &self,
+        view: &mut crate::tui::screens::lesson::LessonScreen,
+        step: &Step,
+        action: Action,
+    ) -> Option<Action> {
+        let succeeded = matches!(&view.run, crate::tui::screens::lesson::RunState::Finished(outcome) if outcome.ok());
+        // A step that asks first: y goes ahead, any other key says no.
+        let action = if view.confirming {
+            view.confirming = false;
+            if action != Action::Confirm {
+                let note = t!("Не выполнено: вы ответили «нет».", "Not done: you said no.");
+                view.hints.push(note.get(self.lang).to_string());
+                return None;
+            }
+            view.confirmed = true;
+            Action::DoItForMe
+        } else if action == Action::Confirm {
+            return None;
+        } else {
+            action
+        };
+        let action = match action {
+            Action::DoItForMe => {
+                view.for_me = true;
+                Action::Run
+            }
+            Action::Run
+                if learner_does(step)
+                    && !succeeded
+                    && !self.needs_prompt
+                    && !self.busy
+                    && !self.done =>
+            {
+                let note = t!(
+                    "Выполните команду в своём терминале: шаг отметится сам. d — сделать за меня.",
+                    "Type the command in your terminal: the step ticks itself. d: do it for me."
+                )
+                .get(self.lang)
+                .to_string();
+                if !view.hints.contains(&note) {
+                    view.hints.push(note);
+                }
+                return None;
+            }
+            other => other,
+        };
+        // Host access (a privileged container) has its own y/N with the
+        // full command (`consent.rs`); the other `confirm` steps ask here.
+        if action == Action::Run
+            && step.confirm
+            && !crate::runner::confine::host_access(step)
+            && !view.confirmed
+            && !succeeded
+            && !self.busy
+            && crate::runner::needs_daemon(step)
+        {
+            view.confirming = true;
+            return None;
+        }
+        Some(action)
     }
 }

@@ -67,6 +67,8 @@ pub struct App {
     /// Animation frame for spinners; advances only on `Tick`.
     pub spinner: usize,
     pub running: Option<JobKind>,
+    /// The step the worker watches for the learner's own commands.
+    pub watching: Option<(String, String)>,
     /// The learner's image (for the lab and the explorer from the home screen).
     pub image: String,
     /// The pack's placeholder values at start (`{base_image}`, `{registry}`,
@@ -122,6 +124,7 @@ impl App {
             help_scroll: 0,
             spinner: 0,
             running: None,
+            watching: None,
             image,
             vars: Default::default(),
             pack: None,
@@ -156,6 +159,12 @@ impl App {
     }
 
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        let mut effects = self.update_inner(event);
+        effects.extend(self.sync_watch());
+        effects
+    }
+
+    fn update_inner(&mut self, event: Event) -> Vec<Effect> {
         match event {
             Event::Terminal(TermEvent::Key(key)) if key.kind != KeyEventKind::Release => {
                 self.on_key(key)
@@ -782,8 +791,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut app = app_at_push_tag(dir.path());
 
-        // No registry known: Enter opens the prompt instead of running.
-        assert_eq!(app.update(key(KeyCode::Enter)), Vec::new());
+        // No registry known: "do it for me" opens the prompt instead of running.
+        assert_eq!(app.update(key(KeyCode::Char('d'))), Vec::new());
         assert!(matches!(
             prompt(&app),
             Some(crate::tui::screens::lesson::Prompt::Registry { .. })
@@ -877,20 +886,70 @@ mod tests {
     fn a_known_registry_runs_at_once_and_esc_closes_the_prompt() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut app = app_at_push_tag(dir.path());
-        app.update(key(KeyCode::Enter));
+        app.update(key(KeyCode::Char('d')));
         assert!(prompt(&app).is_some());
-        assert_eq!(app.update(key(KeyCode::Esc)), Vec::new());
-        assert!(prompt(&app).is_none());
-        assert!(app.running.is_none());
-
-        app.vars.insert("registry".into(), "docker.io/anna".into());
-        let effects = app.update(key(KeyCode::Enter));
+        // With the prompt closed, the step is watched for the learner's own
+        // `docker tag` (the registry stays unknown to the watcher until given).
         assert_eq!(
-            effects,
-            vec![Effect::Worker(WorkerRequest::RunStep {
+            app.update(key(KeyCode::Esc)),
+            vec![Effect::Worker(WorkerRequest::WatchStep {
                 lesson: "push".into(),
                 step: "tag".into(),
             })]
         );
+        assert!(prompt(&app).is_none());
+        assert!(app.running.is_none());
+
+        app.vars.insert("registry".into(), "docker.io/anna".into());
+        let effects = app.update(key(KeyCode::Char('d')));
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Worker(WorkerRequest::RunStep {
+                    lesson: "push".into(),
+                    step: "tag".into(),
+                }),
+                // layerlab does it now: watching it would only race.
+                Effect::Worker(WorkerRequest::Cancel(JobKind::Watch)),
+            ]
+        );
+    }
+
+    /// A step marked `confirm` (the push) asks y/N before layerlab runs it:
+    /// anything but y says no and runs nothing; y runs it.
+    #[test]
+    fn a_confirm_step_asks_before_doing_it_for_the_learner() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut app = app_at_push_tag(dir.path());
+        app.vars
+            .insert("registry".into(), "127.0.0.1:5000/anna".into());
+        if let Screen::Lesson(view) = &mut app.screen {
+            view.step += 2; // tag, tag-exists, push
+        }
+        let run = Effect::Worker(WorkerRequest::RunStep {
+            lesson: "push".into(),
+            step: "push".into(),
+        });
+        // Enter: the learner's own `docker push`; nothing runs.
+        assert!(!app.update(key(KeyCode::Enter)).contains(&run));
+        // d: asks first; n says no.
+        assert!(!app.update(key(KeyCode::Char('d'))).contains(&run));
+        assert!(
+            drawn(&app).contains("This step asks first"),
+            "{}",
+            drawn(&app)
+        );
+        assert!(!app.update(key(KeyCode::Char('n'))).contains(&run));
+        assert!(app.running.is_none());
+        assert!(drawn(&app).contains("Not done: you said no."));
+        assert!(
+            app.progress
+                .lesson("push")
+                .is_none_or(|l| l.started.is_none())
+        );
+        // d, y: runs it.
+        app.update(key(KeyCode::Char('d')));
+        assert!(app.update(key(KeyCode::Char('y'))).contains(&run));
+        assert!(app.running.is_some());
     }
 }

@@ -66,6 +66,11 @@ impl App {
                     explorer.loaded(&image, result);
                 }
             }
+            WorkerEvent::Watched {
+                lesson,
+                step,
+                report,
+            } => return self.on_watched(lesson, step, *report),
             WorkerEvent::Lab(event) => {
                 if let Screen::Lab(lab) = &mut self.screen {
                     lab.apply(event);

@@ -161,6 +161,16 @@ pub struct LessonScreen {
     pub prompt: Option<Prompt>,
     /// The inline answer editor, open over the step's text.
     pub editor: Option<Box<super::answer::AnswerEditor>>,
+    /// Hints the watcher found for this step (lines, already in the
+    /// learner's language), and the note that Enter does not do it.
+    pub hints: Vec<String>,
+    /// The learner asked layerlab to do this step ("do it for me"), so a
+    /// prompt it needs first (the registry) ends by running it.
+    pub for_me: bool,
+    /// A step marked `confirm` waits for y (anything else says no).
+    pub confirming: bool,
+    /// The learner said yes to it.
+    pub confirmed: bool,
 }
 
 impl LessonScreen {
@@ -178,6 +188,10 @@ impl LessonScreen {
             counter: None,
             prompt: None,
             editor: None,
+            hints: Vec::new(),
+            for_me: false,
+            confirming: false,
+            confirmed: false,
         }
     }
 

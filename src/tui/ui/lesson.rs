@@ -118,6 +118,7 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
             Span::styled(format!("$ {}", app.fill_known(docker)), theme.command()),
         ]));
     }
+    lines.extend(watch_lines(app, view));
     lines.push(Line::raw(""));
     let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
     let done = app.progress.is_done(&lesson.id, &step.id);
@@ -130,6 +131,18 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
             "Enter to go on · e — open in the editor · Tab to the file"
         ),
         StepKind::Prose => t!("Enter — дальше", "Enter to go on"),
+        StepKind::Action
+            if !done
+                && matches!(
+                    crate::lesson::watching::watched(step),
+                    crate::lesson::watching::Watched::Expect(_)
+                ) =>
+        {
+            t!(
+                "Наберите команду в своём терминале — шаг отметится сам · d — сделать за меня (отметится: сделал layerlab)",
+                "Type it in your terminal: the step ticks itself · d: do it for me (recorded as done by layerlab)"
+            )
+        }
         StepKind::Action => t!("Enter — выполнить", "Enter to do it"),
         StepKind::Check => t!("Enter — проверить", "Enter to check"),
         StepKind::Question => t!("Enter — ответить", "Enter to answer"),
@@ -676,4 +689,25 @@ fn draw_prompt(app: &App, prompt: &Prompt, area: Rect, buf: &mut Buffer) {
     paragraph
         .block(Block::bordered().border_style(theme.border_focused()))
         .render(box_area, buf);
+}
+
+/// The y/N question of a step that asks first, and what the watcher found
+/// for the open step (hints, the note on typing it).
+fn watch_lines(app: &App, view: &LessonScreen) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let mut lines = Vec::new();
+    if view.confirming {
+        lines.push(Line::from(Span::styled(
+            t!(
+                "Этот шаг спрашивает подтверждения (привилегии, долгая работа или публикация наружу). Выполнить? y — да, любая другая клавиша — нет",
+                "This step asks first (privileges, a long job, or publishing outside). Go ahead? y: yes, any other key: no"
+            )
+            .get(app.lang),
+            theme.warn(),
+        )));
+    }
+    for hint in &view.hints {
+        lines.push(Line::from(Span::styled(hint.clone(), theme.warn())));
+    }
+    lines
 }

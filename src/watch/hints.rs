@@ -1,0 +1,302 @@
+//! The mistakes the watcher recognises. A lesson's `hints:` say which to
+//! look for while a step is open and what to tell the learner; the evidence
+//! lines (the layer count, the last log lines) are added here, in both
+//! languages.
+
+use super::{Seen, Watcher, under};
+use crate::docker::model::short_id;
+use crate::i18n::{Lang, Noun, count};
+use crate::lesson::Step;
+use crate::lesson::watch_model::HintWhen;
+use crate::tr;
+
+/// Log lines shown when a container exited.
+const LOG_LINES: usize = 5;
+
+const LAYER: Noun = Noun {
+    ru: ["слой", "слоя", "слоёв"],
+    en: ["layer", "layers"],
+};
+
+/// A hint to show: the lesson's text and what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HintFound {
+    pub when: HintWhen,
+    pub text: String,
+    pub evidence: Vec<String>,
+}
+
+impl HintFound {
+    /// Shown once per step for the same finding.
+    pub fn key(&self) -> String {
+        format!("{:?}|{}", self.when, self.evidence.join("|"))
+    }
+
+    /// The name of the state as written in lesson YAML.
+    pub fn name(&self) -> &'static str {
+        crate::lesson::watch_model::HINT_NAMES[self.when as usize]
+    }
+}
+
+pub(super) async fn find(watcher: &mut Watcher, step: &Step, seen: &Seen) -> Vec<HintFound> {
+    let mut found = Vec::new();
+    for hint in &step.hints {
+        let lang = watcher.lang();
+        if let Some(evidence) = evidence(watcher, hint.when, seen, lang).await {
+            found.push(HintFound {
+                when: hint.when,
+                text: hint.text.get(lang).trim().to_string(),
+                evidence,
+            });
+        }
+    }
+    found
+}
+
+// one piece: one arm per mistake
+async fn evidence(
+    watcher: &mut Watcher,
+    when: HintWhen,
+    seen: &Seen,
+    lang: Lang,
+) -> Option<Vec<String>> {
+    match when {
+        HintWhen::TooManyLayers => {
+            let max = watcher.max_layers?;
+            let recipe = watcher.recipe()?;
+            let found = watcher.learner.clone()?;
+            let facts = watcher
+                .cache
+                .facts(&watcher.runner.docker, &found.id, &recipe.at)
+                .await;
+            let layers = facts.layers.len();
+            if !facts.analysed || layers <= max as usize {
+                return None;
+            }
+            let mut lines = vec![tr!(
+                lang,
+                "в образе {}, а можно не больше {max}",
+                "the image has {}, and the limit is {max}",
+                count(lang, layers, LAYER)
+            )];
+            let runs = super::learner::run_instructions(&facts.layers);
+            if runs.len() > 1 {
+                lines.push(tr!(
+                    lang,
+                    "объедините эти RUN в один через &&:",
+                    "merge these RUNs into one with &&:"
+                ));
+                lines.extend(runs.into_iter().map(|r| format!("  {r}")));
+            }
+            Some(lines)
+        }
+        HintWhen::ApkCacheLeft => {
+            let recipe = watcher.recipe()?;
+            let found = watcher.learner.clone()?;
+            let facts = watcher
+                .cache
+                .facts(&watcher.runner.docker, &found.id, &recipe.at)
+                .await;
+            let first = *facts.apk_cache_layers.first()?;
+            let made_by = facts.layers.get(first).cloned().unwrap_or_default();
+            Some(vec![tr!(
+                lang,
+                "слой {} хранит /var/cache/apk: {}",
+                "layer {} keeps /var/cache/apk: {}",
+                first + 1,
+                made_by.trim()
+            )])
+        }
+        HintWhen::PageIsTemplate => {
+            let recipe = watcher.recipe()?;
+            let now = std::fs::read(&recipe.page_file).ok()?;
+            let relative = recipe
+                .page_file
+                .strip_prefix(&watcher.runner.workspace)
+                .ok()?
+                .to_string_lossy()
+                .into_owned();
+            let template = super::template_of(&watcher.runner.pack, &relative)?;
+            (now == template).then(|| {
+                vec![tr!(
+                    lang,
+                    "{} всё ещё шаблон",
+                    "{} is still the template",
+                    recipe.page_file.display()
+                )]
+            })
+        }
+        HintWhen::ContainerExited => {
+            let image = seen
+                .image_id
+                .clone()
+                .or_else(|| watcher.learner.as_ref().map(|f| f.id.clone()))?;
+            let list = watcher.runner.docker.list_all_containers().await.ok()?;
+            // Stopped or removed on purpose is not a crash.
+            let exited = match &seen.container {
+                Some(c) if c.state == "exited" && !c.was_stopped() => Some(c.clone()),
+                Some(_) => None,
+                None => list
+                    .iter()
+                    .find(|c| c.image_id == image && c.state == "exited" && !c.was_stopped())
+                    .cloned(),
+            }?;
+            let mut lines = vec![tr!(
+                lang,
+                "контейнер {} завершился",
+                "container {} has exited",
+                exited.name
+            )];
+            let logs = watcher
+                .runner
+                .docker
+                .container_log_tail(&exited.id, LOG_LINES)
+                .await;
+            if !logs.is_empty() {
+                lines.push(tr!(
+                    lang,
+                    "последние строки журнала:",
+                    "its last log lines:"
+                ));
+                lines.extend(
+                    logs.iter()
+                        .map(|l| format!("  {}", crate::watch::printable(l))),
+                );
+            }
+            if let Ok(Some(command)) = watcher.runner.docker.image_command(&exited.image_id).await {
+                let line = command.line();
+                if line.contains("nginx") && !line.contains("daemon off") {
+                    lines.push(tr!(
+                        lang,
+                        "CMD образа: `{line}` — без `daemon off;` nginx уходит в фон, и контейнер сразу завершается",
+                        "the image's CMD: `{line}`: without `daemon off;` nginx goes to the background and the container ends at once"
+                    ));
+                }
+            }
+            Some(lines)
+        }
+        HintWhen::PortOnAllInterfaces => {
+            let container = seen.container.as_ref().filter(|c| c.running())?;
+            let open = container.ports.iter().find(|p| {
+                seen.port.is_none_or(|want| p.container == want) && p.on_all_interfaces()
+            })?;
+            Some(vec![tr!(
+                lang,
+                "{}: порт {} открыт на всех интерфейсах ({}:{})",
+                "{}: port {} is open on every interface ({}:{})",
+                container.name,
+                open.container,
+                if open.host_ip.is_empty() {
+                    "0.0.0.0"
+                } else {
+                    &open.host_ip
+                },
+                open.host
+            )])
+        }
+        HintWhen::NoPort => {
+            let container = seen.container.as_ref().filter(|c| c.running())?;
+            let want = seen.port?;
+            if container.ports.iter().any(|p| p.container == want) {
+                return None;
+            }
+            Some(vec![tr!(
+                lang,
+                "{}: порт {want} не опубликован (нет -p)",
+                "{}: port {want} is not published (no -p)",
+                container.name
+            )])
+        }
+        HintWhen::NotTaggedForRegistry => {
+            let registry = watcher.runner.state.vars.get("registry")?.clone();
+            let found = watcher.learner.clone()?;
+            let first = found.tag.clone();
+            // Names under the registry's host for other lessons do not count.
+            let others: Vec<&String> = found
+                .tags
+                .iter()
+                .filter(|t| Some(*t) != first.as_ref())
+                .collect();
+            if others.is_empty()
+                || others
+                    .iter()
+                    .any(|t| under(&crate::runner::repository_of(t), &registry))
+            {
+                return None;
+            }
+            Some(vec![tr!(
+                lang,
+                "новые имена образа: {} — ни одно не начинается с {registry}/",
+                "the image's new names: {}: none starts with {registry}/",
+                others
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )])
+        }
+        HintWhen::PushRefused => {
+            let registry = watcher.runner.state.vars.get("registry")?.clone();
+            let host = registry.split('/').next().unwrap_or("").to_string();
+            let namespace = registry.split('/').nth(1).map(str::to_string);
+            let probe = format!("{registry}/probe:latest");
+            let stored = watcher
+                .runner
+                .docker
+                .stored_credentials(&probe)
+                .await
+                .ok()?;
+            match stored {
+                None if !is_loopback(&host) => Some(vec![tr!(
+                    lang,
+                    "для {host} нет сохранённого входа: выполните `docker login {host}`",
+                    "no stored login for {host}: run `docker login {host}`"
+                )]),
+                Some(credentials) => {
+                    let user = credentials.username().unwrap_or_default().to_string();
+                    let hub = matches!(host.as_str(), "docker.io" | "index.docker.io");
+                    match namespace {
+                        Some(ns) if hub && !user.is_empty() && !ns.eq_ignore_ascii_case(&user) => {
+                            Some(vec![tr!(
+                                lang,
+                                "вы вошли как {user}, а публикуете в {ns}/: Docker Hub примет только {user}/…",
+                                "you are logged in as {user}, but push to {ns}/: Docker Hub accepts only {user}/…"
+                            )])
+                        }
+                        _ => None,
+                    }
+                }
+                None => None,
+            }
+        }
+        HintWhen::RegistryDiffers => {
+            let registry = watcher.runner.state.vars.get("registry")?.clone();
+            let found = watcher.learner.clone()?;
+            if found
+                .repo_digests
+                .iter()
+                .any(|d| under(d.split('@').next().unwrap_or(""), &registry))
+            {
+                return None;
+            }
+            let images = watcher.runner.docker.list_all_images().await.ok()?;
+            let pushed = images.iter().find(|i| {
+                i.repo_digests
+                    .iter()
+                    .any(|d| under(d.split('@').next().unwrap_or(""), &registry))
+            })?;
+            Some(vec![tr!(
+                lang,
+                "в реестре {} (ваш прежний образ), а локально ваш образ теперь {}: пересобран после публикации — поставьте тег и опубликуйте снова",
+                "the registry has {} (your earlier image), while your image is now {}: rebuilt after the push; tag and push it again",
+                short_id(&pushed.id),
+                short_id(&found.id)
+            )])
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}

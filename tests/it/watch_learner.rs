@@ -1,0 +1,388 @@
+//! The learner at the keyboard: `layerlab watch LESSON` runs as one
+//! process while the test, as a second one, types only real `docker`
+//! commands (its own image name, container names and ports) and edits the
+//! workspace files. Each step must turn ✔ by itself; each mistake made on
+//! the way (for real) must produce its hint; progress must say the
+//! learner did it.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::common;
+use crate::walkthrough::{Learner, standin_base};
+
+/// How long one expected line may take to show up.
+const LINE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running `layerlab watch`, its stdout collected line by line.
+struct Watch {
+    child: tokio::process::Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Watch {
+    fn start(learner: &Learner, args: &[&str]) -> Watch {
+        let mut command = learner.command(args);
+        command.stdout(Stdio::piped());
+        let mut child = command.spawn().expect("start layerlab watch");
+        let stdout = child.stdout.take().expect("stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Watch { child, lines }
+    }
+
+    fn text(&self) -> String {
+        self.lines.lock().unwrap().join("\n")
+    }
+
+    /// Wait (bounded) for a line containing `needle`; its arrival time.
+    async fn wait_for(&self, needle: &str) -> Instant {
+        let start = Instant::now();
+        loop {
+            if self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains(needle))
+            {
+                return Instant::now();
+            }
+            assert!(
+                start.elapsed() < LINE_TIMEOUT,
+                "no line with `{needle}` within {LINE_TIMEOUT:?}; watch printed:\n{}",
+                self.text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait for the process to end; its exit code.
+    async fn finish(mut self) -> (Option<i32>, String) {
+        let status = tokio::time::timeout(LINE_TIMEOUT, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("watch did not end:\n{}", self.text()))
+            .expect("wait");
+        // Let the reader drain the last lines.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        (status.code(), self.text())
+    }
+}
+
+/// The learner's own terminal: `docker ARGS`, which must succeed.
+fn docker(args: &[&str]) -> String {
+    let output = std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker CLI");
+    assert!(
+        output.status.success(),
+        "docker {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// The learner's build, as they would type it: no layerlab labels (a
+/// parallel test's `layerlab clean` must not take its images mid-build);
+/// `Cleanup` removes it by name.
+fn build(base: &str, tag: &str, dockerfile: &std::path::Path, context: &std::path::Path) {
+    docker(&[
+        "build",
+        "-q",
+        "--build-arg",
+        &format!("BASE_IMAGE={base}"),
+        "-f",
+        &dockerfile.display().to_string(),
+        "-t",
+        tag,
+        &context.display().to_string(),
+    ]);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// The watched lessons `dockerfile` and `run`, start to end, by docker
+/// commands only, with the mistakes of item 3 that can be made here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
+    let Some(docker_client) = common::docker_or_skip().await else {
+        return;
+    };
+    let Some(base) = standin_base() else {
+        return;
+    };
+    let learner = Learner::new("watch");
+    let unique = learner.prefix.clone();
+    // A name of the learner's own choosing, not layerlab's default.
+    let tag = format!("{unique}/alpng:ng_v1");
+    let naive = format!("{unique}/alpng-naive:latest");
+    let mut cleanup = common::Cleanup::new();
+    cleanup.image(&tag);
+    cleanup.image(&naive);
+
+    // --- lesson `dockerfile` ---
+    let watch = Watch::start(&learner, &["watch", "dockerfile", "--timeout", "200"]);
+    watch.wait_for("✔ dockerfile/copy-assets:").await;
+    let workspace = learner.workspace().join("nginx-alpine");
+    let page = workspace.join("rootfs/var/www/localhost/htdocs/index.html");
+    watch
+        .wait_for("! dockerfile/edit-page [page_is_template]:")
+        .await;
+    let template = std::fs::read_to_string(&page).expect("the page");
+    assert!(
+        !watch.text().contains("✔ dockerfile/edit-page"),
+        "the template counted as edited:\n{}",
+        watch.text()
+    );
+    // The learner's own name in the page: unique, so a parallel test's image
+    // on the shared daemon never looks like this learner's.
+    // (The watcher compares the page by size: each test's page has a length
+    // of its own, so parallel tests' images cannot be taken for each other.)
+    let name = format!("{unique} {}", "a".repeat(50));
+    std::fs::write(&page, template.replace("ВАШЕ ИМЯ / YOUR NAME", &name)).expect("edit the page");
+    watch.wait_for("✔ dockerfile/edit-page:").await;
+
+    // Mistake: the naive Dockerfile as the learner's own (two RUNs, no --no-cache).
+    let naive_file = workspace.join("Dockerfile.naive");
+    let dockerfile = workspace.join("Dockerfile");
+    build(&base, &tag, &naive_file, &workspace);
+    watch.wait_for("✔ dockerfile/build:").await;
+    watch.wait_for("✔ dockerfile/image-exists:").await;
+    watch
+        .wait_for("! dockerfile/layer-count [too_many_layers]:")
+        .await;
+    watch
+        .wait_for("! dockerfile/layer-count [apk_cache_left]:")
+        .await;
+    let text = watch.text();
+    assert!(
+        text.contains("RUN apk update"),
+        "which RUNs to merge:\n{text}"
+    );
+    assert!(
+        !text.contains("✔ dockerfile/layer-count"),
+        "too many layers passed:\n{text}"
+    );
+    // The fix: the reference Dockerfile, same name.
+    build(&base, &tag, &dockerfile, &workspace);
+    watch.wait_for("✔ dockerfile/layer-count:").await;
+    build(&base, &naive, &naive_file, &workspace);
+    watch.wait_for("✔ dockerfile/build-naive:").await;
+    let (code, text) = watch.finish().await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("✔ dockerfile/smaller:"), "{text}");
+    assert!(text.contains("Lesson dockerfile is done"), "{text}");
+
+    // Progress: the learner did the build, layerlab copied the template,
+    // and the learner's image (their own tag) is remembered.
+    let progress_file = learner.data.path().join("progress.json");
+    let progress = layerlab::progress::Progress::open(&progress_file)
+        .expect("progress")
+        .progress;
+    let by = |step: &str| {
+        progress
+            .step_record("dockerfile", step)
+            .map(|r| r.by)
+            .unwrap_or_else(|| panic!("no record for {step}"))
+    };
+    assert_eq!(by("build"), layerlab::progress::By::Learner);
+    assert_eq!(by("edit-page"), layerlab::progress::By::Learner);
+    assert_eq!(by("copy-assets"), layerlab::progress::By::Layerlab);
+    let image = progress.learner_image().expect("the learner's image");
+    assert_eq!(image.tag.as_deref(), Some(tag.as_str()));
+    let info = docker_client.inspect_image(&tag).await.unwrap().unwrap();
+    assert_eq!(image.id, info.id, "the fixed build is the learner's image");
+
+    // --- lesson `run` ---
+    let web = format!("{unique}-mynginx");
+    let web_logs = format!("{unique}-mylogs");
+    for name in [&web, &web_logs] {
+        cleanup.container(name);
+    }
+    let watch = Watch::start(&learner, &["watch", "run", "--timeout", "200"]);
+    // Mistake: no -p.
+    docker(&["run", "-d", "--name", &web, &tag]);
+    watch.wait_for("! run/publish-port [no_port]:").await;
+    docker(&["rm", "-f", &web]);
+    // Mistake: an image whose CMD sends nginx to the background.
+    let bad = workspace.join("Dockerfile.bad");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&dockerfile)
+            .unwrap()
+            .replace(r#"CMD ["nginx", "-g", "daemon off;"]"#, r#"CMD ["nginx"]"#),
+    )
+    .unwrap();
+    build(&base, &tag, &bad, &workspace);
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    docker(&["run", "-d", "--name", &web, "-p", &publish, &tag]);
+    watch
+        .wait_for("! run/publish-port [container_exited]:")
+        .await;
+    // The hint names the CMD and shows the log.
+    watch.wait_for("without `daemon off;`").await;
+    docker(&["rm", "-f", &web]);
+    build(&base, &tag, &dockerfile, &workspace);
+    docker(&["run", "-d", "--name", &web, "-p", &publish, &tag]);
+    watch.wait_for("✔ run/publish-port:").await;
+    watch.wait_for("✔ run/page-is-yours:").await;
+    let logs = learner.workspace().join("nginx-logs");
+    let port2 = free_port();
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &web_logs,
+        "-p",
+        &format!("127.0.0.1:{port2}:80"),
+        "-v",
+        &format!("{}:/var/log/nginx", logs.display()),
+        &tag,
+    ]);
+    watch.wait_for("✔ run/log-has-request:").await;
+    docker(&["rm", "-f", &web]);
+    watch.wait_for("✔ run/remove-web:").await;
+    docker(&["rm", "-f", &web_logs]);
+    let (code, text) = watch.finish().await;
+    assert_eq!(code, Some(0), "{text}");
+    for step in [
+        "web-running",
+        "fetch-page",
+        "not-default-page",
+        "volume-logs",
+        "web-gone",
+        "log-survives",
+    ] {
+        assert!(text.contains(&format!("✔ run/{step}:")), "{step}:\n{text}");
+    }
+    assert!(
+        text.contains(&web),
+        "the learner's own container name is used:\n{text}"
+    );
+    assert!(text.contains(&port.to_string()), "and its port:\n{text}");
+}
+
+/// Nothing done: `--timeout` ends the watch with exit 1 and lists what is
+/// still missing; the template step layerlab does itself still counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_lists_what_is_missing() {
+    if common::docker_or_skip().await.is_none() {
+        return;
+    }
+    let learner = Learner::new("watchto");
+    let started = Instant::now();
+    let watch = Watch::start(&learner, &["watch", "dockerfile", "--timeout", "3"]);
+    let (code, text) = watch.finish().await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{text}");
+    assert!(text.contains("✔ dockerfile/copy-assets:"), "{text}");
+    assert!(text.contains("Time is up; still missing:"), "{text}");
+    assert!(text.contains("✘ dockerfile/edit-page"), "{text}");
+    assert!(text.contains("✘ dockerfile/build"), "{text}");
+    assert!(!text.contains("✔ dockerfile/build"), "{text}");
+}
+
+/// Lesson `push` watched, against the harness's local registry: the
+/// learner tags and pushes with the docker CLI. Mistakes made for real: a
+/// new name without the registry (`not_tagged_for_registry`), and an
+/// earlier build still in the registry while the image was rebuilt
+/// (`registry_differs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lesson_push_is_completed_by_typing_docker_commands() {
+    if common::docker_or_skip().await.is_none() {
+        return;
+    }
+    let (Some(base), Some(registry)) = (standin_base(), crate::walkthrough::test_registry()) else {
+        return;
+    };
+    let learner = Learner::new("watchpush");
+    let unique = learner.prefix.clone();
+    let registry = format!("{registry}/{unique}");
+    let tag = format!("{unique}/alpng:ng_v1");
+    let old = format!("{registry}/old:1");
+    let pushed = format!("{registry}/nginx-alpine:1.0");
+    let plain = format!("{unique}-nginx-alpine:1.0");
+    let web = format!("{unique}-pulled");
+    let mut cleanup = common::Cleanup::new();
+    // `layerlab run dockerfile` below also builds the naive image.
+    let naive = format!("{unique}/alpng-naive:latest");
+    for image in [&tag, &old, &pushed, &plain, &naive] {
+        cleanup.image(image);
+    }
+    cleanup.container(&web);
+    // The workspace and a first build, as lesson 3 left them; the learner's
+    // image name in the settings, as `layerlab` would remember it.
+    std::fs::write(
+        learner.data.path().join("config.json"),
+        serde_json::json!({ "image": tag }).to_string(),
+    )
+    .unwrap();
+    let prepared = learner
+        .run(&["run", "dockerfile", "--base-image", &base, "--image", &tag])
+        .await;
+    assert!(prepared.ok(), "{prepared}");
+    let workspace = learner.workspace().join("nginx-alpine");
+    let page = workspace.join("rootfs/var/www/localhost/htdocs/index.html");
+    // An earlier version is in the registry; then the page changes and the
+    // image is rebuilt.
+    docker(&["tag", &tag, &old]);
+    docker(&["push", &old]);
+    let text = std::fs::read_to_string(&page).unwrap();
+    let name = format!("{unique} {}", "b".repeat(90));
+    std::fs::write(&page, text.replace("ВАШЕ ИМЯ / YOUR NAME", &name)).unwrap();
+    build(&base, &tag, &workspace.join("Dockerfile"), &workspace);
+
+    let watch = Watch::start(
+        &learner,
+        &["watch", "push", "--registry", &registry, "--timeout", "200"],
+    );
+    watch.wait_for("Watching lesson push").await;
+    docker(&["tag", &tag, &plain]);
+    watch
+        .wait_for("! push/tag [not_tagged_for_registry]:")
+        .await;
+    docker(&["tag", &tag, &pushed]);
+    watch.wait_for("✔ push/tag-exists:").await;
+    watch.wait_for("! push/push [registry_differs]:").await;
+    docker(&["push", &pushed]);
+    watch.wait_for("✔ push/push:").await;
+    docker(&["rmi", &pushed]);
+    watch.wait_for("✔ push/tag-gone:").await;
+    docker(&["pull", &pushed]);
+    watch.wait_for("✔ push/pulled:").await;
+    let port = free_port();
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &web,
+        "-p",
+        &format!("127.0.0.1:{port}:80"),
+        &pushed,
+    ]);
+    watch.wait_for("✔ push/pulled-page:").await;
+    watch.wait_for("✔ push/pushed-matches:").await;
+    docker(&["rm", "-f", &web]);
+    let (code, text) = watch.finish().await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("✔ push/remove-pulled:"), "{text}");
+    assert!(text.contains("Lesson push is done"), "{text}");
+}
