@@ -186,6 +186,78 @@ impl ReportCheck for ReportNotChecked {
     }
 }
 
+/// The check `layerlab verify` makes, on a student's report: its body still
+/// hashes as written, every claim it makes of the registry holds there now,
+/// and the image it was written for is the one graded (same digest).
+pub struct ReportVerified;
+
+impl ReportCheck for ReportVerified {
+    fn check<'a>(
+        &'a self,
+        report: &'a Path,
+        _reference: &'a ImageRef,
+        image: Option<&'a ResolvedImage>,
+        client: &'a RegistryClient,
+        lang: Lang,
+    ) -> BoxFuture<'a, Criterion> {
+        Box::pin(async move {
+            let fail = |reason: String| Criterion::new(CriterionId::Report, false, reason);
+            let text = match crate::cmd::verify::read_report(report, lang) {
+                Ok(text) => text,
+                Err(e) => return fail(format!("{e:#}")),
+            };
+            let (body, evidence) = match crate::handin::block::parse(&text) {
+                Ok(parsed) => parsed,
+                Err(e) => return fail(format!("{}: {}", report.display(), e.render(lang))),
+            };
+            let mut claims = crate::handin::verify::check_body(body, &evidence, lang);
+            claims
+                .extend(crate::handin::verify::check_registry(body, &evidence, client, lang).await);
+            if let Some(claim) = claims
+                .iter()
+                .find(|c| c.outcome != crate::handin::verify::Outcome::Holds)
+            {
+                return fail(crate::tr!(
+                    lang,
+                    "отчёт: {c}",
+                    "report: {c}",
+                    c = claim.line()
+                ));
+            }
+            // The report may be true of another image than the roster's.
+            let reported = evidence.pushed.as_ref().map(|p| p.manifest_digest.as_str());
+            match (reported, image) {
+                (Some(reported), Some(image)) if reported == image.manifest_digest => {
+                    Criterion::new(
+                        CriterionId::Report,
+                        true,
+                        crate::tr!(
+                            lang,
+                            "отчёт подтверждён реестром (дайджест {d})",
+                            "the report verifies against the registry (digest {d})",
+                            d = short_digest(reported)
+                        ),
+                    )
+                }
+                (Some(reported), _) => fail(crate::tr!(
+                    lang,
+                    "отчёт написан о другом образе (дайджест {d}), не о том, что в списке",
+                    "the report is about another image (digest {d}) than the roster's",
+                    d = short_digest(reported)
+                )),
+                (None, _) => fail(
+                    t!(
+                        "отчёт: в нём нет опубликованного образа",
+                        "report: it names no pushed image"
+                    )
+                    .get(lang)
+                    .to_string(),
+                ),
+            }
+        })
+    }
+}
+
 /// Control characters (ANSI escapes, carriage returns, ...) from student
 /// input or registry answers never reach a terminal or a table.
 pub fn sanitize(text: &str) -> String {
@@ -1058,7 +1130,7 @@ impl ProgressBar {
 
 /// `layerlab grade` with the report check of this build (none).
 pub async fn grade(global: &GlobalArgs, args: &GradeArgs) -> anyhow::Result<ExitCode> {
-    grade_with(global, args, Arc::new(ReportNotChecked)).await
+    grade_with(global, args, Arc::new(ReportVerified)).await
 }
 
 /// `layerlab grade`, the `report` criterion checked by `report`.

@@ -12,9 +12,9 @@ use crate::tr;
 /// A report is text of a few kilobytes; anything far larger is not one.
 const MAX_REPORT_BYTES: u64 = 4 << 20;
 
-/// `layerlab verify`.
-pub async fn verify(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode> {
-    let lang = global.lang();
+/// A report file as text: bounded in size, UTF-8 (shared with `grade`,
+/// which verifies the reports in a roster the same way).
+pub fn read_report(path: &Path, lang: crate::i18n::Lang) -> anyhow::Result<String> {
     let size = std::fs::metadata(path)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         .len();
@@ -30,7 +30,7 @@ pub async fn verify(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode
         );
     }
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
+    String::from_utf8(bytes).map_err(|_| {
         anyhow::anyhow!(
             "{}",
             tr!(
@@ -40,7 +40,13 @@ pub async fn verify(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode
                 p = path.display()
             )
         )
-    })?;
+    })
+}
+
+/// `layerlab verify`.
+pub async fn verify(global: &GlobalArgs, path: &Path) -> anyhow::Result<ExitCode> {
+    let lang = global.lang();
+    let text = read_report(path, lang)?;
     let (body, evidence) = block::parse(&text)
         .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.render(lang)))?;
     let mut claims = verify::check_body(body, &evidence, lang);

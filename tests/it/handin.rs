@@ -386,3 +386,71 @@ async fn verify_reads_a_private_registry_with_the_docker_config_credentials() {
     );
     assert!(!stdout.contains(&auth.password), "no credential is printed");
 }
+
+/// `grade`'s report column runs `verify` on each student's report: a true
+/// report passes, an edited one fails naming what changed (issue 14's
+/// "report matches" criterion).
+#[tokio::test]
+async fn grade_verifies_the_reports_in_a_roster() {
+    let Some(lab) = lab().await else { return };
+    let mut cleanup = Cleanup::new();
+    let (data, report, reference) = reported(&lab, &mut cleanup, "grade-report").await;
+    let text = std::fs::read_to_string(&report).expect("the report");
+    let edited = data.path().join("EDITED.md");
+    std::fs::write(
+        &edited,
+        text.replacen("read-only stack", "read-write stack", 1),
+    )
+    .expect("write");
+    let roster = data.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        format!(
+            "student,image,report\nanna,{reference},{}\nboris,{reference},{}\n",
+            report.display(),
+            edited.display()
+        ),
+    )
+    .expect("roster");
+    let (code, stdout, stderr) = layerlab(
+        data.path(),
+        &[
+            "grade",
+            roster.to_str().expect("utf-8"),
+            "--json",
+            "--accept-base",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("JSON rows");
+    let report_of = |student: &str| {
+        rows.as_array()
+            .expect("a list")
+            .iter()
+            .find(|r| r["student"] == student)
+            .and_then(|r| {
+                r["criteria"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["id"] == "report")
+                    .cloned()
+            })
+            .unwrap_or_else(|| panic!("{student}'s report criterion in {stdout}"))
+    };
+    let anna = report_of("anna");
+    assert_eq!(anna["passed"], true, "{anna}");
+    assert!(
+        anna["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("verifies against the registry")),
+        "{anna}"
+    );
+    let boris = report_of("boris");
+    assert_eq!(boris["passed"], false, "{boris}");
+    assert!(
+        boris["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("changed")),
+        "{boris}"
+    );
+}
