@@ -216,6 +216,10 @@ fn an_empty_inline_answer_is_refused_and_esc_keeps_the_draft() {
     })
     .unwrap_or_else(|s| panic!("an empty answer was not refused:\n{s}"));
     tmux.keys(&["-l", "draft words"]);
+    // The refusal may take the hint's line: wait for the words themselves
+    // before Esc, or the check below can run before they were typed.
+    tmux.wait_for(Duration::from_secs(5), |s| s.contains("draft words"))
+        .unwrap_or_else(|s| panic!("the typed words are not in the editor:\n{s}"));
     tmux.keys(&["Escape"]);
     tmux.wait_for(Duration::from_secs(5), |s| !s.contains("Ctrl-S to save"))
         .unwrap_or_else(|s| panic!("Esc did not close the editor:\n{s}"));
