@@ -106,8 +106,12 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
     tmux.keys(&["F9"]);
     // F9 opens the commit against the lab's image: the two images side by
     // side, the commit's own file the path that differs.
+    // (The lab itself shows the tag and the file too: wait for the
+    // comparison's own heading.)
     tmux.wait_for(Duration::from_secs(30), |s| {
-        s.contains(&commit_tag) && s.contains("lab-proof.txt")
+        s.contains("Two images, layer by layer")
+            && s.contains(&commit_tag)
+            && s.contains("lab-proof.txt")
     })
     .unwrap_or_else(|screen| {
         panic!("the commit not in the explorer within 30 s; the screen:\n{screen}")
