@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use crate::cmd::args::{GlobalArgs, GradeArgs};
 use crate::docker::ImageRef;
-use crate::handin::grader::{ALPINE_ID, NGINX_WELCOME, OsRelease, STANDIN_ID};
+use crate::handin::grader::{ALPINE_ID, NGINX_WELCOME, OsRelease, STANDIN_ID, page_title};
 use crate::i18n::{Lang, count, nouns};
 use crate::lesson::loader::Pack;
 use crate::registry::{
@@ -401,19 +401,6 @@ pub fn alpine_criterion(base: &BaseFacts, accept_base: bool, lang: Lang) -> Crit
             }
         }
     }
-}
-
-fn page_title(body: &str) -> Option<String> {
-    let lower = body.to_lowercase();
-    let start = lower.find("<title>")? + "<title>".len();
-    let end = start + lower[start..].find("</title>")?;
-    // Lowercasing can change byte lengths outside ASCII; fall back to no title.
-    let title: String = body
-        .get(start..end)?
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    (!title.is_empty()).then(|| title.chars().take(80).collect())
 }
 
 pub fn page_criterion(page: &PageFacts, lang: Lang) -> Criterion {
