@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use crate::docker::Docker;
 use crate::docker::error::DockerError;
-use crate::docker::model::{ManagedImage, short_id};
-use crate::docker::owned::{Owned, OwnedLog};
+use crate::docker::model::{ManagedContainer, ManagedImage, short_id};
+use crate::docker::owned::{Owned, OwnedLog, OwnedRecord};
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Default)]
@@ -120,17 +120,55 @@ impl Docker {
         };
         // Ids whose records can go: removed, or gone already.
         let mut gone: BTreeSet<String> = BTreeSet::new();
-        let base_refs: BTreeSet<String> = options.base_refs.iter().map(|r| normal_ref(r)).collect();
 
         let containers = self.list_containers_labelled(options.extra).await?;
         let listed_containers: BTreeSet<String> = containers.iter().map(|c| c.id.clone()).collect();
+        self.remove_owned_containers(containers, &owned, options.dry_run, &mut report, &mut gone)
+            .await;
+
+        let images = self.list_images_labelled(options.extra).await?;
+        let listed_images: BTreeSet<String> = images.iter().map(|i| i.id.clone()).collect();
+        let pending = self
+            .pending_images(images, &owned, options, &mut report)
+            .await;
+        if options.dry_run {
+            for (image, _) in pending {
+                report
+                    .images
+                    .push((short_id(&image.id), image.repo_tags.clone()));
+            }
+            return Ok(report);
+        }
+        self.remove_children_first(pending, &mut report, &mut gone)
+            .await;
+
+        // Unscoped, a record of a thing no longer listed is gone too
+        // (removed by hand).
+        let unscoped = options.extra.is_empty();
+        forget_gone(&log, records, |id| {
+            gone.contains(id)
+                || (unscoped && !listed_containers.contains(id) && !listed_images.contains(id))
+        });
+        Ok(report)
+    }
+
+    /// The listed containers layerlab's records own are removed (or, dry,
+    /// listed); the others are kept with the reason.
+    async fn remove_owned_containers(
+        &self,
+        containers: Vec<ManagedContainer>,
+        owned: &Owned,
+        dry_run: bool,
+        report: &mut CleanReport,
+        gone: &mut BTreeSet<String>,
+    ) {
         for c in containers {
             let what = format!("{} {}", short_id(&c.id), c.name);
             if !owned.containers.contains(&c.id) {
                 report.kept.push((what, KeptReason::NotCreatedByLayerlab));
                 continue;
             }
-            if options.dry_run {
+            if dry_run {
                 report.containers.push((short_id(&c.id), c.name));
                 continue;
             }
@@ -144,10 +182,20 @@ impl Docker {
                     .push((what, KeptReason::Refused(e.message(Lang::En)))),
             }
         }
+    }
 
-        // Newest first: a child is newer than its parent.
-        let images = self.list_images_labelled(options.extra).await?;
-        let listed_images: BTreeSet<String> = images.iter().map(|i| i.id.clone()).collect();
+    /// The listed images that can go whole, each with the references to
+    /// remove (in the listing's order, newest first: a child is newer than
+    /// its parent). The rest are kept with the reason; an image the learner
+    /// also tagged loses only layerlab's tags, here (unless dry).
+    async fn pending_images(
+        &self,
+        images: Vec<ManagedImage>,
+        owned: &Owned,
+        options: &CleanOptions<'_>,
+        report: &mut CleanReport,
+    ) -> Vec<(ManagedImage, Vec<String>)> {
+        let base_refs: BTreeSet<String> = options.base_refs.iter().map(|r| normal_ref(r)).collect();
         let mut pending: Vec<(ManagedImage, Vec<String>)> = Vec::new();
         for image in images {
             let ours_as_base = owned.bases.contains_key(&image.id);
@@ -174,21 +222,8 @@ impl Docker {
                 .partition(|t| our_refs.contains(&normal_ref(t)));
             if !theirs.is_empty() {
                 // The learner's tag keeps the image; drop only ours.
-                for tag in &ours {
-                    if options.dry_run {
-                        report.untagged.push(tag.clone());
-                        continue;
-                    }
-                    match self.remove_image(tag, false).await {
-                        Ok(_) | Err(DockerError::ImageNotFound { .. }) => {
-                            report.untagged.push(tag.clone())
-                        }
-                        Err(e) => report.kept.push((
-                            format!("{} {tag}", short_id(&image.id)),
-                            KeptReason::Refused(e.message(Lang::En)),
-                        )),
-                    }
-                }
+                self.untag_ours(&image, &ours, options.dry_run, report)
+                    .await;
                 report
                     .kept
                     .push((describe(&image), KeptReason::AlsoTagged(theirs)));
@@ -201,16 +236,41 @@ impl Docker {
             };
             pending.push((image, targets));
         }
+        pending
+    }
 
-        if options.dry_run {
-            for (image, _) in pending {
-                report
-                    .images
-                    .push((short_id(&image.id), image.repo_tags.clone()));
+    /// Layerlab's own tags off an image that stays.
+    async fn untag_ours(
+        &self,
+        image: &ManagedImage,
+        ours: &[String],
+        dry_run: bool,
+        report: &mut CleanReport,
+    ) {
+        for tag in ours {
+            if dry_run {
+                report.untagged.push(tag.clone());
+                continue;
             }
-            return Ok(report);
+            match self.remove_image(tag, false).await {
+                Ok(_) | Err(DockerError::ImageNotFound { .. }) => report.untagged.push(tag.clone()),
+                Err(e) => report.kept.push((
+                    format!("{} {tag}", short_id(&image.id)),
+                    KeptReason::Refused(e.message(Lang::En)),
+                )),
+            }
         }
-        // Repeat while a pass makes progress: each pass can free parents.
+    }
+
+    /// Remove the pending images, repeating while a pass makes progress:
+    /// each pass can free parents. What still fails is kept with the
+    /// daemon's last words.
+    async fn remove_children_first(
+        &self,
+        pending: Vec<(ManagedImage, Vec<String>)>,
+        report: &mut CleanReport,
+        gone: &mut BTreeSet<String>,
+    ) {
         let mut last_error: Vec<String> = vec![String::new(); pending.len()];
         let mut left: Vec<usize> = (0..pending.len()).collect();
         for _pass in 0..=pending.len() {
@@ -218,17 +278,7 @@ impl Docker {
             let mut still = Vec::new();
             for i in left {
                 let (image, targets) = &pending[i];
-                let mut failed = None;
-                for target in targets {
-                    match self.remove_image(target, false).await {
-                        Ok(_) | Err(DockerError::ImageNotFound { .. }) => {}
-                        Err(e) => {
-                            failed = Some(e.message(Lang::En));
-                            break;
-                        }
-                    }
-                }
-                match failed {
+                match self.remove_targets(targets).await {
                     None => {
                         gone.insert(image.id.clone());
                         report
@@ -252,22 +302,27 @@ impl Docker {
                 KeptReason::Refused(std::mem::take(&mut last_error[i])),
             ));
         }
+    }
 
-        // Forget what is gone. Unscoped, a record of a thing no longer
-        // listed is gone too (removed by hand). Re-read so a record another
-        // process appended meanwhile is kept.
-        let unscoped = options.extra.is_empty();
-        let current = log.read().unwrap_or(records);
-        let keep: Vec<_> = current
-            .into_iter()
-            .filter(|r| !gone.contains(&r.id))
-            .filter(|r| {
-                !unscoped || listed_containers.contains(&r.id) || listed_images.contains(&r.id)
-            })
-            .collect();
-        if let Err(e) = log.rewrite(&keep) {
-            tracing::warn!("cannot rewrite {}: {e}", log.path().display());
+    /// Remove each reference in turn; the daemon's words for the first it
+    /// refuses (one already gone counts as removed).
+    async fn remove_targets(&self, targets: &[String]) -> Option<String> {
+        for target in targets {
+            match self.remove_image(target, false).await {
+                Ok(_) | Err(DockerError::ImageNotFound { .. }) => {}
+                Err(e) => return Some(e.message(Lang::En)),
+            }
         }
-        Ok(report)
+        None
+    }
+}
+
+/// Drop the records `is_gone` names. Re-read first, so a record another
+/// process appended meanwhile is kept.
+fn forget_gone(log: &OwnedLog, records: Vec<OwnedRecord>, is_gone: impl Fn(&str) -> bool) {
+    let current = log.read().unwrap_or(records);
+    let keep: Vec<_> = current.into_iter().filter(|r| !is_gone(&r.id)).collect();
+    if let Err(e) = log.rewrite(&keep) {
+        tracing::warn!("cannot rewrite {}: {e}", log.path().display());
     }
 }
