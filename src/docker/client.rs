@@ -111,6 +111,138 @@ async fn next_or_cancel<S: Stream + Unpin>(
     }
 }
 
+/// The Dockerfile's instructions (with their lines) and the context's
+/// files to send, `.dockerignore` applied.
+async fn read_build_context(
+    context_dir: &Path,
+    dockerfile: &str,
+) -> Result<(Vec<(u32, String)>, Vec<std::path::PathBuf>), DockerError> {
+    let dockerfile_path = context_dir.join(dockerfile);
+    let dockerfile_text = match tokio::fs::read_to_string(&dockerfile_path).await {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(DockerError::BuildContext {
+                path: dockerfile_path,
+                message: e.to_string(),
+            });
+        }
+    };
+    let instructions = build_context::dockerfile_instructions(&dockerfile_text);
+    let entries = {
+        let dir = context_dir.to_path_buf();
+        let df = dockerfile.to_string();
+        tokio::task::spawn_blocking(move || build_context::context_entries(&dir, &df))
+            .await
+            .map_err(|e| DockerError::BuildContext {
+                path: context_dir.to_path_buf(),
+                message: e.to_string(),
+            })??
+    };
+    Ok((instructions, entries))
+}
+
+/// What a classic build's stream has said so far: the step it is at, the
+/// image id once known, and a log line not yet ended.
+struct BuildWatch {
+    /// The Dockerfile's (line, instruction), to name a step's line.
+    instructions: Vec<(u32, String)>,
+    current: Option<BuildStep>,
+    image_id: Option<String>,
+    /// The id in "Successfully built ID", for a daemon that sends no aux id.
+    short_built: Option<String>,
+    partial: String,
+}
+
+impl BuildWatch {
+    fn new(instructions: Vec<(u32, String)>) -> BuildWatch {
+        BuildWatch {
+            instructions,
+            current: None,
+            image_id: None,
+            short_built: None,
+            partial: String::new(),
+        }
+    }
+
+    /// One message of the stream: log text, a layer's status, or the id.
+    fn take(&mut self, info: bollard::models::BuildInfo, progress: &UnboundedSender<Progress>) {
+        if let Some(text) = info.stream {
+            self.partial.push_str(&text);
+            self.complete_lines(progress);
+        }
+        if let Some(status) = info.status {
+            let _ = progress.send(match info.id {
+                Some(id) => Progress::Layer {
+                    id,
+                    current: info
+                        .progress_detail
+                        .as_ref()
+                        .and_then(|p| opt_u64(p.current)),
+                    total: info.progress_detail.as_ref().and_then(|p| opt_u64(p.total)),
+                    status,
+                },
+                None => Progress::Status(status),
+            });
+        }
+        if let Some(aux) = info.aux
+            && let Some(id) = aux.id
+        {
+            self.image_id = Some(id);
+        }
+    }
+
+    /// Send each whole line of the log; a "Step N/M" line also moves the
+    /// step counter.
+    fn complete_lines(&mut self, progress: &UnboundedSender<Progress>) {
+        while let Some(nl) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=nl).collect();
+            let line = line.trim_end().to_string();
+            if line.is_empty() {
+                continue;
+            }
+            if let Some((n, m, instruction)) = build_context::parse_step(&line) {
+                let _ = progress.send(Progress::BuildStep {
+                    number: n,
+                    total: m,
+                    instruction: instruction.clone(),
+                });
+                self.current = Some(BuildStep {
+                    line: self
+                        .instructions
+                        .get(n.saturating_sub(1) as usize)
+                        .map(|(line, _)| *line),
+                    number: n,
+                    total: m,
+                    instruction,
+                });
+            }
+            if let Some(id) = line.strip_prefix("Successfully built ") {
+                self.short_built = Some(id.trim().to_string());
+            }
+            let _ = progress.send(Progress::BuildLog(line));
+        }
+    }
+
+    /// The stream ended: send the last unfinished line; the image id and
+    /// the last step, or an error when no image came of it.
+    fn finish(
+        self,
+        progress: &UnboundedSender<Progress>,
+    ) -> Result<(String, Option<BuildStep>), DockerError> {
+        if !self.partial.trim().is_empty() {
+            let _ = progress.send(Progress::BuildLog(self.partial.trim_end().to_string()));
+        }
+        match self.image_id.or(self.short_built) {
+            Some(id) => Ok((id, self.current)),
+            // The stream ended without a result: the connection dropped.
+            None => Err(DockerError::Build {
+                message: "the build ended without producing an image".to_string(),
+                step: self.current,
+            }),
+        }
+    }
+}
+
 impl Docker {
     /// Resolve the endpoint like the Docker CLI and connect to it.
     pub async fn connect_default() -> Result<Docker, DockerError> {
@@ -347,27 +479,7 @@ impl Docker {
             .clone()
             .unwrap_or_else(|| "Dockerfile".into());
         let context_dir = spec.context_dir.clone();
-        let dockerfile_path = context_dir.join(&dockerfile);
-        let dockerfile_text = match tokio::fs::read_to_string(&dockerfile_path).await {
-            Ok(t) => t,
-            Err(e) => {
-                return Err(DockerError::BuildContext {
-                    path: dockerfile_path,
-                    message: e.to_string(),
-                });
-            }
-        };
-        let instructions = build_context::dockerfile_instructions(&dockerfile_text);
-        let entries = {
-            let dir = context_dir.clone();
-            let df = dockerfile.clone();
-            tokio::task::spawn_blocking(move || build_context::context_entries(&dir, &df))
-                .await
-                .map_err(|e| DockerError::BuildContext {
-                    path: context_dir.clone(),
-                    message: e.to_string(),
-                })??
-        };
+        let (instructions, entries) = read_build_context(&context_dir, &dockerfile).await?;
         // A read error while streaming the context aborts the request; keep
         // its text so the learner sees "cannot read FILE", not "broken pipe".
         let context_error: Arc<Mutex<Option<String>>> = Arc::default();
@@ -395,114 +507,22 @@ impl Docker {
             .inner
             .build_image(options, None, Some(bollard::body_try_stream(tar)));
 
-        let step_for = |number: u32, total: u32, instruction: String| BuildStep {
-            line: instructions
-                .get(number.saturating_sub(1) as usize)
-                .map(|(line, _)| *line),
-            number,
-            total,
-            instruction,
-        };
-        let mut current: Option<BuildStep> = None;
-        let mut image_id: Option<String> = None;
-        let mut short_built: Option<String> = None;
-        let mut partial = String::new();
+        let mut watch = BuildWatch::new(instructions);
         loop {
             let item = match next_or_cancel(&mut stream, cancel).await {
                 Ok(Some(item)) => item,
                 Ok(None) => break,
                 Err(cancelled) => return Err(cancelled),
             };
-            let info = match item {
-                Ok(info) => info,
-                Err(bollard::errors::Error::DockerStreamError { error }) => {
-                    return Err(DockerError::Build {
-                        message: error.trim().to_string(),
-                        step: current,
-                    });
-                }
-                Err(bollard::errors::Error::DockerResponseServerError {
-                    status_code,
-                    message,
-                }) if status_code != 404 => {
-                    // Parse errors come back before any step ran.
-                    let step = build_context::parse_error_line(&message).map(|line| BuildStep {
-                        number: 0,
-                        total: instructions.len() as u32,
-                        instruction: instructions
-                            .iter()
-                            .find(|(l, _)| *l == line)
-                            .map(|(_, t)| t.clone())
-                            .unwrap_or_default(),
-                        line: Some(line),
-                    });
-                    return Err(DockerError::Build { message, step });
-                }
+            match item {
+                Ok(info) => watch.take(info, progress),
                 Err(e) => {
-                    if let Some(text) = context_error.lock().ok().and_then(|s| s.clone()) {
-                        return Err(DockerError::BuildContext {
-                            path: context_dir,
-                            message: text,
-                        });
-                    }
-                    return Err(self.err(e, Subject::Other));
-                }
-            };
-            if let Some(text) = info.stream {
-                partial.push_str(&text);
-                while let Some(nl) = partial.find('\n') {
-                    let line: String = partial.drain(..=nl).collect();
-                    let line = line.trim_end().to_string();
-                    if line.is_empty() {
-                        continue;
-                    }
-                    if let Some((n, m, instruction)) = build_context::parse_step(&line) {
-                        let _ = progress.send(Progress::BuildStep {
-                            number: n,
-                            total: m,
-                            instruction: instruction.clone(),
-                        });
-                        current = Some(step_for(n, m, instruction));
-                    }
-                    if let Some(id) = line.strip_prefix("Successfully built ") {
-                        short_built = Some(id.trim().to_string());
-                    }
-                    let _ = progress.send(Progress::BuildLog(line));
+                    let context_error = context_error.lock().ok().and_then(|s| s.clone());
+                    return Err(self.build_stream_error(e, watch, context_error, context_dir));
                 }
             }
-            if let Some(status) = info.status {
-                let _ = progress.send(match info.id {
-                    Some(id) => Progress::Layer {
-                        id,
-                        current: info
-                            .progress_detail
-                            .as_ref()
-                            .and_then(|p| opt_u64(p.current)),
-                        total: info.progress_detail.as_ref().and_then(|p| opt_u64(p.total)),
-                        status,
-                    },
-                    None => Progress::Status(status),
-                });
-            }
-            if let Some(aux) = info.aux
-                && let Some(id) = aux.id
-            {
-                image_id = Some(id);
-            }
         }
-        if !partial.trim().is_empty() {
-            let _ = progress.send(Progress::BuildLog(partial.trim_end().to_string()));
-        }
-        let id = match image_id.or(short_built) {
-            Some(id) => id,
-            None => {
-                // The stream ended without a result: the connection dropped.
-                return Err(DockerError::Build {
-                    message: "the build ended without producing an image".to_string(),
-                    step: current,
-                });
-            }
-        };
+        let (id, current) = watch.finish(progress)?;
         let full_id = match self.inspect_image(&spec.tag).await? {
             Some(info) => info.id,
             None => id,
@@ -513,6 +533,50 @@ impl Docker {
             tag: spec.tag.clone(),
             steps: current.map(|s| s.total).unwrap_or(0),
         })
+    }
+
+    /// A build stream's error as the learner should see it: the step it
+    /// failed at, the Dockerfile line of a parse error, or the context file
+    /// that could not be read (`context_error`) rather than the broken pipe
+    /// it caused.
+    fn build_stream_error(
+        &self,
+        e: bollard::errors::Error,
+        watch: BuildWatch,
+        context_error: Option<String>,
+        context_dir: std::path::PathBuf,
+    ) -> DockerError {
+        match e {
+            bollard::errors::Error::DockerStreamError { error } => DockerError::Build {
+                message: error.trim().to_string(),
+                step: watch.current,
+            },
+            bollard::errors::Error::DockerResponseServerError {
+                status_code,
+                message,
+            } if status_code != 404 => {
+                // Parse errors come back before any step ran.
+                let step = build_context::parse_error_line(&message).map(|line| BuildStep {
+                    number: 0,
+                    total: watch.instructions.len() as u32,
+                    instruction: watch
+                        .instructions
+                        .iter()
+                        .find(|(l, _)| *l == line)
+                        .map(|(_, t)| t.clone())
+                        .unwrap_or_default(),
+                    line: Some(line),
+                });
+                DockerError::Build { message, step }
+            }
+            e => match context_error {
+                Some(text) => DockerError::BuildContext {
+                    path: context_dir,
+                    message: text,
+                },
+                None => self.err(e, Subject::Other),
+            },
+        }
     }
 
     /// `docker import`: make a one-layer image from a root filesystem tar
