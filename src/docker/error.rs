@@ -297,48 +297,16 @@ impl DockerError {
                 E::Connect {
                     endpoint, os_error, ..
                 },
-                Lang::En,
-            ) => format!(
-                "cannot connect to the Docker daemon at {} ({}): {os_error}",
-                endpoint.url,
-                endpoint.source.describe(lang)
-            ),
-            (
-                E::Connect {
-                    endpoint, os_error, ..
-                },
-                Lang::Ru,
-            ) => format!(
-                "не удаётся подключиться к Docker daemon по адресу {} ({}): {os_error}",
-                endpoint.url,
-                endpoint.source.describe(lang)
-            ),
+                lang,
+            ) => connect_message(endpoint, os_error, lang),
             (
                 E::Timeout {
                     endpoint,
                     what,
                     after,
                 },
-                Lang::En,
-            ) => format!(
-                "the Docker daemon at {} ({}) did not answer {what} within {:.1} s",
-                endpoint.url,
-                endpoint.source.describe(lang),
-                after.as_secs_f64()
-            ),
-            (
-                E::Timeout {
-                    endpoint,
-                    what,
-                    after,
-                },
-                Lang::Ru,
-            ) => format!(
-                "Docker daemon по адресу {} ({}) не ответил на {what} за {:.1} с",
-                endpoint.url,
-                endpoint.source.describe(lang),
-                after.as_secs_f64()
-            ),
+                lang,
+            ) => timeout_message(endpoint, what, *after, lang),
             (E::ImageNotFound { reference }, Lang::En) => {
                 format!("image {reference} is not in the local Docker Engine")
             }
@@ -363,36 +331,7 @@ impl DockerError {
             (E::InvalidReference(e), Lang::Ru) => {
                 format!("неверное имя образа {:?}: {}", e.reference, e.reason)
             }
-            (E::Build { message, step }, lang) => {
-                let head = match lang {
-                    Lang::En => "the build failed",
-                    Lang::Ru => "сборка не удалась",
-                };
-                match step {
-                    Some(step) => {
-                        let at = match (lang, step.line) {
-                            (Lang::En, Some(line)) => format!(
-                                "at step {}/{} (Dockerfile line {line}: {})",
-                                step.number, step.total, step.instruction
-                            ),
-                            (Lang::Ru, Some(line)) => format!(
-                                "на шаге {}/{} (строка {line} Dockerfile: {})",
-                                step.number, step.total, step.instruction
-                            ),
-                            (Lang::En, None) => format!(
-                                "at step {}/{} ({})",
-                                step.number, step.total, step.instruction
-                            ),
-                            (Lang::Ru, None) => format!(
-                                "на шаге {}/{} ({})",
-                                step.number, step.total, step.instruction
-                            ),
-                        };
-                        format!("{head} {at}: {message}")
-                    }
-                    None => format!("{head}: {message}"),
-                }
-            }
+            (E::Build { message, step }, lang) => build_message(message, step.as_ref(), lang),
             (E::BuildContext { path, message }, Lang::En) => format!(
                 "cannot pack the build folder: {}: {message}",
                 path.display()
@@ -682,6 +621,70 @@ pub(crate) fn error_chain_text(err: &(dyn StdError + 'static)) -> String {
         current = e.source();
     }
     parts.join(": ")
+}
+
+fn connect_message(endpoint: &Endpoint, os_error: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "cannot connect to the Docker daemon at {} ({}): {os_error}",
+            endpoint.url,
+            endpoint.source.describe(lang)
+        ),
+        Lang::Ru => format!(
+            "не удаётся подключиться к Docker daemon по адресу {} ({}): {os_error}",
+            endpoint.url,
+            endpoint.source.describe(lang)
+        ),
+    }
+}
+
+fn timeout_message(endpoint: &Endpoint, what: &str, after: Duration, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "the Docker daemon at {} ({}) did not answer {what} within {:.1} s",
+            endpoint.url,
+            endpoint.source.describe(lang),
+            after.as_secs_f64()
+        ),
+        Lang::Ru => format!(
+            "Docker daemon по адресу {} ({}) не ответил на {what} за {:.1} с",
+            endpoint.url,
+            endpoint.source.describe(lang),
+            after.as_secs_f64()
+        ),
+    }
+}
+
+/// A failed build, with the step (and Dockerfile line) it failed at when known.
+fn build_message(message: &str, step: Option<&BuildStep>, lang: Lang) -> String {
+    let head = match lang {
+        Lang::En => "the build failed",
+        Lang::Ru => "сборка не удалась",
+    };
+    match step {
+        Some(step) => {
+            let at = match (lang, step.line) {
+                (Lang::En, Some(line)) => format!(
+                    "at step {}/{} (Dockerfile line {line}: {})",
+                    step.number, step.total, step.instruction
+                ),
+                (Lang::Ru, Some(line)) => format!(
+                    "на шаге {}/{} (строка {line} Dockerfile: {})",
+                    step.number, step.total, step.instruction
+                ),
+                (Lang::En, None) => format!(
+                    "at step {}/{} ({})",
+                    step.number, step.total, step.instruction
+                ),
+                (Lang::Ru, None) => format!(
+                    "на шаге {}/{} ({})",
+                    step.number, step.total, step.instruction
+                ),
+            };
+            format!("{head} {at}: {message}")
+        }
+        None => format!("{head}: {message}"),
+    }
 }
 
 fn connect_fix(endpoint: &Endpoint, failure: ConnectFailure, lang: Lang) -> String {
