@@ -69,6 +69,58 @@ def without_tests(text):
     return "\n".join(out)
 
 
+def masked(text):
+    """`text` with the inside of comments, strings and char literals blanked
+    (newlines kept, so lines still line up): a `'{'` or a `"{{"` is not a
+    brace to count."""
+    out, i, n = [], 0, len(text)
+
+    def blank(a, b):
+        out.append(re.sub(r"[^\n]", " ", text[a:b]))
+
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            blank(i, j)
+            i = j
+        elif text.startswith("/*", i):
+            depth, j = 1, i + 2
+            while j < n and depth:
+                if text.startswith("/*", j):
+                    depth, j = depth + 1, j + 2
+                elif text.startswith("*/", j):
+                    depth, j = depth - 1, j + 2
+                else:
+                    j += 1
+            blank(i, j)
+            i = j
+        elif (raw := re.match(r'b?r(#*)"', text[i:i + 260])) and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            end = text.find('"' + raw.group(1), i + raw.end())
+            j = n if end < 0 else end + 1 + len(raw.group(1))
+            out.append(text[i:i + raw.end()])
+            blank(i + raw.end(), j)
+            i = j
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append('"')
+            blank(i + 1, min(j, n))
+            out.append('"')
+            i = j + 1
+        elif c == "'" and (ch := re.match(r"'(\\(?:u\{[0-9a-fA-F]*\}|x[0-9a-fA-F]{2}|.)|[^\\'\n])'", text[i:i + 12])):
+            out.append("'")
+            blank(i + 1, i + ch.end() - 1)
+            out.append("'")
+            i += ch.end()
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
 def main():
     files = {}
     for root, _, names in os.walk(SRC):
@@ -106,14 +158,15 @@ def main():
             if r:
                 edges[module].add(r)
         lines = body.split("\n")
+        code = masked(body).split("\n")
         for i, line in enumerate(lines):
             fn = re.match(r"\s*(pub(\([^)]*\))?\s+)?(async\s+)?(const\s+)?fn\s+(\w+)", line)
             if not fn or line.rstrip().endswith(";"):
                 continue
             depth, started, j = 0, False, i
             while j < len(lines):
-                depth += lines[j].count("{") - lines[j].count("}")
-                started = started or "{" in lines[j]
+                depth += code[j].count("{") - code[j].count("}")
+                started = started or "{" in code[j]
                 if started and depth <= 0:
                     break
                 j += 1
