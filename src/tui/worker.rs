@@ -4,6 +4,7 @@
 //! each can be cancelled.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 pub use crate::tui::messages::*;
 
@@ -52,248 +53,374 @@ async fn worker_loop(
     mut requests: UnboundedReceiver<WorkerRequest>,
     events: EventSender,
 ) {
-    let send = |e: WorkerEvent| {
-        let _ = events.send(Event::Worker(e));
-    };
     let endpoint = match crate::docker::endpoint::resolve_from_process() {
         Ok(endpoint) => endpoint,
-        Err(e) => {
-            send(WorkerEvent::Daemon(DaemonState::Lost {
-                endpoint: String::new(),
-                error: e.to_string(),
-            }));
-            // Without an endpoint there is nothing to retry; still answer requests.
-            while let Some(request) = requests.recv().await {
-                if let WorkerRequest::RunStep { lesson, step } = request {
-                    send(WorkerEvent::StepFinished {
-                        lesson,
-                        step,
-                        outcome: StepOutcome::failed(
-                            Text::from_fn(|lang| format!("{e}\n  → {}", e.fix(lang))),
-                            StepError::Failed,
-                        ),
-                    });
-                }
-            }
-            return;
-        }
+        Err(e) => return answer_without_endpoint(e, requests, events).await,
     };
-    let endpoint_text = endpoint.url.clone();
-    send(WorkerEvent::Daemon(DaemonState::Connecting {
-        endpoint: endpoint_text.clone(),
-    }));
-    let mut state = RunState {
-        vars: setup.vars.clone(),
-        ..RunState::default()
-    };
-    let mut credentials = BTreeMap::new();
-    let mut docker: Option<Docker> = None;
-    let mut last_state: Option<DaemonState> = None;
-    let mut job: Option<(StepJob, CancellationToken)> = None;
-    // Watching the open step: at most one, cancelled when another starts.
-    let mut watching: Option<CancellationToken> = None;
-    // The step the learner last said `y` to (see `WorkerRequest::Consent`).
-    let mut consent: Option<(String, String)> = None;
-    let mut lab: Option<crate::docker::lab::LabHandle> = None;
-    // A lab asked for while the daemon is away opens once it is back.
-    let mut lab_wanted: Option<String> = None;
     let (lab_tx, mut lab_events) = unbounded_channel();
+    let (requeue, mut requeued) = unbounded_channel::<WorkerRequest>();
+    let mut worker = Worker {
+        state: RunState {
+            vars: setup.vars.clone(),
+            ..RunState::default()
+        },
+        setup,
+        events,
+        endpoint_text: endpoint.url.clone(),
+        endpoint,
+        credentials: BTreeMap::new(),
+        docker: None,
+        last_state: None,
+        job: None,
+        watching: None,
+        consent: None,
+        lab: None,
+        lab_wanted: None,
+        lab_tx,
+        waiting: Vec::new(),
+        requeue,
+    };
+    worker.send(WorkerEvent::Daemon(DaemonState::Connecting {
+        endpoint: worker.endpoint_text.clone(),
+    }));
     // Pings and connects run on their own task: a slow or silent daemon must
     // not hold up requests (a Shutdown on quit, a Cancel).
     let mut probe: Option<JoinHandle<Probe>> = None;
-    // Requests that need the daemon, sent before the first health check
-    // answered (`layerlab lab` opens the lab at start-up).
-    let mut waiting: Vec<WorkerRequest> = Vec::new();
-    let (requeue, mut requeued) = unbounded_channel::<WorkerRequest>();
     let mut health = tokio::time::interval(HEALTH_INTERVAL);
     health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = health.tick(), if probe.is_none() => {
-                probe = Some(tokio::spawn(probe_daemon(docker.clone(), endpoint.clone())));
+                probe = Some(tokio::spawn(probe_daemon(worker.docker.clone(), worker.endpoint.clone())));
             }
             probed = async { (&mut probe.as_mut().expect("guarded by the branch condition")).await }, if probe.is_some() => {
                 probe = None;
-                let outcome = probed.unwrap_or_else(|e| Probe::Failed(format!("the health check ended abnormally: {e}")));
-                let error = match outcome {
-                    Probe::Alive => None,
-                    Probe::Connected(client, version) => {
-                        let connected = DaemonState::Connected {
-                            endpoint: endpoint_text.clone(),
-                            version,
-                            api: client.api_version().to_string(),
-                        };
-                        if let Some(image) = lab_wanted.take() {
-                            lab = Some(crate::docker::lab::open((*client).clone(), image, lab_tx.clone()));
-                        }
-                        docker = Some(*client);
-                        if last_state.as_ref() != Some(&connected) {
-                            tracing::info!(endpoint = %endpoint_text, "Docker daemon connected");
-                            send(WorkerEvent::Daemon(connected.clone()));
-                            last_state = Some(connected);
-                        }
-                        None
-                    }
-                    Probe::Failed(error) => Some(error),
-                };
-                if let Some(error) = error {
-                    docker = None;
-                    if !matches!(last_state, Some(DaemonState::Lost { .. })) {
-                        tracing::warn!(endpoint = %endpoint_text, "Docker daemon lost: {error}");
-                        if let Some((_, cancel)) = &job {
-                            cancel.cancel();
-                        }
-                        let lost = DaemonState::Lost { endpoint: endpoint_text.clone(), error };
-                        send(WorkerEvent::Daemon(lost.clone()));
-                        last_state = Some(lost);
-                    }
-                }
-                // Requests that came before the first answer go now: with a
-                // client, or to fail with the daemon's error.
-                for request in std::mem::take(&mut waiting) {
-                    let _ = requeue.send(request);
-                }
+                worker.on_probe(probed.unwrap_or_else(|e| Probe::Failed(format!("the health check ended abnormally: {e}"))));
             }
-            finished = async { (&mut job.as_mut().expect("guarded by the branch condition").0).await }, if job.is_some() => {
-                job = None;
+            finished = async { (&mut worker.job.as_mut().expect("guarded by the branch condition").0).await }, if worker.job.is_some() => {
+                worker.job = None;
                 match finished {
-                    Ok((runner, lesson, step, mut outcome)) => {
-                        if let (false, Some(DaemonState::Lost { endpoint, error })) = (outcome.ok(), &last_state) {
-                            outcome.summary = lost_message(endpoint, error);
-                            outcome.error = Some(StepError::DaemonLost { endpoint: endpoint.clone() });
-                        }
-                        state = runner.state;
-                        state.vars.extend(outcome.vars.clone());
-                        send(WorkerEvent::StepFinished { lesson, step, outcome });
-                    }
+                    Ok(finished) => worker.on_step_finished(finished),
                     Err(e) => tracing::error!("a lesson step's task ended abnormally: {e}"),
                 }
             }
-            Some(event) = lab_events.recv() => send(WorkerEvent::Lab(event)),
+            Some(event) = lab_events.recv() => worker.send(WorkerEvent::Lab(event)),
             request = next_request(&mut requeued, &mut requests) => {
                 let Some(request) = request else { break };
-                if last_state.is_none() && needs_client(&request) {
-                    waiting.push(request);
-                    continue;
-                }
-                match request {
-                    WorkerRequest::Shutdown => break,
-                    WorkerRequest::Analyze { image } => match docker.clone() {
-                        Some(client) => {
-                            let events = events.clone();
-                            let base = setup.vars.get("base_image").cloned();
-                            tokio::spawn(async move {
-                                let result = crate::docker::layers::analyze_image_with_base(&client, &image, base.as_deref()).await.map(Arc::new).map_err(|e| Text::from_fn(|lang| e.message(lang)));
-                                let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
-                            });
-                        }
-                        None => send(WorkerEvent::Analysis { image, result: Err(NOT_CONNECTED.into()) }),
-                    },
-                    WorkerRequest::AnalyzeArchive { path } => {
-                        let events = events.clone();
-                        tokio::task::spawn_blocking(move || {
-                            let image = path.display().to_string();
-                            let result = std::fs::File::open(&path)
-                                .map_err(|e| Text::plain(format!("{image}: {e}")))
-                                .and_then(|file| {
-                                    crate::layers::analyze_archive(std::io::BufReader::new(file), &image).map_err(|e| Text::from_fn(|lang| e.message(lang)))
-                                })
-                                .map(Arc::new);
-                            let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
-                        });
-                    }
-                    WorkerRequest::ReadFile { source, member, path, layer } => {
-                        tokio::spawn(read_file(docker.clone(), events.clone(), source, member, path, layer));
-                    }
-                    WorkerRequest::LabOpen { image } => {
-                        if let Some(old) = lab.take() {
-                            old.close().await;
-                        }
-                        match docker.clone() {
-                            Some(client) => lab = Some(crate::docker::lab::open(client, image, lab_tx.clone())),
-                            None => lab_wanted = Some(image),
-                        }
-                    }
-                    WorkerRequest::Lab(request) => {
-                        if let Some(lab) = &lab {
-                            let _ = lab.requests.send(request);
-                        }
-                    }
-                    WorkerRequest::LabClose => {
-                        lab_wanted = None;
-                        if let Some(old) = lab.take() {
-                            old.close().await;
-                        }
-                    }
-                    WorkerRequest::Cancel(JobKind::Step) => {
-                        if let Some((_, cancel)) = &job {
-                            cancel.cancel();
-                        }
-                    }
-                    WorkerRequest::Cancel(JobKind::Watch) => {
-                        if let Some(cancel) = watching.take() {
-                            cancel.cancel();
-                        }
-                    }
-                    WorkerRequest::WatchStep { lesson, step } => {
-                        if let Some(cancel) = watching.take() {
-                            cancel.cancel();
-                        }
-                        let Some(client) = docker.clone() else { continue };
-                        let runner = Runner {
-                            docker: client,
-                            pack: setup.pack.clone(),
-                            state: state.clone(),
-                            confirmed: false,
-                            workspace: setup.workspace.clone(),
-                            credentials: credentials.clone(),
-                        };
-                        let cancel = CancellationToken::new();
-                        spawn_watch(runner, setup.lang, lesson, step, events.clone(), cancel.clone());
-                        watching = Some(cancel);
-                    }
-                    WorkerRequest::SetVar { name, value } => {
-                        state.vars.insert(name, value);
-                    }
-                    WorkerRequest::Consent { lesson, step } => consent = Some((lesson, step)),
-                    WorkerRequest::SetCredentials { registry, credentials: typed } => {
-                        credentials.insert(registry, typed);
-                    }
-                    WorkerRequest::RunStep { lesson, step } => {
-                        // At most one step job at a time; the UI doesn't ask for a second.
-                        if job.is_some() {
-                            continue;
-                        }
-                        let Some(client) = docker.clone() else {
-                            send(WorkerEvent::StepFinished { lesson, step, outcome: StepOutcome::failed(NOT_CONNECTED, StepError::Failed) });
-                            continue;
-                        };
-                        let host_access = setup
-                            .pack
-                            .step(&format!("{lesson}/{step}"))
-                            .is_none_or(|(_, s)| crate::runner::confine::host_access(s));
-                        let runner = Runner {
-                            docker: client,
-                            pack: setup.pack.clone(),
-                            state: state.clone(),
-                            // Host access only for the step the learner said `y` to, once;
-                            // another `confirm` step was confirmed by its Enter.
-                            confirmed: consent.take() == Some((lesson.clone(), step.clone()))
-                                || !host_access,
-                            workspace: setup.workspace.clone(),
-                            credentials: credentials.clone(),
-                        };
-                        let cancel = CancellationToken::new();
-                        job = Some((spawn_step(runner, lesson, step, events.clone(), cancel.clone()), cancel));
-                    }
+                if worker.on_request(request).await.is_break() {
+                    break;
                 }
             }
         }
     }
-    if let Some(cancel) = watching {
+    if let Some(cancel) = worker.watching {
         cancel.cancel();
     }
-    shutdown(lab, job).await;
+    shutdown(worker.lab, worker.job).await;
+}
+
+/// Without an endpoint there is nothing to retry: say the daemon is lost,
+/// and still answer each step with the reason, until the app quits.
+async fn answer_without_endpoint(
+    e: crate::docker::endpoint::EndpointError,
+    mut requests: UnboundedReceiver<WorkerRequest>,
+    events: EventSender,
+) {
+    let send = |e: WorkerEvent| {
+        let _ = events.send(Event::Worker(e));
+    };
+    send(WorkerEvent::Daemon(DaemonState::Lost {
+        endpoint: String::new(),
+        error: e.to_string(),
+    }));
+    while let Some(request) = requests.recv().await {
+        if let WorkerRequest::RunStep { lesson, step } = request {
+            send(WorkerEvent::StepFinished {
+                lesson,
+                step,
+                outcome: StepOutcome::failed(
+                    Text::from_fn(|lang| format!("{e}\n  → {}", e.fix(lang))),
+                    StepError::Failed,
+                ),
+            });
+        }
+    }
+}
+
+/// The worker's state between events.
+struct Worker {
+    setup: WorkerSetup,
+    events: EventSender,
+    endpoint: crate::docker::endpoint::Endpoint,
+    endpoint_text: String,
+    state: RunState,
+    credentials: BTreeMap<String, crate::docker::credentials::Credentials>,
+    docker: Option<Docker>,
+    last_state: Option<DaemonState>,
+    job: Option<(StepJob, CancellationToken)>,
+    /// Watching the open step: at most one, cancelled when another starts.
+    watching: Option<CancellationToken>,
+    /// The step the learner last said `y` to (see `WorkerRequest::Consent`).
+    consent: Option<(String, String)>,
+    lab: Option<crate::docker::lab::LabHandle>,
+    /// A lab asked for while the daemon is away opens once it is back.
+    lab_wanted: Option<String>,
+    lab_tx: UnboundedSender<crate::docker::lab::LabEvent>,
+    /// Requests that need the daemon, sent before the first health check
+    /// answered (`layerlab lab` opens the lab at start-up).
+    waiting: Vec<WorkerRequest>,
+    requeue: UnboundedSender<WorkerRequest>,
+}
+
+impl Worker {
+    fn send(&self, event: WorkerEvent) {
+        let _ = self.events.send(Event::Worker(event));
+    }
+
+    /// A health check's answer: the status bar hears of a change, a lost
+    /// daemon cancels the running step, a new client opens a lab waiting for it.
+    fn on_probe(&mut self, outcome: Probe) {
+        let error = match outcome {
+            Probe::Alive => None,
+            Probe::Connected(client, version) => {
+                let connected = DaemonState::Connected {
+                    endpoint: self.endpoint_text.clone(),
+                    version,
+                    api: client.api_version().to_string(),
+                };
+                if let Some(image) = self.lab_wanted.take() {
+                    self.lab = Some(crate::docker::lab::open(
+                        (*client).clone(),
+                        image,
+                        self.lab_tx.clone(),
+                    ));
+                }
+                self.docker = Some(*client);
+                if self.last_state.as_ref() != Some(&connected) {
+                    tracing::info!(endpoint = %self.endpoint_text, "Docker daemon connected");
+                    self.send(WorkerEvent::Daemon(connected.clone()));
+                    self.last_state = Some(connected);
+                }
+                None
+            }
+            Probe::Failed(error) => Some(error),
+        };
+        if let Some(error) = error {
+            self.docker = None;
+            if !matches!(self.last_state, Some(DaemonState::Lost { .. })) {
+                tracing::warn!(endpoint = %self.endpoint_text, "Docker daemon lost: {error}");
+                if let Some((_, cancel)) = &self.job {
+                    cancel.cancel();
+                }
+                let lost = DaemonState::Lost {
+                    endpoint: self.endpoint_text.clone(),
+                    error,
+                };
+                self.send(WorkerEvent::Daemon(lost.clone()));
+                self.last_state = Some(lost);
+            }
+        }
+        // Requests that came before the first answer go now: with a
+        // client, or to fail with the daemon's error.
+        for request in std::mem::take(&mut self.waiting) {
+            let _ = self.requeue.send(request);
+        }
+    }
+
+    /// A step's task ended: keep what it learnt, and report it (as the
+    /// daemon's loss when that is what cut it short).
+    fn on_step_finished(
+        &mut self,
+        (runner, lesson, step, mut outcome): (Runner, String, String, StepOutcome),
+    ) {
+        if let (false, Some(DaemonState::Lost { endpoint, error })) =
+            (outcome.ok(), &self.last_state)
+        {
+            outcome.summary = lost_message(endpoint, error);
+            outcome.error = Some(StepError::DaemonLost {
+                endpoint: endpoint.clone(),
+            });
+        }
+        self.state = runner.state;
+        self.state.vars.extend(outcome.vars.clone());
+        self.send(WorkerEvent::StepFinished {
+            lesson,
+            step,
+            outcome,
+        });
+    }
+
+    /// One request from the app; `Break` ends the worker.
+    async fn on_request(&mut self, request: WorkerRequest) -> ControlFlow<()> {
+        if self.last_state.is_none() && needs_client(&request) {
+            self.waiting.push(request);
+            return ControlFlow::Continue(());
+        }
+        match request {
+            WorkerRequest::Shutdown => return ControlFlow::Break(()),
+            WorkerRequest::Analyze { image } => self.analyze(image),
+            WorkerRequest::AnalyzeArchive { path } => analyze_archive(path, self.events.clone()),
+            WorkerRequest::ReadFile {
+                source,
+                member,
+                path,
+                layer,
+            } => {
+                tokio::spawn(read_file(
+                    self.docker.clone(),
+                    self.events.clone(),
+                    source,
+                    member,
+                    path,
+                    layer,
+                ));
+            }
+            WorkerRequest::LabOpen { image } => {
+                if let Some(old) = self.lab.take() {
+                    old.close().await;
+                }
+                match self.docker.clone() {
+                    Some(client) => {
+                        self.lab =
+                            Some(crate::docker::lab::open(client, image, self.lab_tx.clone()))
+                    }
+                    None => self.lab_wanted = Some(image),
+                }
+            }
+            WorkerRequest::Lab(request) => {
+                if let Some(lab) = &self.lab {
+                    let _ = lab.requests.send(request);
+                }
+            }
+            WorkerRequest::LabClose => {
+                self.lab_wanted = None;
+                if let Some(old) = self.lab.take() {
+                    old.close().await;
+                }
+            }
+            WorkerRequest::Cancel(JobKind::Step) => {
+                if let Some((_, cancel)) = &self.job {
+                    cancel.cancel();
+                }
+            }
+            WorkerRequest::Cancel(JobKind::Watch) => {
+                if let Some(cancel) = self.watching.take() {
+                    cancel.cancel();
+                }
+            }
+            WorkerRequest::WatchStep { lesson, step } => self.watch_step(lesson, step),
+            WorkerRequest::SetVar { name, value } => {
+                self.state.vars.insert(name, value);
+            }
+            WorkerRequest::Consent { lesson, step } => self.consent = Some((lesson, step)),
+            WorkerRequest::SetCredentials {
+                registry,
+                credentials,
+            } => {
+                self.credentials.insert(registry, credentials);
+            }
+            WorkerRequest::RunStep { lesson, step } => self.run_step(lesson, step),
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Analyse a daemon's image on a task of its own; answers with `Analysis`.
+    fn analyze(&self, image: String) {
+        let Some(client) = self.docker.clone() else {
+            self.send(WorkerEvent::Analysis {
+                image,
+                result: Err(NOT_CONNECTED.into()),
+            });
+            return;
+        };
+        let events = self.events.clone();
+        let base = self.setup.vars.get("base_image").cloned();
+        tokio::spawn(async move {
+            let result =
+                crate::docker::layers::analyze_image_with_base(&client, &image, base.as_deref())
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| Text::from_fn(|lang| e.message(lang)));
+            let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
+        });
+    }
+
+    /// A runner for a step, with the state and credentials so far.
+    fn runner(&self, client: Docker, confirmed: bool) -> Runner {
+        Runner {
+            docker: client,
+            pack: self.setup.pack.clone(),
+            state: self.state.clone(),
+            confirmed,
+            workspace: self.setup.workspace.clone(),
+            credentials: self.credentials.clone(),
+        }
+    }
+
+    /// Watch the open step (instead of the one watched before).
+    fn watch_step(&mut self, lesson: String, step: String) {
+        if let Some(cancel) = self.watching.take() {
+            cancel.cancel();
+        }
+        let Some(client) = self.docker.clone() else {
+            return;
+        };
+        let runner = self.runner(client, false);
+        let cancel = CancellationToken::new();
+        spawn_watch(
+            runner,
+            self.setup.lang,
+            lesson,
+            step,
+            self.events.clone(),
+            cancel.clone(),
+        );
+        self.watching = Some(cancel);
+    }
+
+    fn run_step(&mut self, lesson: String, step: String) {
+        // At most one step job at a time; the UI doesn't ask for a second.
+        if self.job.is_some() {
+            return;
+        }
+        let Some(client) = self.docker.clone() else {
+            self.send(WorkerEvent::StepFinished {
+                lesson,
+                step,
+                outcome: StepOutcome::failed(NOT_CONNECTED, StepError::Failed),
+            });
+            return;
+        };
+        let host_access = self
+            .setup
+            .pack
+            .step(&format!("{lesson}/{step}"))
+            .is_none_or(|(_, s)| crate::runner::confine::host_access(s));
+        // Host access only for the step the learner said `y` to, once;
+        // another `confirm` step was confirmed by its Enter.
+        let confirmed = self.consent.take() == Some((lesson.clone(), step.clone())) || !host_access;
+        let runner = self.runner(client, confirmed);
+        let cancel = CancellationToken::new();
+        self.job = Some((
+            spawn_step(runner, lesson, step, self.events.clone(), cancel.clone()),
+            cancel,
+        ));
+    }
+}
+
+/// Analyse an image archive on a blocking task; answers with `Analysis`.
+fn analyze_archive(path: std::path::PathBuf, events: EventSender) {
+    tokio::task::spawn_blocking(move || {
+        let image = path.display().to_string();
+        let result = std::fs::File::open(&path)
+            .map_err(|e| Text::plain(format!("{image}: {e}")))
+            .and_then(|file| {
+                crate::layers::analyze_archive(std::io::BufReader::new(file), &image)
+                    .map_err(|e| Text::from_fn(|lang| e.message(lang)))
+            })
+            .map(Arc::new);
+        let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
+    });
 }
 
 /// Watch one step on its own task; it ends when the state is reached or
