@@ -31,7 +31,10 @@ use serde::Serialize;
 
 use crate::cmd::args::{GlobalArgs, GradeArgs};
 use crate::docker::ImageRef;
-use crate::handin::grader::{ALPINE_ID, NGINX_WELCOME, OsRelease, STANDIN_ID, page_title};
+use crate::handin::grader::{
+    Base, OS_RELEASE_PATHS, OsRelease, PageKind, TEMPLATE_PLACEHOLDER, empty_page_reason,
+    nginx_welcome_reason, page_kind,
+};
 use crate::i18n::{Lang, count, nouns};
 use crate::lesson::loader::Pack;
 use crate::registry::{
@@ -54,13 +57,8 @@ pub const PINNED_ALPINE_LAYERS: &[(&str, &str)] = &[
         "alpine:3.22.6",
     ),
 ];
-/// The placeholder of the workspace template page (assets/nginx-alpine).
-pub const TEMPLATE_PLACEHOLDER: &str = "ВАШЕ ИМЯ / YOUR NAME";
-const PLACEHOLDER_HALVES: [&str; 2] = ["ВАШЕ ИМЯ", "YOUR NAME"];
 /// Layers read per student at most (a homework image has 2 to 5).
 const MAX_READ_LAYERS: usize = 24;
-const OS_RELEASE: &str = "/etc/os-release";
-const OS_RELEASE_FALLBACK: &str = "/usr/lib/os-release";
 
 /// Stable criterion ids (the `id` of the JSON, the CSV column names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -277,15 +275,9 @@ pub fn sanitize(text: &str) -> String {
 pub enum BaseFacts {
     /// Recognised by digest (the label names the release); never downloaded.
     Pinned(&'static str),
-    OsRelease(OsReleaseFacts),
+    OsRelease(OsRelease),
     NoOsRelease,
     Unreadable(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OsReleaseFacts {
-    pub id: String,
-    pub pretty_name: Option<String>,
 }
 
 /// What nginx serves for `/`.
@@ -339,12 +331,9 @@ pub fn alpine_criterion(base: &BaseFacts, accept_base: bool, lang: Lang) -> Crit
             .get(lang),
         ),
         BaseFacts::OsRelease(os) => {
-            let described = match &os.pretty_name {
-                Some(name) => format!("{name} (ID={})", os.id),
-                None => format!("ID={}", os.id),
-            };
-            if os.id == ALPINE_ID {
-                Criterion::new(
+            let described = os.describe();
+            match os.base() {
+                Base::Alpine => Criterion::new(
                     id,
                     true,
                     format!(
@@ -355,9 +344,8 @@ pub fn alpine_criterion(base: &BaseFacts, accept_base: bool, lang: Lang) -> Crit
                         )
                         .get(lang)
                     ),
-                )
-            } else if os.id == STANDIN_ID && accept_base {
-                Criterion::new(
+                ),
+                Base::Standin if accept_base => Criterion::new(
                     id,
                     true,
                     t!(
@@ -365,9 +353,8 @@ pub fn alpine_criterion(base: &BaseFacts, accept_base: bool, lang: Lang) -> Crit
                         "layerlab's offline stand-in for Alpine (a test double), accepted by --accept-base"
                     )
                     .get(lang),
-                )
-            } else if os.id == STANDIN_ID {
-                Criterion::new(
+                ),
+                Base::Standin => Criterion::new(
                     id,
                     false,
                     format!(
@@ -383,9 +370,8 @@ pub fn alpine_criterion(base: &BaseFacts, accept_base: bool, lang: Lang) -> Crit
                         )
                         .get(lang)
                     ),
-                )
-            } else {
-                Criterion::new(
+                ),
+                Base::Other => Criterion::new(
                     id,
                     false,
                     format!(
@@ -397,7 +383,7 @@ pub fn alpine_criterion(base: &BaseFacts, accept_base: bool, lang: Lang) -> Crit
                         )
                         .get(lang)
                     ),
-                )
+                ),
             }
         }
     }
@@ -488,22 +474,12 @@ pub fn page_criterion(page: &PageFacts, lang: Lang) -> Criterion {
 fn check_body(content: &[u8], path: &str, lang: Lang) -> Criterion {
     let id = CriterionId::OwnPage;
     let body = String::from_utf8_lossy(content);
-    if body.contains(NGINX_WELCOME) {
-        return Criterion::new(
-            id,
-            false,
-            format!(
-                "{path}: {} «{NGINX_WELCOME}»",
-                t!(
-                    "это стандартная страница nginx, а не ваша:",
-                    "this is nginx's default page, not yours:"
-                )
-                .get(lang)
-            ),
-        );
-    }
-    if PLACEHOLDER_HALVES.iter().any(|half| body.contains(half)) {
-        return Criterion::new(
+    // The roster names no pack page to compare with: the placeholder is
+    // what tells the template apart.
+    match page_kind(&body, None) {
+        PageKind::NginxWelcome => Criterion::new(id, false, nginx_welcome_reason(path, lang)),
+        PageKind::Empty => Criterion::new(id, false, empty_page_reason(path, lang)),
+        PageKind::Placeholder | PageKind::Template => Criterion::new(
             id,
             false,
             format!(
@@ -514,30 +490,22 @@ fn check_body(content: &[u8], path: &str, lang: Lang) -> Criterion {
                 )
                 .get(lang)
             ),
-        );
-    }
-    if body.trim().is_empty() {
-        return Criterion::new(
-            id,
-            false,
-            format!(
-                "{path}: {}",
-                t!("пустая страница", "an empty page").get(lang)
-            ),
-        );
-    }
-    let what = match page_title(&body) {
-        Some(title) => format!("«{title}»"),
-        None => format!("{} {}", content.len(), t!("байт", "bytes").get(lang)),
-    };
-    Criterion::new(
-        id,
-        true,
-        format!(
-            "{path}: {} {what}",
-            t!("своя страница", "own page").get(lang)
         ),
-    )
+        PageKind::Own { title } => {
+            let what = match title {
+                Some(title) => format!("«{title}»"),
+                None => format!("{} {}", content.len(), t!("байт", "bytes").get(lang)),
+            };
+            Criterion::new(
+                id,
+                true,
+                format!(
+                    "{path}: {} {what}",
+                    t!("своя страница", "own page").get(lang)
+                ),
+            )
+        }
+    }
 }
 
 pub fn layer_criterion(layers: usize, max: u32, lang: Lang) -> Criterion {
@@ -696,25 +664,21 @@ fn read_filter() -> PathFilter {
         .under(nginx::CONF_DIR)
         .named("index.html")
         .named("index.htm")
-        .path(OS_RELEASE)
-        .path(OS_RELEASE_FALLBACK)
+        .path(OS_RELEASE_PATHS[0])
+        .path(OS_RELEASE_PATHS[1])
 }
 
 fn os_release_of(layer: &Arc<LayerFiles>) -> BaseFacts {
     let mut only = Overlay::new();
     only.push_lower(layer.clone());
-    for path in [OS_RELEASE, OS_RELEASE_FALLBACK] {
+    for path in OS_RELEASE_PATHS {
         if let Some(found) = only.resolve(path)
             && let Entry::File {
                 content: Some(bytes),
                 ..
             } = found.entry
         {
-            let os = OsRelease::parse(&String::from_utf8_lossy(bytes));
-            return BaseFacts::OsRelease(OsReleaseFacts {
-                id: os.id,
-                pretty_name: os.pretty_name,
-            });
+            return BaseFacts::OsRelease(OsRelease::parse(&String::from_utf8_lossy(bytes)));
         }
     }
     BaseFacts::NoOsRelease
@@ -1248,6 +1212,7 @@ pub async fn grade_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::handin::grader::STANDIN_ID;
 
     fn argv(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
@@ -1323,9 +1288,9 @@ mod tests {
     #[test]
     fn bases_and_layer_counts() {
         let os = |id: &str| {
-            BaseFacts::OsRelease(OsReleaseFacts {
+            BaseFacts::OsRelease(OsRelease {
                 id: id.into(),
-                pretty_name: None,
+                ..OsRelease::default()
             })
         };
         assert!(alpine_criterion(&BaseFacts::Pinned("alpine:3.22.0"), false, Lang::En).passed);

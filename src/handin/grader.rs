@@ -25,6 +25,11 @@ use crate::t;
 pub const NGINX_WELCOME: &str = "Welcome to nginx!";
 /// The author line of the shipped page; the learner's page has their name.
 pub const TEMPLATE_PLACEHOLDER: &str = "ВАШЕ ИМЯ / YOUR NAME";
+/// Either half left on a page is the placeholder still there.
+const PLACEHOLDER_HALVES: [&str; 2] = ["ВАШЕ ИМЯ", "YOUR NAME"];
+/// Where an image says what it is: the first that exists counts (the
+/// os-release spec's order).
+pub const OS_RELEASE_PATHS: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
 /// The page the lessons ship, inside the pack's assets.
 pub const TEMPLATE_PAGE_ASSET: &str = "nginx-alpine/rootfs/var/www/localhost/htdocs/index.html";
 /// `/etc/os-release` `ID` of the real base.
@@ -63,7 +68,7 @@ pub struct ImageFacts {
 }
 
 /// The fields of `/etc/os-release` the grader uses.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OsRelease {
     pub id: String,
     pub version_id: Option<String>,
@@ -100,12 +105,80 @@ impl OsRelease {
         }
     }
 
-    fn describe(&self) -> String {
+    /// `PRETTY_NAME (ID=id)`, or `ID=id` without a pretty name.
+    pub fn describe(&self) -> String {
         match &self.pretty_name {
             Some(name) => format!("{name} (ID={})", self.id),
             None => format!("ID={}", self.id),
         }
     }
+
+    pub fn base(&self) -> Base {
+        match self.id.as_str() {
+            ALPINE_ID => Base::Alpine,
+            STANDIN_ID => Base::Standin,
+            _ => Base::Other,
+        }
+    }
+}
+
+/// What an image's os-release says its base is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    Alpine,
+    /// The offline test double: it counts only where the grader is told so.
+    Standin,
+    Other,
+}
+
+/// What a served page is, as far as the homework goes (`check` and
+/// `grade` both judge a page by it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageKind {
+    /// nginx's stock welcome page.
+    NginxWelcome,
+    /// Nothing but whitespace.
+    Empty,
+    /// The shipped page's author line (or half of it) is still there.
+    Placeholder,
+    /// The lesson's template page, unchanged but for whitespace.
+    Template,
+    /// The learner's own, with its `<title>` when it has one.
+    Own { title: Option<String> },
+}
+
+/// `template`: the page the pack ships, when known.
+pub fn page_kind(body: &str, template: Option<&str>) -> PageKind {
+    if body.contains(NGINX_WELCOME) {
+        PageKind::NginxWelcome
+    } else if body.trim().is_empty() {
+        PageKind::Empty
+    } else if PLACEHOLDER_HALVES.iter().any(|half| body.contains(half)) {
+        PageKind::Placeholder
+    } else if template.is_some_and(|template| same_text(template, body)) {
+        PageKind::Template
+    } else {
+        PageKind::Own {
+            title: page_title(body),
+        }
+    }
+}
+
+/// The reason for a page that is nginx's welcome page (`at`: where it was found).
+pub fn nginx_welcome_reason(at: &str, lang: Lang) -> String {
+    format!(
+        "{at}: {} «{NGINX_WELCOME}»",
+        t!(
+            "это стандартная страница nginx, а не ваша:",
+            "this is nginx's default page, not yours:"
+        )
+        .get(lang)
+    )
+}
+
+/// The reason for an empty page.
+pub fn empty_page_reason(at: &str, lang: Lang) -> String {
+    format!("{at}: {}", t!("пустая страница", "an empty page").get(lang))
 }
 
 /// `--accept-base REF` and what the daemon has under that name.
@@ -303,32 +376,35 @@ fn alpine_base(facts: &Facts, image: &ImageFacts, lang: Lang) -> Criterion {
             );
         }
     };
-    if os.id == ALPINE_ID {
-        return Criterion::new(
-            id,
-            true,
-            format!(
-                "{} {}",
-                t!("/etc/os-release:", "/etc/os-release:").get(lang),
-                os.describe()
-            ),
-        );
-    }
-    if os.id != STANDIN_ID {
-        return Criterion::new(
-            id,
-            false,
-            format!(
-                "{} {}; {}",
-                t!("база образа —", "the image's base is").get(lang),
-                os.describe(),
-                t!(
-                    "нужна Alpine: начните Dockerfile с FROM alpine:3.22",
-                    "it must be Alpine: start the Dockerfile with FROM alpine:3.22"
-                )
-                .get(lang)
-            ),
-        );
+    match os.base() {
+        Base::Alpine => {
+            return Criterion::new(
+                id,
+                true,
+                format!(
+                    "{} {}",
+                    t!("/etc/os-release:", "/etc/os-release:").get(lang),
+                    os.describe()
+                ),
+            );
+        }
+        Base::Other => {
+            return Criterion::new(
+                id,
+                false,
+                format!(
+                    "{} {}; {}",
+                    t!("база образа —", "the image's base is").get(lang),
+                    os.describe(),
+                    t!(
+                        "нужна Alpine: начните Dockerfile с FROM alpine:3.22",
+                        "it must be Alpine: start the Dockerfile with FROM alpine:3.22"
+                    )
+                    .get(lang)
+                ),
+            );
+        }
+        Base::Standin => {}
     }
     // The stand-in: only when the grader is told so, and only when the image
     // really was built FROM the image named.
@@ -439,32 +515,10 @@ fn custom_page(facts: &Facts, lang: Lang) -> Criterion {
             ),
         );
     }
-    if page.body.contains(NGINX_WELCOME) {
-        return Criterion::new(
-            id,
-            false,
-            format!(
-                "{status}: {} «{NGINX_WELCOME}»",
-                t!(
-                    "это стандартная страница nginx, а не ваша:",
-                    "this is nginx's default page, not yours:"
-                )
-                .get(lang)
-            ),
-        );
-    }
-    if page.body.trim().is_empty() {
-        return Criterion::new(
-            id,
-            false,
-            format!(
-                "{status}: {}",
-                t!("пустая страница", "an empty page").get(lang)
-            ),
-        );
-    }
-    if page.body.contains(TEMPLATE_PLACEHOLDER) {
-        return Criterion::new(
+    match page_kind(&page.body, facts.template_page.as_deref()) {
+        PageKind::NginxWelcome => Criterion::new(id, false, nginx_welcome_reason(&status, lang)),
+        PageKind::Empty => Criterion::new(id, false, empty_page_reason(&status, lang)),
+        PageKind::Placeholder => Criterion::new(
             id,
             false,
             crate::tr!(
@@ -472,14 +526,8 @@ fn custom_page(facts: &Facts, lang: Lang) -> Criterion {
                 "{status}: на странице всё ещё «{TEMPLATE_PLACEHOLDER}» из шаблона: впишите своё имя в nginx-alpine/rootfs/var/www/localhost/htdocs/index.html и пересоберите образ",
                 "{status}: the page still says \"{TEMPLATE_PLACEHOLDER}\" from the template: put your name in nginx-alpine/rootfs/var/www/localhost/htdocs/index.html and rebuild the image",
             ),
-        );
-    }
-    if facts
-        .template_page
-        .as_deref()
-        .is_some_and(|template| same_text(template, &page.body))
-    {
-        return Criterion::new(
+        ),
+        PageKind::Template => Criterion::new(
             id,
             false,
             crate::tr!(
@@ -487,25 +535,24 @@ fn custom_page(facts: &Facts, lang: Lang) -> Criterion {
                 "{status}: это страница-шаблон из урока без изменений: сделайте её своей (имя, текст) и пересоберите образ",
                 "{status}: this is the lesson's template page, unchanged: make it yours (your name, your text) and rebuild the image",
             ),
-        );
+        ),
+        PageKind::Own { title } => Criterion::new(
+            id,
+            true,
+            match title {
+                Some(title) => format!(
+                    "{status}, {} «{title}»",
+                    t!("своя страница", "own page").get(lang)
+                ),
+                None => format!(
+                    "{status}, {} {} {}",
+                    t!("своя страница", "own page").get(lang),
+                    page.body.len(),
+                    t!("байт", "bytes").get(lang)
+                ),
+            },
+        ),
     }
-    let title = page_title(&page.body);
-    Criterion::new(
-        id,
-        true,
-        match title {
-            Some(title) => format!(
-                "{status}, {} «{title}»",
-                t!("своя страница", "own page").get(lang)
-            ),
-            None => format!(
-                "{status}, {} {} {}",
-                t!("своя страница", "own page").get(lang),
-                page.body.len(),
-                t!("байт", "bytes").get(lang)
-            ),
-        },
-    )
 }
 
 /// The `<title>`, if the page has one: a reason the learner recognises
@@ -969,7 +1016,7 @@ async fn read_os_release(
     container: &str,
     lang: Lang,
 ) -> Result<OsRelease, String> {
-    let mut path = "/etc/os-release".to_string();
+    let mut path = OS_RELEASE_PATHS[0].to_string();
     let mut tried_fallback = false;
     for _ in 0..6 {
         let archive = match tokio::time::timeout(
@@ -987,7 +1034,7 @@ async fn read_os_release(
             }
             Ok(Err(DockerError::Api { status: 404, .. })) if !tried_fallback => {
                 tried_fallback = true;
-                path = "/usr/lib/os-release".to_string();
+                path = OS_RELEASE_PATHS[1].to_string();
                 continue;
             }
             Ok(Err(e)) => return Err(e.render(lang)),
@@ -1352,6 +1399,10 @@ mod tests {
             status(&facts, CriterionId::CustomPage)
         };
         let (s, reason) = page("<title>Hi</title><p>Author: ВАШЕ ИМЯ / YOUR NAME</p>");
+        assert_eq!(s, Status::Fail);
+        assert!(reason.contains("put your name in"), "{reason}");
+        // Half the placeholder left is the placeholder still there (as `grade` says too).
+        let (s, reason) = page("<p>Author: Анна / YOUR NAME</p>");
         assert_eq!(s, Status::Fail);
         assert!(reason.contains("put your name in"), "{reason}");
         // The template with its placeholder replaced by spaces only is still
