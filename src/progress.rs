@@ -500,9 +500,15 @@ fn unix_now() -> u64 {
 /// `2026-11-30 10:05 UTC` for a record's `at`: the report and `lessons` show
 /// it; no time-zone database needed, so no extra crate.
 pub fn format_utc(at: u64) -> String {
-    let days = (at / 86_400) as i64;
-    let rem = at % 86_400;
-    // Howard Hinnant's days-from-civil inverse.
+    format!("{} UTC", utc_minutes(at))
+}
+
+/// `2025-03-01 14:05` for a Unix time (UTC), without a date crate (the
+/// report's dates; `format_utc` adds the zone).
+pub fn utc_minutes(unix_seconds: u64) -> String {
+    let days = (unix_seconds / 86_400) as i64;
+    let seconds_of_day = unix_seconds % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -513,9 +519,9 @@ pub fn format_utc(at: u64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        seconds_of_day / 3600,
+        seconds_of_day % 3600 / 60
     )
 }
 
@@ -752,6 +758,8 @@ mod tests {
         assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(format_utc(1_796_036_700), "2026-11-30 11:05 UTC");
+        assert_eq!(utc_minutes(0), "1970-01-01 00:00");
+        assert_eq!(utc_minutes(951_782_400 + 3_661), "2000-02-29 01:01");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::handin::grader::STANDIN_ID;
 use crate::handin::report::*;
 use crate::lesson::loader::Pack;
 use crate::progress::Progress;
+use crate::progress::utc_minutes;
 use crate::t;
 
 /// `layerlab report`.
