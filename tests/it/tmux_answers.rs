@@ -7,11 +7,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::tmux::{self, Tmux, env_command};
+use crate::common::tmux::{self, Tmux};
 use crate::homework::layerlab;
 use crate::support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
 const IMAGE_ANSWER: &str =
     "Образ — шаблон только для чтения; контейнер — образ плюс свой записываемый слой.";
 const HINT: &str = "e in your own editor";
@@ -36,18 +35,14 @@ fn script(dir: &Path, name: &str, body: &str) -> String {
 }
 
 fn start(dir: &Path, data: &Path, editor: &str) -> Tmux {
-    let data_text = data.to_string_lossy();
-    let app = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
-            ("EDITOR", editor),
-            ("VISUAL", ""),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        dir,
+        data,
+        &[("EDITOR", editor), ("VISUAL", "")],
         &["--lang", "en"],
+        100,
+        32,
     );
-    let tmux = Tmux::start(dir, &app, 100, 32);
     tmux.wait_for(Duration::from_secs(20), |s| s.contains("layerlab —"))
         .unwrap_or_else(|s| panic!("no home screen:\n{s}"));
     tmux

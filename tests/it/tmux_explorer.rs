@@ -5,9 +5,7 @@ use crate::support;
 
 use std::time::Duration;
 
-use crate::common::tmux::{self, Tmux, env_command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
+use crate::common::tmux::{self, Tmux};
 
 #[test]
 fn open_an_image_move_through_layers_and_filter_the_tree() {
@@ -20,19 +18,16 @@ fn open_an_image_move_through_layers_and_filter_the_tree() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let data_text = data.to_string_lossy();
-    let app = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        dir.path(),
+        &data,
+        &[],
         &["--lang", "en", "layers", &image],
+        120,
+        32,
     );
-    let tmux = Tmux::start(dir.path(), &app, 120, 32);
     let wait = |what: &str, done: &dyn Fn(&str) -> bool| {
-        tmux.wait_for(Duration::from_secs(30), done)
-            .unwrap_or_else(|screen| panic!("{what}:\n{screen}"))
+        tmux.expect_screen(Duration::from_secs(30), what, done);
     };
     wait("the explorer never showed the image", &|s| {
         s.contains("all: what a container sees") && s.contains("bin/")
@@ -87,19 +82,16 @@ fn a_file_opens_as_its_layer_stores_it_at_80x24_in_russian() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let data_text = data.to_string_lossy();
-    let app = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        dir.path(),
+        &data,
+        &[],
         &["--lang", "ru", "--base-image", &image, "layers", &image],
+        80,
+        24,
     );
-    let tmux = Tmux::start(dir.path(), &app, 80, 24);
     let wait = |what: &str, done: &dyn Fn(&str) -> bool| {
-        tmux.wait_for(Duration::from_secs(30), done)
-            .unwrap_or_else(|screen| panic!("{what}:\n{screen}"))
+        tmux.expect_screen(Duration::from_secs(30), what, done);
     };
     wait("the explorer never showed the image", &|s| {
         s.contains("вся файловая система") && s.contains("bin/")

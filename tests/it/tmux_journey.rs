@@ -8,12 +8,8 @@ use crate::{common, support};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::tmux::{Tmux, env_command};
-use crate::common::{Cleanup, docker_or_skip};
-use layerlab::docker::Docker;
-use layerlab::docker::lab::LAB_LABEL;
-
-const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
+use crate::common::tmux::{BIN, Tmux};
+use crate::common::{Cleanup, docker_or_skip, lab_containers_of};
 
 /// The lesson's own nginx image, built from the stand-in base with the
 /// docker CLI as a learner would; the tag is unique and cleaned up.
@@ -39,22 +35,6 @@ fn assets() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/nginx-alpine")
 }
 
-async fn lab_containers_of(docker: &Docker, pid: u32) -> Vec<String> {
-    let prefix = format!("{pid}-");
-    docker
-        .list_managed_containers()
-        .await
-        .expect("list containers")
-        .into_iter()
-        .filter(|c| {
-            c.labels
-                .get(LAB_LABEL)
-                .is_some_and(|s| s.starts_with(&prefix))
-        })
-        .map(|c| c.id)
-        .collect()
-}
-
 #[tokio::test]
 async fn echo_in_the_lab_shows_hello_txt_within_2_s_at_80x24() {
     if !common::tmux::available() {
@@ -69,19 +49,15 @@ async fn echo_in_the_lab_shows_hello_txt_within_2_s_at_80x24() {
     let mut cleanup = Cleanup::new();
     let image = build_lesson_image(&base, &mut cleanup, &assets());
     let data = tempfile::tempdir().expect("tempdir");
-    let script = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", &data.path().display().to_string()),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        data.path(),
+        data.path(),
+        &[],
         &["--lang", "ru", "lab", &image],
+        80,
+        24,
     );
-    let tmux = Tmux::start(data.path(), &script, 80, 24);
-    let pid: u32 = tmux
-        .pane_format("#{pane_pid}")
-        .parse()
-        .expect("the pane's pid");
+    let pid = tmux.pane_pid();
     // Ready: both containers run, nginx's start-up entries folded into a line.
     let ready = tmux
         .wait_for(Duration::from_secs(60), |s| {
@@ -158,15 +134,14 @@ fn open_dockerfile_instructions_shows_the_dockerfile_at_80x24() {
         return;
     }
     let data = tempfile::tempdir().expect("tempdir");
-    let script = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", &data.path().display().to_string()),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        data.path(),
+        data.path(),
+        &[],
         &["--lang", "en", "open", "dockerfile/instructions"],
+        80,
+        24,
     );
-    let tmux = Tmux::start(data.path(), &script, 80, 24);
     let screen = tmux
         .wait_for(Duration::from_secs(10), |s| {
             s.contains("FROM ${BASE_IMAGE}") && s.contains("RUN apk add --no-cache nginx")
@@ -239,13 +214,10 @@ async fn lesson_5s_docker_diff_line_is_reachable_by_scrolling_at_80x24() {
     )
     .expect("config");
     let prefix = common::unique_name("lljourney");
-    let script = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", &data.display().to_string()),
-            ("LAYERLAB_CONTAINER_PREFIX", &prefix),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        dir.path(),
+        &data,
+        &[("LAYERLAB_CONTAINER_PREFIX", &prefix)],
         &[
             "--lang",
             "en",
@@ -254,12 +226,10 @@ async fn lesson_5s_docker_diff_line_is_reachable_by_scrolling_at_80x24() {
             "open",
             "disposable/save-image-id",
         ],
+        80,
+        24,
     );
-    let tmux = Tmux::start(dir.path(), &script, 80, 24);
-    tmux.wait_for(Duration::from_secs(20), |s| {
-        common::tmux::last_line(s).contains("● Docker")
-    })
-    .unwrap_or_else(|s| panic!("never connected:\n{s}"));
+    tmux.wait_connected(Duration::from_secs(20));
     let result = std::panic::catch_unwind(|| {
         enter_until_done(
             &tmux,
@@ -340,12 +310,10 @@ async fn ctrl_c_during_a_build_cancels_it_and_the_app_stays_open() {
         serde_json::json!({ "image": image }).to_string(),
     )
     .expect("config");
-    let script = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", &data.display().to_string()),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        dir.path(),
+        &data,
+        &[],
         &[
             "--lang",
             "en",
@@ -354,16 +322,11 @@ async fn ctrl_c_during_a_build_cancels_it_and_the_app_stays_open() {
             "open",
             "dockerfile/build",
         ],
+        80,
+        24,
     );
-    let tmux = Tmux::start(dir.path(), &script, 80, 24);
-    let pid: u32 = tmux
-        .pane_format("#{pane_pid}")
-        .parse()
-        .expect("the pane's pid");
-    tmux.wait_for(Duration::from_secs(20), |s| {
-        common::tmux::last_line(s).contains("● Docker")
-    })
-    .unwrap_or_else(|s| panic!("never connected:\n{s}"));
+    let pid = tmux.pane_pid();
+    tmux.wait_connected(Duration::from_secs(20));
     // `d`: layerlab builds it (Enter leaves the build to the learner's terminal).
     tmux.keys(&["d"]);
     tmux.wait_for(Duration::from_secs(60), |s| s.contains("sleep 120"))

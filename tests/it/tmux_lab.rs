@@ -8,27 +8,8 @@ use crate::common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::tmux::{Tmux, shell_quote};
-use crate::common::{Cleanup, busybox_image, docker_or_skip};
-use layerlab::docker::Docker;
-use layerlab::docker::lab::LAB_LABEL;
-
-/// Lab containers of the process `pid` (session ids start with the pid).
-async fn lab_containers_of(docker: &Docker, pid: u32) -> Vec<String> {
-    let prefix = format!("{pid}-");
-    docker
-        .list_managed_containers()
-        .await
-        .expect("list containers")
-        .into_iter()
-        .filter(|c| {
-            c.labels
-                .get(LAB_LABEL)
-                .is_some_and(|s| s.starts_with(&prefix))
-        })
-        .map(|c| c.id)
-        .collect()
-}
+use crate::common::tmux::Tmux;
+use crate::common::{Cleanup, busybox_image, docker_or_skip, lab_containers_of};
 
 #[tokio::test]
 async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containers() {
@@ -40,17 +21,15 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
     };
     let image = busybox_image(&docker).await;
     let data = tempfile::tempdir().expect("tempdir");
-    let script = format!(
-        "exec env LAYERLAB_DATA_DIR={} TERM=xterm-256color {} --lang en lab {}",
-        shell_quote(&data.path().display().to_string()),
-        shell_quote(env!("CARGO_BIN_EXE_layerlab")),
-        shell_quote(&image)
+    let tmux = Tmux::layerlab(
+        data.path(),
+        data.path(),
+        &[],
+        &["--lang", "en", "lab", &image],
+        160,
+        45,
     );
-    let tmux = Tmux::start(data.path(), &script, 160, 45);
-    let pid: u32 = tmux
-        .pane_format("#{pane_pid}")
-        .parse()
-        .expect("the pane's pid");
+    let pid = tmux.pane_pid();
 
     // The containers' names (layerlab-lab-<pid>-…) appear once they run.
     let named = format!("layerlab-lab-{pid}-");
@@ -156,17 +135,15 @@ async fn closing_the_terminal_during_the_lab_removes_both_containers() {
     };
     let image = busybox_image(&docker).await;
     let data = tempfile::tempdir().expect("tempdir");
-    let script = format!(
-        "exec env LAYERLAB_DATA_DIR={} TERM=xterm-256color {} --lang en lab {}",
-        shell_quote(&data.path().display().to_string()),
-        shell_quote(env!("CARGO_BIN_EXE_layerlab")),
-        shell_quote(&image)
+    let tmux = Tmux::layerlab(
+        data.path(),
+        data.path(),
+        &[],
+        &["--lang", "en", "lab", &image],
+        160,
+        45,
     );
-    let tmux = Tmux::start(data.path(), &script, 160, 45);
-    let pid: u32 = tmux
-        .pane_format("#{pane_pid}")
-        .parse()
-        .expect("the pane's pid");
+    let pid = tmux.pane_pid();
     let named = format!("layerlab-lab-{pid}-");
     tmux.wait_for(Duration::from_secs(60), |s| {
         s.contains(&named) && s.contains("empty layer: no changes")

@@ -11,9 +11,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::proxy::{SocketProxy, daemon_socket};
-use crate::common::tmux::{self, Tmux, env_command};
+use crate::common::tmux::{self, Tmux};
 
-const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
 /// The status bar's text for a lost daemon (English UI).
 const LOST: &str = "✘ Docker unreachable";
 const CONNECTED: &str = "● Docker";
@@ -59,17 +58,14 @@ fn the_tui_survives_a_lost_daemon_and_reconnects_by_itself() {
     let data = dir.path().join("data");
     let mut proxy = SocketProxy::start(dir.path());
     let host = proxy.docker_host();
-    let data_text = data.to_string_lossy();
-    let app = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
-            ("DOCKER_HOST", &host),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        dir.path(),
+        &data,
+        &[("DOCKER_HOST", &host)],
         &["--lang", "en", "--log-level", "debug"],
+        80,
+        24,
     );
-    let tmux = Tmux::start(dir.path(), &app, 80, 24);
     wait_status(&tmux, CONNECTED, Duration::from_secs(15))
         .unwrap_or_else(|s| panic!("never connected through the proxy:\n{s}"));
 

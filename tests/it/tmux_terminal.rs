@@ -8,9 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::tmux::{self, Tmux, env_command, shell_quote};
-
-const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
+use crate::common::tmux::{self, BIN, Tmux, layerlab_command, shell_quote};
 
 /// What the pane's shell left behind after layerlab ended.
 struct Exited {
@@ -22,16 +20,16 @@ struct Exited {
 /// Start layerlab in tmux; the shell writes its pid, and after it exits its
 /// status, `stty -a` and a marker line, then idles so the pane can be read.
 fn start(dir: &Path, extra_env: &[(&str, &str)], stderr_to_file: bool) -> Tmux {
-    let data = dir.join("data");
-    let data = data.to_string_lossy();
     let mut env = vec![
-        ("LAYERLAB_DATA_DIR", data.as_ref()),
         ("DOCKER_HOST", "unix:///nonexistent/layerlab-test.sock"),
         ("LAYERLAB_LANG", "en"),
-        ("TERM", "xterm-256color"),
     ];
     env.extend_from_slice(extra_env);
-    let app = env_command(&env, BIN, &["--lang", "en", "--log-level", "debug"]);
+    let app = layerlab_command(
+        &dir.join("data"),
+        &env,
+        &["--lang", "en", "--log-level", "debug"],
+    );
     let file = |name: &str| shell_quote(&dir.join(name).to_string_lossy());
     let redirect = if stderr_to_file {
         format!("2>{}", file("stderr"))

@@ -10,9 +10,8 @@ use crate::{common, support};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::tmux::{self, Tmux, env_command};
+use crate::common::tmux::{self, Tmux};
 
-const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
 /// A line only the served page has (the lesson texts quote its title, not this).
 const PAGE_MARKER: &str = "Author: ВАШЕ ИМЯ";
 
@@ -87,24 +86,20 @@ fn lessons_3_and_4_by_keystrokes_end_with_the_students_page_on_screen() {
         serde_json::json!({ "image": image }).to_string(),
     )
     .expect("config");
-    let data_text = data.to_string_lossy();
-    let app = env_command(
+    let tmux = Tmux::layerlab(
+        dir.path(),
+        &data,
         &[
-            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
             ("LAYERLAB_CONTAINER_PREFIX", &prefix),
             // The edit step opens $EDITOR; `true` stands for a learner who saves as is.
             ("EDITOR", "true"),
             ("VISUAL", ""),
-            ("TERM", "xterm-256color"),
         ],
-        BIN,
         &["--lang", "en", "--base-image", &base],
+        100,
+        32,
     );
-    let tmux = Tmux::start(dir.path(), &app, 100, 32);
-    tmux.wait_for(Duration::from_secs(20), |s| {
-        tmux::last_line(s).contains("● Docker")
-    })
-    .unwrap_or_else(|s| panic!("never connected:\n{s}"));
+    tmux.wait_connected(Duration::from_secs(20));
 
     let mut seen = String::new();
     // Home: lesson 3 is two down.

@@ -6,10 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::tmux::{self, Tmux, env_command};
+use crate::common::tmux::{self, Tmux};
 use crate::{common, support};
-
-const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
 
 fn record(data: &Path, lesson: &str, step: &str) -> Option<String> {
     let text = std::fs::read_to_string(data.join("progress.json")).ok()?;
@@ -49,23 +47,19 @@ fn the_build_step_ticks_itself_when_the_learner_builds_in_their_own_terminal() {
     let tag = format!("{unique}/my-site:v1");
     let mut cleanup = common::Cleanup::new();
     cleanup.image(&tag);
-    let data_text = data.to_string_lossy();
-    let app = env_command(
+    let tmux = Tmux::layerlab(
+        dir.path(),
+        &data,
         &[
-            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
             ("LAYERLAB_CONTAINER_PREFIX", &unique),
             ("EDITOR", "true"),
             ("VISUAL", ""),
-            ("TERM", "xterm-256color"),
         ],
-        BIN,
         &["--lang", "en", "--base-image", &base],
+        120,
+        40,
     );
-    let tmux = Tmux::start(dir.path(), &app, 120, 40);
-    tmux.wait_for(Duration::from_secs(20), |s| {
-        tmux::last_line(s).contains("● Docker")
-    })
-    .unwrap_or_else(|s| panic!("never connected:\n{s}"));
+    tmux.wait_connected(Duration::from_secs(20));
     tmux.keys(&["Down", "Down", "Enter"]);
     tmux.wait_for(Duration::from_secs(5), |s| s.contains("Step 1/"))
         .unwrap_or_else(|s| panic!("lesson 3 did not open:\n{s}"));
@@ -172,21 +166,15 @@ fn a_step_that_asks_first_runs_only_after_y() {
     let container = format!("{prefix}-kernel-build");
     let mut cleanup = common::Cleanup::new();
     cleanup.container(&container);
-    let data_text = data.to_string_lossy();
-    let app = env_command(
-        &[
-            ("LAYERLAB_DATA_DIR", data_text.as_ref()),
-            ("LAYERLAB_CONTAINER_PREFIX", &prefix),
-            ("TERM", "xterm-256color"),
-        ],
-        BIN,
+    let tmux = Tmux::layerlab(
+        dir.path(),
+        &data,
+        &[("LAYERLAB_CONTAINER_PREFIX", &prefix)],
         &["--lang", "en", "--base-image", &base],
+        120,
+        40,
     );
-    let tmux = Tmux::start(dir.path(), &app, 120, 40);
-    tmux.wait_for(Duration::from_secs(20), |s| {
-        tmux::last_line(s).contains("● Docker")
-    })
-    .unwrap_or_else(|s| panic!("never connected:\n{s}"));
+    tmux.wait_connected(Duration::from_secs(20));
     // Home: lesson 6 (kernel) is five down; its step 15 starts the build container.
     tmux.keys(&["Down", "Down", "Down", "Down", "Down", "Enter"]);
     tmux.wait_for(Duration::from_secs(5), |s| s.contains("Step 1/"))

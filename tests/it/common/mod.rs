@@ -65,6 +65,24 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}-{sequence}-{nanos:08x}", std::process::id())
 }
 
+/// Lab containers of the layerlab process `pid` (its lab session ids
+/// start with the pid; `Tmux::pane_pid` gives it).
+pub async fn lab_containers_of(docker: &Docker, pid: u32) -> Vec<String> {
+    let prefix = format!("{pid}-");
+    docker
+        .list_managed_containers()
+        .await
+        .expect("list containers")
+        .into_iter()
+        .filter(|c| {
+            c.labels
+                .get(layerlab::docker::lab::LAB_LABEL)
+                .is_some_and(|s| s.starts_with(&prefix))
+        })
+        .map(|c| c.id)
+        .collect()
+}
+
 /// The root filesystem of the test image as a tar: a statically linked
 /// busybox from the host plus a few files the tests look at.
 fn busybox_rootfs() -> Vec<u8> {

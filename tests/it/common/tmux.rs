@@ -10,6 +10,9 @@ pub struct Tmux {
     socket: PathBuf,
 }
 
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_layerlab");
+
 /// Quote for `sh`: everything inside single quotes.
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
@@ -22,6 +25,19 @@ pub fn env_command(env: &[(&str, &str)], program: &str, args: &[&str]) -> String
     parts.push(shell_quote(program));
     parts.extend(args.iter().map(|a| shell_quote(a)));
     parts.join(" ")
+}
+
+/// `env LAYERLAB_DATA_DIR=DATA TERM=xterm-256color ENV… layerlab ARGS`,
+/// quoted for `sh`: layerlab as a learner starts it in a colour terminal,
+/// with a data dir of the test's own.
+pub fn layerlab_command(data: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+    let data = data.to_string_lossy();
+    let mut all = vec![
+        ("LAYERLAB_DATA_DIR", data.as_ref()),
+        ("TERM", "xterm-256color"),
+    ];
+    all.extend_from_slice(env);
+    env_command(&all, BIN, args)
 }
 
 /// tmux is a test tool: without it the test skips loudly (fails in CI).
@@ -59,6 +75,46 @@ impl Tmux {
             String::from_utf8_lossy(&out.stderr)
         );
         tmux
+    }
+
+    /// Start layerlab (`layerlab_command`) in a new WIDTH×HEIGHT session
+    /// whose socket is in `dir`. The shell execs it, so the pane's pid is
+    /// layerlab's.
+    pub fn layerlab(
+        dir: &Path,
+        data: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+        width: u16,
+        height: u16,
+    ) -> Tmux {
+        let script = format!("exec {}", layerlab_command(data, env, args));
+        Tmux::start(dir, &script, width, height)
+    }
+
+    /// The pid of the pane's process.
+    pub fn pane_pid(&self) -> u32 {
+        self.pane_format("#{pane_pid}")
+            .parse()
+            .expect("the pane's pid")
+    }
+
+    /// Wait until the status bar says Docker is connected; panics with the
+    /// screen after `timeout`.
+    pub fn wait_connected(&self, timeout: Duration) {
+        self.wait_for(timeout, |s| last_line(s).contains("● Docker"))
+            .unwrap_or_else(|s| panic!("never connected:\n{s}"));
+    }
+
+    /// Wait until `done` holds; panics naming `what`, with the screen.
+    pub fn expect_screen(
+        &self,
+        timeout: Duration,
+        what: &str,
+        done: impl Fn(&str) -> bool,
+    ) -> Duration {
+        self.wait_for(timeout, done)
+            .unwrap_or_else(|screen| panic!("{what}:\n{screen}"))
     }
 
     fn run(&self, args: &[&str]) -> Output {
