@@ -99,6 +99,20 @@ fn opt_u64(v: Option<i64>) -> Option<u64> {
     v.and_then(|x| u64::try_from(x).ok())
 }
 
+/// A layer's line of a build or load stream, with its byte counts when given.
+fn layer_progress(
+    id: String,
+    detail: Option<&bollard::models::ProgressDetail>,
+    status: String,
+) -> Progress {
+    Progress::Layer {
+        id,
+        current: detail.and_then(|p| opt_u64(p.current)),
+        total: detail.and_then(|p| opt_u64(p.total)),
+        status,
+    }
+}
+
 /// Wait for the next stream item unless cancelled first.
 async fn next_or_cancel<S: Stream + Unpin>(
     stream: &mut S,
@@ -172,15 +186,7 @@ impl BuildWatch {
         }
         if let Some(status) = info.status {
             let _ = progress.send(match info.id {
-                Some(id) => Progress::Layer {
-                    id,
-                    current: info
-                        .progress_detail
-                        .as_ref()
-                        .and_then(|p| opt_u64(p.current)),
-                    total: info.progress_detail.as_ref().and_then(|p| opt_u64(p.total)),
-                    status,
-                },
+                Some(id) => layer_progress(id, info.progress_detail.as_ref(), status),
                 None => Progress::Status(status),
             });
         }
@@ -1389,15 +1395,11 @@ impl Docker {
                         }
                     }
                     if let Some(status) = info.status {
-                        let _ = progress.send(Progress::Layer {
-                            id: info.id.unwrap_or_default(),
-                            current: info
-                                .progress_detail
-                                .as_ref()
-                                .and_then(|p| opt_u64(p.current)),
-                            total: info.progress_detail.as_ref().and_then(|p| opt_u64(p.total)),
+                        let _ = progress.send(layer_progress(
+                            info.id.unwrap_or_default(),
+                            info.progress_detail.as_ref(),
                             status,
-                        });
+                        ));
                     }
                 }
                 Err(bollard::errors::Error::DockerStreamError { error }) => {
