@@ -10,6 +10,29 @@ use std::time::{Duration, Instant};
 
 use crate::common::tmux::Tmux;
 use crate::common::{Cleanup, busybox_image, docker_or_skip, lab_containers_of};
+use layerlab::docker::Docker;
+
+/// `layerlab lab` on the busybox test image at 160×45, until both lab
+/// containers run; with layerlab's pid, and a `Cleanup` that removes the
+/// containers whatever the test does.
+async fn open_lab(docker: &Docker, data: &Path) -> (Tmux, u32, Cleanup) {
+    let image = busybox_image(docker).await;
+    let tmux = Tmux::layerlab(data, data, &[], &["--lang", "en", "lab", &image], 160, 45);
+    let pid = tmux.pane_pid();
+    // The containers' names (layerlab-lab-<pid>-…) appear once they run.
+    let named = format!("layerlab-lab-{pid}-");
+    tmux.wait_for(Duration::from_secs(60), |s| {
+        s.contains(&named) && s.contains("empty layer: no changes")
+    })
+    .unwrap_or_else(|screen| panic!("the lab not ready within 60 s; the screen:\n{screen}"));
+    let started = lab_containers_of(docker, pid).await;
+    let mut cleanup = Cleanup::new();
+    for id in &started {
+        cleanup.container(id);
+    }
+    assert_eq!(started.len(), 2);
+    (tmux, pid, cleanup)
+}
 
 #[tokio::test]
 async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containers() {
@@ -19,30 +42,8 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
     let Some(docker) = docker_or_skip().await else {
         return;
     };
-    let image = busybox_image(&docker).await;
     let data = tempfile::tempdir().expect("tempdir");
-    let tmux = Tmux::layerlab(
-        data.path(),
-        data.path(),
-        &[],
-        &["--lang", "en", "lab", &image],
-        160,
-        45,
-    );
-    let pid = tmux.pane_pid();
-
-    // The containers' names (layerlab-lab-<pid>-…) appear once they run.
-    let named = format!("layerlab-lab-{pid}-");
-    tmux.wait_for(Duration::from_secs(60), |s| {
-        s.contains(&named) && s.contains("empty layer: no changes")
-    })
-    .unwrap_or_else(|screen| panic!("the lab not ready within 60 s; the screen:\n{screen}"));
-    let started = lab_containers_of(&docker, pid).await;
-    let mut cleanup = Cleanup::new();
-    for id in &started {
-        cleanup.container(id);
-    }
-    assert_eq!(started.len(), 2);
+    let (tmux, pid, mut cleanup) = open_lab(&docker, data.path()).await;
 
     tmux.keys(&["-l", "echo hi > /lab-proof.txt"]);
     tmux.keys(&["Enter"]);
@@ -102,7 +103,7 @@ async fn typing_a_command_in_the_lab_shows_its_file_and_esc_removes_the_containe
     );
     tmux.keys(&["Escape"]);
     tmux.wait_for(Duration::from_secs(10), |s| {
-        s.contains("sh -c …") && s.contains(&named)
+        s.contains("sh -c …") && s.contains(&format!("layerlab-lab-{pid}-"))
     })
     .unwrap_or_else(|screen| panic!("Esc did not come back to the lab; the screen:\n{screen}"));
 
@@ -133,28 +134,8 @@ async fn closing_the_terminal_during_the_lab_removes_both_containers() {
     let Some(docker) = docker_or_skip().await else {
         return;
     };
-    let image = busybox_image(&docker).await;
     let data = tempfile::tempdir().expect("tempdir");
-    let tmux = Tmux::layerlab(
-        data.path(),
-        data.path(),
-        &[],
-        &["--lang", "en", "lab", &image],
-        160,
-        45,
-    );
-    let pid = tmux.pane_pid();
-    let named = format!("layerlab-lab-{pid}-");
-    tmux.wait_for(Duration::from_secs(60), |s| {
-        s.contains(&named) && s.contains("empty layer: no changes")
-    })
-    .unwrap_or_else(|screen| panic!("the lab not ready within 60 s; the screen:\n{screen}"));
-    let started = lab_containers_of(&docker, pid).await;
-    let mut cleanup = Cleanup::new();
-    for id in &started {
-        cleanup.container(id);
-    }
-    assert_eq!(started.len(), 2);
+    let (tmux, pid, _cleanup) = open_lab(&docker, data.path()).await;
 
     tmux.kill_session();
     // The process tidies up and exits (bounded).
