@@ -272,6 +272,22 @@ async fn evidence(
         HintWhen::RegistryDiffers => {
             let registry = watcher.runner.state.vars.get("registry")?.clone();
             let found = watcher.learner.clone()?;
+            if watcher.digests_are_names().await {
+                // The containerd store: its digests are only names, so the
+                // registry says what it holds (pushes.rs).
+                if watcher
+                    .in_registry(&found.tags, &found.id, &registry)
+                    .await
+                    .is_some()
+                {
+                    return None;
+                }
+                let images = watcher.runner.docker.list_all_images().await.ok()?;
+                let (_, earlier) = watcher
+                    .earlier_in_registry(&images, &found.id, &registry)
+                    .await?;
+                return Some(vec![differs(lang, &earlier, &found.id)]);
+            }
             if found
                 .repo_digests
                 .iter()
@@ -285,15 +301,19 @@ async fn evidence(
                     .iter()
                     .any(|d| under(d.split('@').next().unwrap_or(""), &registry))
             })?;
-            Some(vec![tr!(
-                lang,
-                "в реестре {} (ваш прежний образ), а локально ваш образ теперь {}: пересобран после публикации — поставьте тег и опубликуйте снова",
-                "the registry has {} (your earlier image), while your image is now {}: rebuilt after the push; tag and push it again",
-                short_id(&pushed.id),
-                short_id(&found.id)
-            )])
+            Some(vec![differs(lang, &pushed.id, &found.id)])
         }
     }
+}
+
+fn differs(lang: Lang, pushed: &str, now: &str) -> String {
+    tr!(
+        lang,
+        "в реестре {} (ваш прежний образ), а локально ваш образ теперь {}: пересобран после публикации — поставьте тег и опубликуйте снова",
+        "the registry has {} (your earlier image), while your image is now {}: rebuilt after the push; tag and push it again",
+        short_id(pushed),
+        short_id(now)
+    )
 }
 
 fn is_loopback(host: &str) -> bool {

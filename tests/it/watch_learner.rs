@@ -307,15 +307,9 @@ async fn a_timeout_lists_what_is_missing() {
 /// (`registry_differs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lesson_push_is_completed_by_typing_docker_commands() {
-    let Some(daemon) = common::docker_or_skip().await else {
+    let Some(_daemon) = common::docker_or_skip().await else {
         return;
     };
-    // Known gap (issue 12's note): on the containerd image store the
-    // watcher does not yet see a learner's `docker push` (no repo digest,
-    // no push event), so this lesson is checked on the classic store only.
-    if !common::engine::require(&daemon, common::engine::EngineKind::Classic).await {
-        return;
-    }
     let (Some(base), Some(registry)) = (standin_base(), crate::walkthrough::test_registry()) else {
         return;
     };
