@@ -152,10 +152,10 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
         watch.text()
     );
     // The learner's own name in the page: unique, so a parallel test's image
-    // on the shared daemon never looks like this learner's.
-    // (The watcher compares the page by size: each test's page has a length
-    // of its own, so parallel tests' images cannot be taken for each other.)
-    let name = format!("{unique} {}", "a".repeat(50));
+    // on the shared daemon never looks like this learner's. Padded to the
+    // same length in every watching test: the watcher tells pages apart by
+    // their bytes, not their size.
+    let name = format!("{unique:-<60}");
     std::fs::write(&page, template.replace("ВАШЕ ИМЯ / YOUR NAME", &name)).expect("edit the page");
     watch.wait_for("✔ dockerfile/edit-page:").await;
 
@@ -346,7 +346,8 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     docker(&["tag", &tag, &old]);
     docker(&["push", &old]);
     let text = std::fs::read_to_string(&page).unwrap();
-    let name = format!("{unique} {}", "b".repeat(90));
+    // As long as the other watching tests' pages; other bytes.
+    let name = format!("{unique:-<60}");
     std::fs::write(&page, text.replace("ВАШЕ ИМЯ / YOUR NAME", &name)).unwrap();
     build(&base, &tag, &workspace.join("Dockerfile"), &workspace);
 
