@@ -246,12 +246,17 @@ async fn evidence(
                 .stored_credentials(&probe)
                 .await
                 .ok()?;
-            match stored {
-                None if !is_loopback(&host) => Some(vec![tr!(
+            let no_login = || {
+                vec![tr!(
                     lang,
                     "для {host} нет сохранённого входа: выполните `docker login {host}`",
                     "no stored login for {host}: run `docker login {host}`"
-                )]),
+                )]
+            };
+            match stored {
+                None if !is_loopback(&host) => Some(no_login()),
+                // A registry on this machine may be open to all: it is asked.
+                None => watcher.wants_login(&host, &registry).await.then(no_login),
                 Some(credentials) => {
                     let user = credentials.username().unwrap_or_default().to_string();
                     let hub = matches!(host.as_str(), "docker.io" | "index.docker.io");
@@ -266,7 +271,6 @@ async fn evidence(
                         _ => None,
                     }
                 }
-                None => None,
             }
         }
         HintWhen::RegistryDiffers => {

@@ -37,6 +37,9 @@ pub(super) struct Pushes {
     /// The registry's digests (manifest, index, config) for a name; `None`
     /// when it has nothing under that name. Forgotten on a push event.
     answers: HashMap<String, Option<Vec<String>>>,
+    /// Whether a registry on this machine refuses anyone not logged in, by
+    /// host (asked once: a registry's auth does not come and go).
+    wants_login: HashMap<String, bool>,
 }
 
 impl Pushes {
@@ -94,6 +97,26 @@ impl Watcher {
         };
         self.pushes.answers.insert(name.to_string(), answer.clone());
         answer
+    }
+
+    /// Whether the registry of `repository` (on this machine: a registry
+    /// elsewhere is not asked) refuses a client with no login. Asked once
+    /// per host, anonymously, for a name nobody pushes: `unauthorized`
+    /// means only a login gets in.
+    pub(super) async fn wants_login(&mut self, host: &str, repository: &str) -> bool {
+        if let Some(known) = self.pushes.wants_login.get(host) {
+            return *known;
+        }
+        let Ok(reference) = ImageRef::parse(&format!("{repository}/layerlab-probe:latest")) else {
+            return false;
+        };
+        let client = RegistryClient::new(ClientOptions::default());
+        let wants = matches!(
+            client.resolve(&reference).await,
+            Err(crate::registry::Error::Unauthorized { .. })
+        );
+        self.pushes.wants_login.insert(host.to_string(), wants);
+        wants
     }
 
     /// A name of the image with id `id` under `prefix` that the registry

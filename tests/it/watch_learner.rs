@@ -387,3 +387,98 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     assert!(text.contains("✔ push/remove-pulled:"), "{text}");
     assert!(text.contains("Lesson push is done"), "{text}");
 }
+
+/// `docker ARGS` with the Docker CLI config in `config` (the learner's own
+/// `~/.docker`: what `docker login` writes and layerlab reads); its output
+/// and whether it succeeded. A password goes on stdin, never the command line.
+fn docker_with_config(
+    config: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("docker")
+        .args(args)
+        .env("DOCKER_CONFIG", config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the docker CLI");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(input);
+    let output = child.wait_with_output().expect("docker");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// `push_refused`, made for real: the learner pushes to a registry that
+/// wants a login (the harness's htpasswd one) without `docker login`; the
+/// registry refuses, the hint says to log in, and after `docker login` the
+/// same push goes through and the step ticks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_without_a_login_is_refused_and_the_hint_says_log_in() {
+    let Some(_daemon) = common::docker_or_skip().await else {
+        return;
+    };
+    let (Some(base), Some(auth)) = (standin_base(), crate::support::auth_registry()) else {
+        return;
+    };
+    // The learner's own, empty Docker CLI config: no login stored.
+    let config = tempfile::tempdir().expect("tempdir");
+    let learner =
+        Learner::new("watchlogin").with_env("DOCKER_CONFIG", &config.path().display().to_string());
+    let unique = learner.prefix.clone();
+    let registry = format!("{}/{unique}", auth.address);
+    let tag = format!("{unique}/alpng:ng_v1");
+    let pushed = format!("{registry}/nginx-alpine:1.0");
+    let naive = format!("{unique}/alpng-naive:latest");
+    let mut cleanup = common::Cleanup::new();
+    for image in [&tag, &pushed, &naive] {
+        cleanup.image(image);
+    }
+    std::fs::write(
+        learner.data.path().join("config.json"),
+        serde_json::json!({ "image": tag }).to_string(),
+    )
+    .unwrap();
+    let prepared = learner
+        .run(&["run", "dockerfile", "--base-image", &base, "--image", &tag])
+        .await;
+    assert!(prepared.ok(), "{prepared}");
+    docker(&["tag", &tag, &pushed]);
+
+    let watch = Watch::start(
+        &learner,
+        &["watch", "push", "--registry", &registry, "--timeout", "200"],
+    );
+    watch.wait_for("Watching lesson push").await;
+    watch.wait_for("✔ push/tag-exists:").await;
+    let (ok, said) = docker_with_config(config.path(), &["push", &pushed], None);
+    assert!(!ok, "the registry took a push without a login: {said}");
+    watch.wait_for("! push/push [push_refused]:").await;
+    assert!(
+        watch
+            .text()
+            .contains(&format!("no stored login for {}", auth.address)),
+        "{}",
+        watch.text()
+    );
+    assert!(!watch.text().contains("✔ push/push:"), "{}", watch.text());
+    let (ok, said) = docker_with_config(
+        config.path(),
+        &["login", "-u", &auth.user, "--password-stdin", &auth.address],
+        Some(&auth.password),
+    );
+    assert!(ok, "docker login: {said}");
+    let (ok, said) = docker_with_config(config.path(), &["push", &pushed], None);
+    assert!(ok, "the push after docker login: {said}");
+    watch.wait_for("✔ push/push:").await;
+}
