@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use crate::cmd::args::{CheckArgs, GlobalArgs};
 use crate::docker::client::Docker;
 use crate::handin::grader::*;
+use crate::i18n::Lang;
 use crate::lesson::loader::Pack;
 
 /// Everything a grading needs, from the arguments and the learner's progress.
@@ -124,10 +125,14 @@ pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit
         let mut value = serde_json::to_value(json_report(&graded.facts, &graded.criteria, lang))?;
         value["verdict"] = serde_json::to_value(graded.verdict)?;
         value["finish"] = serde_json::to_value(&graded.finish)?;
+        value["steps"] = serde_json::to_value(step_records(&pack, &progress))?;
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         for criterion in &graded.criteria {
             println!("{}", crate::sanitize::clean_text(&criterion.line(lang)));
+        }
+        for line in who_did_it(&pack, &progress, lang) {
+            println!("{}", crate::sanitize::clean_text(&line));
         }
         println!("{}", verdict_line(&graded, lang));
     }
@@ -136,4 +141,99 @@ pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Every done step progress knows the doer of: `(lesson, step, record)`.
+fn step_records(pack: &Pack, progress: &crate::progress::Progress) -> Vec<serde_json::Value> {
+    pack.lessons
+        .iter()
+        .flat_map(|lesson| {
+            lesson.steps.iter().filter_map(move |step| {
+                let record = progress.step_record(&lesson.id, &step.id)?;
+                Some(serde_json::json!({
+                    "lesson": lesson.id,
+                    "step": step.id,
+                    "by": record.by,
+                    "at": crate::progress::format_utc(record.at),
+                }))
+            })
+        })
+        .collect()
+}
+
+/// Who did the lessons' steps: how many the learner did, and each one
+/// layerlab did for them ("do it for me"), with when (UTC).
+pub fn who_did_it(pack: &Pack, progress: &crate::progress::Progress, lang: Lang) -> Vec<String> {
+    use crate::progress::By;
+    let mut by_learner = 0;
+    let mut for_them = Vec::new();
+    for lesson in &pack.lessons {
+        for step in lesson.steps.iter().filter(|s| !s.optional) {
+            match progress.step_record(&lesson.id, &step.id) {
+                Some(record) if record.by == By::Learner => by_learner += 1,
+                Some(record) => for_them.push(format!(
+                    "  {}/{} ({})",
+                    lesson.id,
+                    step.id,
+                    crate::progress::format_utc(record.at)
+                )),
+                None => {}
+            }
+        }
+    }
+    if by_learner == 0 && for_them.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![crate::tr!(
+        lang,
+        "Шаги уроков: сделано вами — {by_learner}, сделано layerlab по вашей просьбе — {}",
+        "Lesson steps: done by you: {by_learner}, done by layerlab when you asked: {}",
+        for_them.len()
+    )];
+    lines.extend(for_them);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::{By, Progress};
+
+    #[test]
+    fn check_says_who_did_the_steps_and_when_in_both_languages() {
+        let pack = Pack::load(None).unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap();
+        let mut progress = Progress::open(&dir.path().join("p.json")).unwrap().progress;
+        assert!(who_did_it(&pack, &progress, Lang::En).is_empty());
+        progress
+            .complete_step_by("dockerfile", "build", By::Learner)
+            .unwrap();
+        progress
+            .complete_step_by("push", "push", By::Layerlab)
+            .unwrap();
+        let at = progress.step_record("push", "push").unwrap().at;
+        let en = who_did_it(&pack, &progress, Lang::En);
+        assert_eq!(
+            en,
+            vec![
+                "Lesson steps: done by you: 1, done by layerlab when you asked: 1".to_string(),
+                format!("  push/push ({})", crate::progress::format_utc(at)),
+            ]
+        );
+        let ru = who_did_it(&pack, &progress, Lang::Ru);
+        assert_eq!(
+            ru[0],
+            "Шаги уроков: сделано вами — 1, сделано layerlab по вашей просьбе — 1"
+        );
+        let json = step_records(&pack, &progress);
+        assert_eq!(json.len(), 2, "{json:?}");
+        assert!(
+            json.iter()
+                .any(|v| v["step"] == "push" && v["by"] == "layerlab")
+        );
+        assert!(
+            json.iter()
+                .any(|v| v["step"] == "build" && v["by"] == "learner")
+        );
+    }
 }

@@ -61,6 +61,16 @@ pub async fn analyze_image(
     docker: &crate::docker::Docker,
     reference: &str,
 ) -> Result<Analysis, LayersError> {
+    analyze_image_keeping(docker, reference, None).await
+}
+
+/// [`analyze_image`], also reading the file at `keep` (an image path) in the
+/// same pass: [`Analysis::kept_file`] (its size and a digest of its bytes).
+pub async fn analyze_image_keeping(
+    docker: &crate::docker::Docker,
+    reference: &str,
+    keep: Option<&str>,
+) -> Result<Analysis, LayersError> {
     // The reader only sees io::Error; keep the daemon's own error to report
     // it (e.g. "No such image") instead of a bare broken-stream message.
     let daemon_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
@@ -76,8 +86,11 @@ pub async fn analyze_image(
     });
     let reader = SyncIoBridge::new(StreamReader::new(stream));
     let name = reference.to_string();
-    let joined =
-        tokio::task::spawn_blocking(move || analyze_archive_for(reader, &name, Some(&name))).await;
+    let keep = keep.map(str::to_string);
+    let joined = tokio::task::spawn_blocking(move || {
+        analyze_archive_for(reader, &name, Some(&name), keep.as_deref())
+    })
+    .await;
     let daemon_message = || daemon_error.lock().ok().and_then(|s| s.clone());
     match joined {
         Ok(Ok(mut analysis)) => {

@@ -111,9 +111,9 @@ pub struct StepRow {
     pub lesson: String,
     pub step: String,
     pub done: bool,
-    /// The learner wrote it (an edit, a file, an answer); else layerlab
-    /// ran it against the daemon when the learner asked.
-    pub by_learner: bool,
+    /// Who did it and when, as progress recorded it (`None`: not done, or
+    /// done before progress recorded who).
+    pub record: Option<crate::progress::StepRecord>,
 }
 
 /// The lesson's example name and port, shown when no container serves.
@@ -355,26 +355,27 @@ fn section_what_was_done(out: &mut String, facts: &ReportFacts, lang: Lang) {
     }
     if !facts.steps.is_empty() {
         out.push_str(&format!(
-            "| {} | {} | {} |\n|---|---|---|\n",
+            "| {} | {} | {} | {} |\n|---|---|---|---|\n",
             t!("Шаг", "Step").get(lang),
-            t!("Сделан в layerlab", "Done in layerlab").get(lang),
-            t!("Кто", "By").get(lang)
+            t!("Сделан", "Done").get(lang),
+            t!("Кто", "By").get(lang),
+            t!("Когда (UTC)", "When (UTC)").get(lang)
         ));
         for row in &facts.steps {
+            let (by, when) = match row.record {
+                Some(record) => (
+                    step_by(record.by).get(lang),
+                    crate::progress::format_utc(record.at),
+                ),
+                None => ("—", "—".to_string()),
+            };
             out.push_str(&format!(
-                "| {} › {} | {} | {} |\n",
+                "| {} › {} | {} | {} | {} |\n",
                 cell(&row.lesson),
                 cell(&row.step),
                 if row.done { "✔" } else { "—" },
-                if row.by_learner {
-                    t!("ученик (правка, ответ)", "the learner (an edit, an answer)")
-                } else {
-                    t!(
-                        "layerlab по команде ученика",
-                        "layerlab, when the learner asked"
-                    )
-                }
-                .get(lang)
+                by,
+                when
             ));
         }
         out.push('\n');
@@ -870,11 +871,22 @@ pub fn step_rows(pack: &Pack, progress: &Progress, lang: Lang) -> Vec<StepRow> {
                         .as_ref()
                         .map_or(s.id.clone(), |t| t.get(lang).to_string()),
                     done: progress.is_done(&lesson.id, &s.id),
-                    by_learner: s.kind == StepKind::Answer
-                        || matches!(s.action, Some(crate::lesson::Action::Edit { .. })),
+                    record: progress.step_record(&lesson.id, &s.id),
                 })
         })
         .collect()
+}
+
+/// Who did a step, in the report's words: the learner typed it (watched)
+/// or layerlab did it through the API ("do it for me").
+pub fn step_by(by: crate::progress::By) -> crate::i18n::UiText {
+    match by {
+        crate::progress::By::Learner => t!("ученик сам", "the learner"),
+        crate::progress::By::Layerlab => t!(
+            "layerlab по просьбе ученика",
+            "layerlab, when the learner asked"
+        ),
+    }
 }
 
 /// `2026-11-30T10:05:00Z`.
@@ -1172,9 +1184,58 @@ mod tests {
                 lesson: "Dockerfile".into(),
                 step: "Edit the page".into(),
                 done: true,
-                by_learner: true,
+                record: Some(crate::progress::StepRecord {
+                    by: crate::progress::By::Learner,
+                    at: 1_764_497_100,
+                }),
             }],
         }
+    }
+
+    #[test]
+    fn the_step_table_says_who_and_when_in_both_languages() {
+        let mut facts = facts();
+        facts.steps.push(StepRow {
+            lesson: "Push".into(),
+            step: "Pushing".into(),
+            done: true,
+            record: Some(crate::progress::StepRecord {
+                by: crate::progress::By::Layerlab,
+                at: 1_764_500_000,
+            }),
+        });
+        facts.steps.push(StepRow {
+            lesson: "Push".into(),
+            step: "Tag".into(),
+            done: false,
+            record: None,
+        });
+        let en = render_body(&facts, Lang::En);
+        assert!(en.contains("| Step | Done | By | When (UTC) |"), "{en}");
+        let learner = crate::progress::format_utc(1_764_497_100);
+        let asked = crate::progress::format_utc(1_764_500_000);
+        assert!(
+            en.contains(&format!(
+                "| Dockerfile › Edit the page | ✔ | the learner | {learner} |"
+            )),
+            "{en}"
+        );
+        assert!(
+            en.contains(&format!(
+                "| Push › Pushing | ✔ | layerlab, when the learner asked | {asked} |"
+            )),
+            "{en}"
+        );
+        assert!(en.contains("| Push › Tag | — | — | — |"), "{en}");
+        let ru = render_body(&facts, Lang::Ru);
+        assert!(ru.contains("| Шаг | Сделан | Кто | Когда (UTC) |"), "{ru}");
+        assert!(
+            ru.contains(&format!(
+                "| Push › Pushing | ✔ | layerlab по просьбе ученика | {asked} |"
+            )),
+            "{ru}"
+        );
+        assert!(ru.contains(&format!("| ученик сам | {learner} |")), "{ru}");
     }
 
     #[test]

@@ -5,10 +5,10 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use super::archive::{ResolvedImage, read_archive};
+use super::archive::{ResolvedImage, read_archive, read_archive_keeping};
 use super::error::LayersError;
 use super::overlay::Overlay;
-use super::scan::{Compression, LayerScan, ScanStore};
+use super::scan::{Compression, KeptFile, LayerScan, ScanStore};
 use super::tree::FileTree;
 
 /// The JSON `layerlab layers --json` prints. Field names and meanings are a
@@ -71,16 +71,28 @@ pub struct Analysis {
 /// in it (the first one, if several were saved). `name` is what `image.ref`
 /// says: usually the archive's file name.
 pub fn analyze_archive(reader: impl Read, name: &str) -> Result<Analysis, LayersError> {
-    analyze_archive_for(reader, name, None)
+    analyze_archive_for(reader, name, None, None)
 }
 
-/// Like [`analyze_archive`], preferring the saved image tagged `reference`.
+/// Like [`analyze_archive`], and reads the file at `keep` (an image path) on
+/// the way: [`Analysis::kept_file`].
+pub fn analyze_archive_keeping(
+    reader: impl Read,
+    name: &str,
+    keep: &str,
+) -> Result<Analysis, LayersError> {
+    analyze_archive_for(reader, name, None, Some(keep))
+}
+
+/// Like [`analyze_archive`], preferring the saved image tagged `reference`,
+/// and reading each layer's entry at `keep` on the way ([`Analysis::kept_file`]).
 pub(crate) fn analyze_archive_for(
     reader: impl Read,
     name: &str,
     reference: Option<&str>,
+    keep: Option<&str>,
 ) -> Result<Analysis, LayersError> {
-    let raw = read_archive(reader, name)?;
+    let raw = read_archive_keeping(reader, name, keep)?;
     let resolved = raw.resolve(reference, false)?;
     Ok(Analysis::build(name, resolved, raw.store, raw.scans))
 }
@@ -269,6 +281,20 @@ impl Analysis {
                 &self.store.links,
             ))
         })
+    }
+
+    /// The file at the path the analysis was asked to keep, as a container
+    /// of the image sees it: the entry of the layer that provides it. `None`
+    /// when no layer has one, or a later layer removed it.
+    pub fn kept_file(&self) -> Option<&KeptFile> {
+        let keep = self.store.keep.as_ref()?;
+        let tree = self.image_tree();
+        let node = tree.node(tree.find(&keep.join(&b'/'))?);
+        if node.mark == super::tree::Mark::Removed {
+            return None;
+        }
+        let layer = usize::try_from(node.layer?).ok()?;
+        self.scans[*self.layer_scans.get(layer)?].kept.as_ref()
     }
 
     /// What a container of this image sees: the tree after the last layer

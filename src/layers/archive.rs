@@ -142,8 +142,26 @@ fn resolve_link(member: &str, target: &str, hard: bool) -> String {
 
 /// One forward pass: reads every member once, never seeks, never writes.
 pub fn read_archive<R: Read>(reader: R, name: &str) -> Result<RawArchive, LayersError> {
+    read_archive_keeping(reader, name, None)
+}
+
+/// [`read_archive`], and each layer's entry at `keep` (an image path) is
+/// read as it passes (its size and digest: [`super::scan::KeptFile`]).
+pub fn read_archive_keeping<R: Read>(
+    reader: R,
+    name: &str,
+    keep: Option<&str>,
+) -> Result<RawArchive, LayersError> {
     let mut raw = RawArchive {
-        store: ScanStore::default(),
+        store: ScanStore {
+            keep: keep.map(|path| {
+                path.split('/')
+                    .filter(|c| !c.is_empty() && *c != ".")
+                    .map(|c| c.as_bytes().to_vec())
+                    .collect()
+            }),
+            ..ScanStore::default()
+        },
         scans: Vec::new(),
         members: HashMap::new(),
         aliases: HashMap::new(),

@@ -20,7 +20,9 @@ pub mod report;
 mod scan;
 mod tree;
 
-pub use analysis::{Analysis, ImageInfo, LayerSummary, Report, analyze_archive};
+pub use analysis::{
+    Analysis, ImageInfo, LayerSummary, Report, analyze_archive, analyze_archive_keeping,
+};
 pub use error::LayersError;
-pub use scan::{Compression, EntryKind};
+pub use scan::{Compression, EntryKind, KEPT_BYTES, KeptFile};
 pub use tree::{FileTree, Mark, SortBy, TreeNode, TreeNodeId, TreeRow, TreeView};

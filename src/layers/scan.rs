@@ -106,6 +106,33 @@ pub struct LayerScan {
     pub diff_id: String,
     /// `sha256:` of the blob as stored in the archive.
     pub blob_digest: String,
+    /// The entry at [`ScanStore::keep`]'s path, when this layer has one (the
+    /// last one in tar order, as when the layer is unpacked).
+    pub kept: Option<KeptFile>,
+}
+
+/// How much of a kept file is read (and hashed): a web page, not a video.
+pub const KEPT_BYTES: usize = 1024 * 1024;
+
+/// One file asked for by path, read as the layer streams past: its size and
+/// a digest of its first [`KEPT_BYTES`] (nothing else of it is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptFile {
+    pub size: u64,
+    /// `sha256:` of the first [`KEPT_BYTES`]; `None` when the entry is not a
+    /// regular file (a link or a directory has no content to compare).
+    pub head_digest: Option<String>,
+}
+
+impl KeptFile {
+    /// What [`KeptFile`] a file with these bytes would give.
+    pub fn of(bytes: &[u8]) -> KeptFile {
+        let head = &bytes[..bytes.len().min(KEPT_BYTES)];
+        KeptFile {
+            size: bytes.len() as u64,
+            head_digest: Some(format!("sha256:{}", hex::encode(Sha256::digest(head)))),
+        }
+    }
 }
 
 /// The first bytes of a member decide what it is.
@@ -213,6 +240,9 @@ pub fn read_head<R: Read>(reader: &mut R, limit: usize) -> io::Result<Vec<u8>> {
 pub struct ScanStore {
     pub paths: PathTree,
     pub links: LinkTargets,
+    /// The components of one path whose content each layer reads as it
+    /// passes (see [`KeptFile`]): one pass serves the analysis and the file.
+    pub keep: Option<Vec<Vec<u8>>>,
 }
 
 impl ScanStore {
@@ -237,6 +267,7 @@ impl ScanStore {
             size_bytes: 0,
             diff_id: String::new(),
             blob_digest: String::new(),
+            kept: None,
         };
         let layer_err = |source: io::Error| LayersError::LayerRead {
             member: member.to_string(),
@@ -316,12 +347,16 @@ impl ScanStore {
         {
             let entries = archive.entries().map_err(|e| read_err(&None, e))?;
             for entry in entries {
-                let entry = entry.map_err(|e| read_err(&last_entry, e))?;
+                let mut entry = entry.map_err(|e| read_err(&last_entry, e))?;
                 let entry_type = entry.header().entry_type();
                 if matches!(entry_type, EntryType::XGlobalHeader) {
                     continue;
                 }
                 let path = entry.path_bytes();
+                let kept = self
+                    .keep
+                    .as_ref()
+                    .is_some_and(|wanted| same_path(&path, wanted));
                 self.record_entry(
                     member,
                     &entry,
@@ -337,6 +372,25 @@ impl ScanStore {
                         buf.extend_from_slice(&path);
                     }
                     None => last_entry = Some(path.to_vec()),
+                }
+                drop(path);
+                if kept {
+                    scan.kept = Some(if entry_type.is_file() {
+                        let head = read_head(&mut entry, KEPT_BYTES)
+                            .map_err(|e| read_err(&last_entry, e))?;
+                        KeptFile {
+                            size: entry.size(),
+                            head_digest: Some(format!(
+                                "sha256:{}",
+                                hex::encode(Sha256::digest(&head))
+                            )),
+                        }
+                    } else {
+                        KeptFile {
+                            size: 0,
+                            head_digest: None,
+                        }
+                    });
                 }
             }
         }
@@ -450,6 +504,14 @@ impl ScanStore {
                 what: t!("больше 4 миллиардов путей", "over 4 billion paths"),
             })
     }
+}
+
+/// `path` (as a tar names it: `./a/b`, `a//b/`) has exactly the components `wanted`.
+fn same_path(path: &[u8], wanted: &[Vec<u8>]) -> bool {
+    let mut parts = path
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty() && *c != b".");
+    wanted.iter().all(|w| parts.next() == Some(w.as_slice())) && parts.next().is_none()
 }
 
 fn drain<R: BufRead>(reader: &mut R) -> io::Result<()> {

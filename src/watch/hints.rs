@@ -246,12 +246,17 @@ async fn evidence(
                 .stored_credentials(&probe)
                 .await
                 .ok()?;
-            match stored {
-                None if !is_loopback(&host) => Some(vec![tr!(
+            let no_login = || {
+                vec![tr!(
                     lang,
                     "для {host} нет сохранённого входа: выполните `docker login {host}`",
                     "no stored login for {host}: run `docker login {host}`"
-                )]),
+                )]
+            };
+            match stored {
+                None if !is_loopback(&host) => Some(no_login()),
+                // A registry on this machine may be open to all: it is asked.
+                None => watcher.wants_login(&host, &registry).await.then(no_login),
                 Some(credentials) => {
                     let user = credentials.username().unwrap_or_default().to_string();
                     let hub = matches!(host.as_str(), "docker.io" | "index.docker.io");
@@ -266,12 +271,27 @@ async fn evidence(
                         _ => None,
                     }
                 }
-                None => None,
             }
         }
         HintWhen::RegistryDiffers => {
             let registry = watcher.runner.state.vars.get("registry")?.clone();
             let found = watcher.learner.clone()?;
+            if watcher.digests_are_names().await {
+                // The containerd store: its digests are only names, so the
+                // registry says what it holds (pushes.rs).
+                if watcher
+                    .in_registry(&found.tags, &found.id, &registry)
+                    .await
+                    .is_some()
+                {
+                    return None;
+                }
+                let images = watcher.runner.docker.list_all_images().await.ok()?;
+                let (_, earlier) = watcher
+                    .earlier_in_registry(&images, &found.id, &registry)
+                    .await?;
+                return Some(vec![differs(lang, &earlier, &found.id)]);
+            }
             if found
                 .repo_digests
                 .iter()
@@ -285,15 +305,19 @@ async fn evidence(
                     .iter()
                     .any(|d| under(d.split('@').next().unwrap_or(""), &registry))
             })?;
-            Some(vec![tr!(
-                lang,
-                "в реестре {} (ваш прежний образ), а локально ваш образ теперь {}: пересобран после публикации — поставьте тег и опубликуйте снова",
-                "the registry has {} (your earlier image), while your image is now {}: rebuilt after the push; tag and push it again",
-                short_id(&pushed.id),
-                short_id(&found.id)
-            )])
+            Some(vec![differs(lang, &pushed.id, &found.id)])
         }
     }
+}
+
+fn differs(lang: Lang, pushed: &str, now: &str) -> String {
+    tr!(
+        lang,
+        "в реестре {} (ваш прежний образ), а локально ваш образ теперь {}: пересобран после публикации — поставьте тег и опубликуйте снова",
+        "the registry has {} (your earlier image), while your image is now {}: rebuilt after the push; tag and push it again",
+        short_id(pushed),
+        short_id(now)
+    )
 }
 
 fn is_loopback(host: &str) -> bool {

@@ -1,6 +1,7 @@
 //! Finding the learner's image by what it is, not by its name, and the
 //! facts about it the hints need. Every fact is cached by image id: an
-//! image never changes, so each new image is exported and read once.
+//! image never changes, so each new image is exported and read once, its
+//! layers analysed and the page file hashed in the same pass.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::path::Path;
 use crate::docker::Docker;
 use crate::docker::client::{ImageCommand, ImageSummary};
 use crate::docker::error::DockerError;
+use crate::layers::{KEPT_BYTES, KeptFile};
 
 /// The most images looked at per pass (newest first): a learner's machine
 /// may hold hundreds; the one just built is among the newest.
@@ -17,8 +19,9 @@ const CANDIDATES: usize = 40;
 #[derive(Debug, Clone, Default)]
 pub struct ImageFacts {
     pub command: ImageCommand,
-    /// Size of the file at the expected page path, when the image has one.
-    pub page_size: Option<u64>,
+    /// The file at the expected page path (its size and a digest of its
+    /// bytes), when the image has one.
+    pub page: Option<KeptFile>,
     /// The layers (bottom first) and the instruction that made each.
     pub layers: Vec<String>,
     /// Indices of layers that left files under `/var/cache/apk`.
@@ -38,8 +41,8 @@ pub struct Found {
 }
 
 /// How to recognise the learner's image (from `expect: learner_image`):
-/// built after the page's last edit, runs `runs`, holds a file of the
-/// page's size at `at`.
+/// built after the page's last edit, runs `runs`, holds the page's bytes
+/// at `at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipe {
     /// The workspace file, absolute.
@@ -77,7 +80,7 @@ impl ImageCache {
             command,
             ..Default::default()
         };
-        match crate::docker::layers::analyze_image(docker, id).await {
+        match crate::docker::layers::analyze_image_keeping(docker, id, Some(at)).await {
             Ok(analysis) => {
                 facts.analysed = true;
                 facts.layers = analysis
@@ -85,10 +88,7 @@ impl ImageCache {
                     .iter()
                     .map(|l| l.created_by.clone())
                     .collect();
-                let tree = analysis.image_tree();
-                facts.page_size = tree
-                    .find(at.trim_start_matches('/').as_bytes())
-                    .map(|node| tree.node(node).size);
+                facts.page = analysis.kept_file().cloned();
                 for (index, layer) in analysis.layer_trees().enumerate() {
                     let Some(node) = layer.find(b"var/cache/apk") else {
                         continue;
@@ -121,7 +121,7 @@ impl ImageCache {
         preferred: &[String],
     ) -> Result<Option<(Found, ImageFacts)>, DockerError> {
         let images = docker.list_all_images().await?;
-        let Some((page_size, edited)) = file_size(&recipe.page_file) else {
+        let Some((page, edited)) = page_file(&recipe.page_file) else {
             return Ok(None);
         };
         for id in preferred {
@@ -136,7 +136,7 @@ impl ImageCache {
                 continue;
             }
             let facts = self.facts(docker, &image.id, &recipe.at).await;
-            if facts.page_size == Some(page_size) {
+            if facts.page.as_ref() == Some(&page) {
                 return Ok(Some((found(image), facts)));
             }
         }
@@ -157,7 +157,7 @@ impl ImageCache {
                 continue;
             }
             let facts = self.facts(docker, &image.id, &recipe.at).await;
-            if facts.page_size == Some(page_size) {
+            if facts.page.as_ref() == Some(&page) {
                 return Ok(Some((found(image), facts)));
             }
         }
@@ -174,16 +174,24 @@ fn found(image: &ImageSummary) -> Found {
     }
 }
 
-/// The file's size and last modification (Unix seconds).
-fn file_size(path: &Path) -> Option<(u64, i64)> {
-    let meta = std::fs::metadata(path).ok()?;
+/// The workspace page as an image would keep it (its size and a digest of
+/// its first bytes, like [`KeptFile`]), and its last modification (Unix
+/// seconds). Reads at most [`KEPT_BYTES`] of it.
+fn page_file(path: &Path) -> Option<(KeptFile, i64)> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    let mut head = Vec::new();
+    file.take(KEPT_BYTES as u64).read_to_end(&mut head).ok()?;
+    let mut page = KeptFile::of(&head);
+    page.size = meta.len();
     let modified = meta
         .modified()
         .ok()?
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs();
-    Some((meta.len(), i64::try_from(modified).unwrap_or(i64::MAX)))
+    Some((page, i64::try_from(modified).unwrap_or(i64::MAX)))
 }
 
 /// The instructions that made layers and could be merged (the RUNs), as

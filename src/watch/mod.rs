@@ -14,6 +14,7 @@
 
 pub mod hints;
 pub mod learner;
+mod pushes;
 pub mod session;
 pub mod triggers;
 
@@ -66,9 +67,8 @@ pub struct Watcher {
     execs: BTreeSet<String>,
     /// Image ids the daemon reported tagged while watching, latest last.
     tagged: Vec<String>,
-    /// Names the daemon reported pushed while watching (the containerd
-    /// store does not always add a repository digest on push).
-    pushed_names: BTreeSet<String>,
+    /// Pushes seen, and what the registry said (see `pushes.rs`).
+    pushes: pushes::Pushes,
     lang: Lang,
     max_layers: Option<u32>,
 }
@@ -93,7 +93,7 @@ impl Watcher {
             learner: None,
             execs: BTreeSet::new(),
             tagged: Vec::new(),
-            pushed_names: BTreeSet::new(),
+            pushes: pushes::Pushes::default(),
             lang,
             max_layers,
         }
@@ -114,12 +114,10 @@ impl Watcher {
             self.execs.insert(event.actor_id.clone());
         }
         if event.kind == "image" && event.action == "push" {
-            let name = event
-                .attributes
-                .get("name")
-                .cloned()
-                .unwrap_or_else(|| event.actor_id.clone());
-            self.pushed_names.insert(name);
+            self.pushes.pushed(
+                &event.actor_id,
+                event.attributes.get("name").map(String::as_str),
+            );
         }
         if event.kind == "image" && event.action == "tag" && !event.actor_id.is_empty() {
             self.tagged.retain(|id| id != &event.actor_id);
@@ -658,8 +656,8 @@ impl Watcher {
         Ok(evaluation)
     }
 
-    /// The learner's image (or the one named) was pushed under `target`:
-    /// the daemon keeps a repository digest for it.
+    /// The learner's image (or the one named) was pushed under `target`
+    /// (how that is seen on each image store: `pushes.rs`).
     async fn pushed(&mut self, target: &str, seen: &mut Seen) -> Evaluation {
         let lang = self.lang();
         let target = match self.fill(target) {
@@ -671,46 +669,9 @@ impl Watcher {
             Ok(images) => images,
             Err(e) => return Self::waiting(e.render(lang)),
         };
-        let learner_id = self.learner.as_ref().map(|f| f.id.clone());
-        seen.image_id = learner_id.clone();
-        let pushed = images.iter().find(|image| {
-            learner_id.as_ref().is_none_or(|id| &image.id == id)
-                && image
-                    .repo_digests
-                    .iter()
-                    .any(|d| under(d.split('@').next().unwrap_or(""), &prefix))
-        });
-        if pushed.is_none() {
-            // A push the daemon reported, of a name that is the learner's image now.
-            for name in self.pushed_names.clone() {
-                if !under(&crate::runner::repository_of(&name), &prefix) {
-                    continue;
-                }
-                if let Ok(Some(info)) = self.runner.docker.inspect_image(&name).await
-                    && learner_id.as_ref().is_none_or(|id| &info.id == id)
-                {
-                    return self.done(tr!(
-                        lang,
-                        "образ опубликован: {name}",
-                        "the image is pushed: {name}"
-                    ));
-                }
-            }
-        }
-        match pushed {
-            Some(image) => {
-                let digest = image
-                    .repo_digests
-                    .iter()
-                    .find(|d| under(d.split('@').next().unwrap_or(""), &prefix))
-                    .cloned()
-                    .unwrap_or_default();
-                self.done(tr!(
-                    lang,
-                    "образ опубликован: {digest}",
-                    "the image is pushed: {digest}"
-                ))
-            }
+        seen.image_id = self.learner.as_ref().map(|f| f.id.clone());
+        match self.push_seen(&prefix, &images).await {
+            Some(message) => self.done(message),
             None => Self::waiting(tr!(
                 lang,
                 "ваш образ ещё не опубликован в {prefix}",

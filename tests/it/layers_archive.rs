@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use crate::layers_support::*;
-use layerlab::layers::{EntryKind, Mark, Report, TreeView, analyze_archive};
+use layerlab::layers::{
+    EntryKind, KeptFile, Mark, Report, TreeView, analyze_archive, analyze_archive_keeping,
+};
 use proptest::prelude::*;
 
 fn long(prefix: &str, n: usize) -> String {
@@ -392,6 +394,56 @@ fn a_repeated_layer_blob_is_read_once_and_used_twice() {
         "two layer blobs, config, manifest"
     );
     assert_matches_model(analyse(&spec).report(), &spec);
+}
+
+/// The watcher recognises a learner's image by its page's bytes, read in the
+/// analysis's one pass: the topmost layer's copy counts, pages of the same
+/// length but other bytes differ, and a removed page is no page.
+#[test]
+fn the_kept_file_is_the_one_a_container_sees() {
+    let page = "var/www/localhost/htdocs/index.html";
+    let stack = |top: Vec<Op>| {
+        vec![
+            Layer::new("ADD base /", vec![file("etc/os-release", "x")]),
+            Layer::new("COPY rootfs/ /", vec![file(page, "Anna's page")]),
+            Layer::new("RUN edit", top),
+        ]
+    };
+    for shape in [Shape::Legacy, Shape::Oci] {
+        let kept = |top: Vec<Op>, gzip: bool| {
+            let mut layers = stack(top);
+            if gzip {
+                layers = layers.into_iter().map(Layer::gzip).collect();
+            }
+            let bytes = archive(&ArchiveSpec::new(shape, layers));
+            analyze_archive_keeping(&bytes[..], "t.tar", &format!("/{page}"))
+                .unwrap_or_else(|e| panic!("{shape:?}: {e}"))
+                .kept_file()
+                .cloned()
+        };
+        for gzip in [false, true] {
+            assert_eq!(
+                kept(vec![file("tmp/x", "1")], gzip),
+                Some(KeptFile::of(b"Anna's page")),
+                "{shape:?}: a lower layer's page, untouched above"
+            );
+            let same_length = kept(vec![file(page, "Boris' page")], gzip);
+            assert_eq!(same_length, Some(KeptFile::of(b"Boris' page")), "{shape:?}");
+            assert_ne!(same_length, Some(KeptFile::of(b"Anna's page")), "{shape:?}");
+            assert_eq!(kept(vec![whiteout(page)], gzip), None, "{shape:?}: removed");
+        }
+    }
+    // Without asking, nothing is kept.
+    let bytes = archive(&ArchiveSpec::new(Shape::Oci, stack(vec![])));
+    assert_eq!(
+        analyze_archive(&bytes[..], "t.tar").unwrap().kept_file(),
+        None
+    );
+    // Only the first bytes are hashed: a page over the cap is told apart by its size.
+    let big = vec![b'a'; layerlab::layers::KEPT_BYTES + 10];
+    let mut bigger = big.clone();
+    bigger.push(b'a');
+    assert_ne!(KeptFile::of(&big), KeptFile::of(&bigger));
 }
 
 // ---------------------------------------------------------------- random stacks
