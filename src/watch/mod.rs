@@ -28,7 +28,7 @@ use crate::i18n::Lang;
 use crate::lesson::watch_model::{Expect, HintWhen};
 use crate::lesson::watching::{Watched, watched};
 use crate::lesson::{Action, Check, Lesson, Step};
-use crate::progress::By;
+use crate::progress::{By, PUSHED_VAR};
 use crate::runner::Runner;
 use crate::tr;
 
@@ -689,11 +689,15 @@ impl Watcher {
                 if let Ok(Some(info)) = self.runner.docker.inspect_image(&name).await
                     && learner_id.as_ref().is_none_or(|id| &info.id == id)
                 {
-                    return self.done(tr!(
+                    let mut done = self.done(tr!(
                         lang,
                         "образ опубликован: {name}",
                         "the image is pushed: {name}"
                     ));
+                    // What `check` and the report verify against the registry,
+                    // as the push step of "do it for me" records it.
+                    done.vars.insert(PUSHED_VAR.into(), name);
+                    return done;
                 }
             }
         }
@@ -705,11 +709,21 @@ impl Watcher {
                     .find(|d| under(d.split('@').next().unwrap_or(""), &prefix))
                     .cloned()
                     .unwrap_or_default();
-                self.done(tr!(
+                // The learner's name for it in the registry when it still has
+                // one (what they would hand in), else the digest they pushed.
+                let pushed_as = image
+                    .repo_tags
+                    .iter()
+                    .find(|t| under(&crate::runner::repository_of(t), &prefix))
+                    .cloned()
+                    .unwrap_or_else(|| digest.clone());
+                let mut done = self.done(tr!(
                     lang,
                     "образ опубликован: {digest}",
                     "the image is pushed: {digest}"
-                ))
+                ));
+                done.vars.insert(PUSHED_VAR.into(), pushed_as);
+                done
             }
             None => Self::waiting(tr!(
                 lang,
