@@ -305,6 +305,34 @@ fn f2_rerenders_results_that_arrived_before_the_switch() {
     assert!(english.contains("Docker went away"), "{english}");
 }
 
+/// A failed step's verdict with its fix on a line of its own (as every
+/// Docker error is rendered): the fix starts a line of the output pane, not
+/// glued after two spaces in the middle of the verdict.
+#[test]
+fn a_verdicts_fix_starts_its_own_line() {
+    let mut h = building();
+    h.key(KeyCode::F(2));
+    finish(
+        &mut h,
+        "dockerfile",
+        "build",
+        outcome(
+            false,
+            "образа anna/site:1 нет в локальном Docker Engine\n  что сделать: соберите его",
+            &[],
+        ),
+    );
+    let screen = h.text(SMALL);
+    assert!(
+        screen.lines().any(|l| l
+            .trim_start_matches('│')
+            .trim_start()
+            .starts_with("что сделать: соберите")),
+        "{screen}"
+    );
+    assert!(!screen.contains("Engine  что"), "{screen}");
+}
+
 // ---------------------------------------------------------------- lesson
 
 #[test]

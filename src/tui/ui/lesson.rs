@@ -476,7 +476,15 @@ fn draw_output(
     }
     let inner = block.inner(area);
     block.render(area, buf);
-    let status = Paragraph::new(Line::from(Span::styled(status, style))).wrap(Wrap { trim: true });
+    // A verdict may carry its fix on a line of its own ("\n  что сделать: …"):
+    // one `Line` per line, or the newline is drawn as a gap mid-sentence.
+    let status = Paragraph::new(
+        status
+            .lines()
+            .map(|line| Line::from(Span::styled(line.to_string(), style)))
+            .collect::<Vec<_>>(),
+    )
+    .wrap(Wrap { trim: true });
     let status_rows = u16::try_from(status.line_count(inner.width))
         .unwrap_or(u16::MAX)
         .min(inner.height);
