@@ -333,6 +333,30 @@ fn a_verdicts_fix_starts_its_own_line() {
     assert!(!screen.contains("Engine  что"), "{screen}");
 }
 
+/// Back on an action step the learner already did (typed, seen by the
+/// watcher): the line says so and who did it, and Enter moves on instead of
+/// redoing the step through the API (which would record it as layerlab's).
+#[test]
+fn a_done_action_step_says_who_did_it_and_enter_moves_on() {
+    let mut h = Harness::new(Lang::Ru);
+    h.app
+        .progress
+        .complete_step_by("dockerfile", "build", layerlab::progress::By::Learner)
+        .expect("save");
+    h.connected().open_lesson(DOCKERFILE, 9);
+    let screen = h.text(SMALL);
+    assert!(screen.contains("✔ сделано (вами) · Enter — дальше"), "{screen}");
+    assert!(!screen.contains("Enter — выполнить"), "{screen}");
+    h.key(KeyCode::Enter);
+    assert!(h.app.running.is_none(), "Enter started a job on a done step");
+    let Screen::Lesson(view) = &h.app.screen else {
+        panic!("left the lesson");
+    };
+    assert_eq!(view.step, 10, "Enter moved on");
+    let record = h.app.progress.step_record("dockerfile", "build");
+    assert_eq!(record.map(|r| r.by), Some(layerlab::progress::By::Learner));
+}
+
 // ---------------------------------------------------------------- lesson
 
 #[test]
