@@ -345,16 +345,58 @@ fn a_done_action_step_says_who_did_it_and_enter_moves_on() {
         .expect("save");
     h.connected().open_lesson(DOCKERFILE, 9);
     let screen = h.text(SMALL);
-    assert!(screen.contains("✔ сделано (вами) · Enter — дальше"), "{screen}");
+    assert!(
+        screen.contains("✔ сделано (вами) · Enter — дальше"),
+        "{screen}"
+    );
     assert!(!screen.contains("Enter — выполнить"), "{screen}");
     h.key(KeyCode::Enter);
-    assert!(h.app.running.is_none(), "Enter started a job on a done step");
+    assert!(
+        h.app.running.is_none(),
+        "Enter started a job on a done step"
+    );
     let Screen::Lesson(view) = &h.app.screen else {
         panic!("left the lesson");
     };
     assert_eq!(view.step, 10, "Enter moved on");
     let record = h.app.progress.step_record("dockerfile", "build");
     assert_eq!(record.map(|r| r.by), Some(layerlab::progress::By::Learner));
+}
+
+/// A hint about what was wrong goes once the watcher sees the state reached:
+/// a 💡 "none starts with the registry" under a ✔ would contradict it.
+#[test]
+fn a_watched_hint_goes_when_the_step_ticks() {
+    use layerlab::watch::session::StepReport;
+    let mut h = Harness::new(Lang::En);
+    h.connected().open_lesson(DOCKERFILE, 9);
+    let watched = |report: StepReport| WorkerEvent::Watched {
+        lesson: "dockerfile".into(),
+        step: "build".into(),
+        report: Box::new(report),
+    };
+    h.worker(watched(StepReport::Hint(layerlab::watch::HintFound {
+        when: layerlab::lesson::watch_model::HintWhen::PageIsTemplate,
+        text: "the page is still the template".into(),
+        evidence: vec!["YOUR NAME found in index.html".into()],
+    })));
+    let before = h.text(SMALL);
+    assert!(
+        before.contains("the page is still the template"),
+        "{before}"
+    );
+    h.worker(watched(StepReport::Satisfied {
+        evaluation: layerlab::watch::Evaluation {
+            satisfied: true,
+            message: "image built: anna/site:1".into(),
+            ..Default::default()
+        },
+        learner: None,
+    }));
+    let after = h.text(SMALL);
+    assert!(after.contains("image built: anna/site:1"), "{after}");
+    assert!(!after.contains("the page is still the template"), "{after}");
+    assert!(!after.contains("YOUR NAME found"), "{after}");
 }
 
 // ---------------------------------------------------------------- lesson

@@ -541,6 +541,9 @@ impl App {
                     }
                 }
                 if let (true, Screen::Lesson(view)) = (here, &mut self.screen) {
+                    // The hints were about what was still wrong; the state is
+                    // reached now, so they would only contradict the ✔.
+                    view.hints.clear();
                     let mut outcome = StepOutcome::passed(crate::i18n::Text::plain(
                         crate::watch::printable(&evaluation.message),
                     ));
