@@ -16,6 +16,9 @@ use crate::lesson::model::Lesson;
 /// The variable the build step records the learner's own image in; `check`
 /// and `report` grade that image.
 pub const BUILT_IMAGE_VAR: &str = "built_image";
+/// The variable the push step saves: the reference pushed (by the learner
+/// or by "do it for me"), which `check` and the report verify.
+pub const PUSHED_VAR: &str = "pushed";
 
 /// Bumped when an older layerlab would misread the file.
 pub const PROGRESS_VERSION: u32 = 1;

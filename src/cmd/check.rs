@@ -37,7 +37,11 @@ pub fn request(
     .map_err(|e| anyhow::anyhow!(e))?;
     Ok(Request {
         image,
-        pushed: pushed.or_else(|| progress.var("pushed").map(str::to_string)),
+        pushed: pushed.or_else(|| {
+            progress
+                .var(crate::progress::PUSHED_VAR)
+                .map(str::to_string)
+        }),
         accept_base,
         max_layers: max_layers(pack),
         template_page: pack

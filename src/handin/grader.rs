@@ -748,9 +748,14 @@ pub fn finishing_command(registry: Option<&str>) -> String {
     }
 }
 
-/// Which image to grade: `--image`, else the one the learner built (recorded
-/// in progress by the build step), else — only when the learner has a data
-/// dir at all — the pack's default name. `Err` says why there is none.
+/// Which image to grade: `--image`, else the learner's image as the watcher
+/// last found it (whatever name they gave it with `docker build -t`; its id
+/// when it has no name), else the one "do it for me" built (recorded by the
+/// build step), else — only when the learner has a data dir at all — the
+/// pack's default name. `Err` says why there is none.
+///
+/// The watched image comes first: it is found again after every rebuild, so
+/// it is the newest of the two whenever both exist.
 pub fn graded_image(
     explicit: Option<&str>,
     progress: Option<&crate::progress::Progress>,
@@ -760,6 +765,9 @@ pub fn graded_image(
 ) -> Result<String, String> {
     if let Some(image) = explicit {
         return Ok(image.to_string());
+    }
+    if let Some(found) = progress.and_then(|p| p.learner_image()) {
+        return Ok(found.tag.clone().unwrap_or_else(|| found.id.clone()));
     }
     if let Some(built) = progress.and_then(|p| p.var(BUILT_IMAGE_VAR)) {
         return Ok(built.to_string());
@@ -1473,6 +1481,22 @@ mod tests {
         assert_eq!(
             graded_image(None, Some(&progress), true, "d:1", Lang::En),
             Ok("anna/site:2".into())
+        );
+        // The image the learner built themselves, under their own name, as
+        // the watcher found it: it wins over the default and "do it for me".
+        progress
+            .set_learner_image("sha256:beef", Some("customimage/alpng:ng_v1"))
+            .expect("save");
+        assert_eq!(
+            graded_image(None, Some(&progress), true, "d:1", Lang::En),
+            Ok("customimage/alpng:ng_v1".into())
+        );
+        progress
+            .set_learner_image("sha256:beef", None)
+            .expect("save");
+        assert_eq!(
+            graded_image(None, Some(&progress), true, "d:1", Lang::En),
+            Ok("sha256:beef".into())
         );
     }
 

@@ -273,6 +273,14 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The lab or the explorer: Enter opens it again however often the
+    /// step was done, where other done actions just move on.
+    pub fn opens_a_screen(&self) -> bool {
+        matches!(self, Action::Lab { .. } | Action::Layers { .. })
+    }
+}
+
 fn default_dockerfile() -> String {
     "Dockerfile".into()
 }

@@ -448,7 +448,8 @@ impl Runner {
         let mut done = Done::new(Text::from_fn(|lang| {
             tr!(lang, "отправлено: {image}", "pushed: {image}")
         }));
-        done.vars.insert("pushed".into(), image.clone());
+        done.vars
+            .insert(crate::progress::PUSHED_VAR.into(), image.clone());
         if let Some(digest) = pushed.digest {
             done.output.push(Text::plain(format!("digest: {digest}")));
             done.vars.insert("pushed_digest".into(), digest);

@@ -29,7 +29,7 @@ use crate::i18n::Lang;
 use crate::lesson::watch_model::{Expect, HintWhen};
 use crate::lesson::watching::{Watched, watched};
 use crate::lesson::{Action, Check, Lesson, Step};
-use crate::progress::By;
+use crate::progress::{By, PUSHED_VAR};
 use crate::runner::Runner;
 use crate::tr;
 
@@ -671,7 +671,13 @@ impl Watcher {
         };
         seen.image_id = self.learner.as_ref().map(|f| f.id.clone());
         match self.push_seen(&prefix, &images).await {
-            Some(message) => self.done(message),
+            Some((message, pushed_as)) => {
+                let mut done = self.done(message);
+                // What `check` and the report verify against the registry,
+                // as the push step of "do it for me" records it.
+                done.vars.insert(PUSHED_VAR.into(), pushed_as);
+                done
+            }
             None => Self::waiting(tr!(
                 lang,
                 "ваш образ ещё не опубликован в {prefix}",

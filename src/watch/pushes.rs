@@ -173,25 +173,40 @@ impl Watcher {
     }
 
     /// The learner's image (or, before it is found, any image) was pushed
-    /// under `prefix`: the words for the ✔ line, or `None`.
+    /// under `prefix`: the words for the ✔ line and the reference pushed (the
+    /// learner's name for it in the registry when it still has one, else the
+    /// digest), or `None`.
     pub(super) async fn push_seen(
         &mut self,
         prefix: &str,
         images: &[ImageSummary],
-    ) -> Option<String> {
+    ) -> Option<(String, String)> {
         let lang = self.lang();
         let learner_id = self.learner.as_ref().map(|f| f.id.clone());
         if !self.digests_are_names().await {
-            let digest = images
+            let found = images
                 .iter()
                 .filter(|image| learner_id.as_ref().is_none_or(|id| &image.id == id))
-                .flat_map(|image| image.repo_digests.iter())
-                .find(|d| under(d.split('@').next().unwrap_or(""), prefix));
-            if let Some(digest) = digest {
-                return Some(tr!(
-                    lang,
-                    "образ опубликован: {digest}",
-                    "the image is pushed: {digest}"
+                .find_map(|image| {
+                    let digest = image
+                        .repo_digests
+                        .iter()
+                        .find(|d| under(d.split('@').next().unwrap_or(""), prefix))?;
+                    let name = image
+                        .repo_tags
+                        .iter()
+                        .find(|t| under(&crate::runner::repository_of(t), prefix))
+                        .unwrap_or(digest);
+                    Some((digest.clone(), name.clone()))
+                });
+            if let Some((digest, name)) = found {
+                return Some((
+                    tr!(
+                        lang,
+                        "образ опубликован: {digest}",
+                        "the image is pushed: {digest}"
+                    ),
+                    name,
                 ));
             }
         }
@@ -203,10 +218,13 @@ impl Watcher {
             if let Ok(Some(info)) = self.runner.docker.inspect_image(&name).await
                 && learner_id.as_ref().is_none_or(|id| &info.id == id)
             {
-                return Some(tr!(
-                    lang,
-                    "образ опубликован: {name}",
-                    "the image is pushed: {name}"
+                return Some((
+                    tr!(
+                        lang,
+                        "образ опубликован: {name}",
+                        "the image is pushed: {name}"
+                    ),
+                    name,
                 ));
             }
         }
@@ -214,11 +232,14 @@ impl Watcher {
             && let Some(found) = self.learner.clone()
             && let Some(name) = self.in_registry(&found.tags, &found.id, prefix).await
         {
-            return Some(tr!(
-                lang,
-                "образ опубликован: {name} (реестр хранит {})",
-                "the image is pushed: {name} (the registry holds {})",
-                short_id(&found.id)
+            return Some((
+                tr!(
+                    lang,
+                    "образ опубликован: {name} (реестр хранит {})",
+                    "the image is pushed: {name} (the registry holds {})",
+                    short_id(&found.id)
+                ),
+                name,
             ));
         }
         None

@@ -305,6 +305,100 @@ fn f2_rerenders_results_that_arrived_before_the_switch() {
     assert!(english.contains("Docker went away"), "{english}");
 }
 
+/// A failed step's verdict with its fix on a line of its own (as every
+/// Docker error is rendered): the fix starts a line of the output pane, not
+/// glued after two spaces in the middle of the verdict.
+#[test]
+fn a_verdicts_fix_starts_its_own_line() {
+    let mut h = building();
+    h.key(KeyCode::F(2));
+    finish(
+        &mut h,
+        "dockerfile",
+        "build",
+        outcome(
+            false,
+            "образа anna/site:1 нет в локальном Docker Engine\n  что сделать: соберите его",
+            &[],
+        ),
+    );
+    let screen = h.text(SMALL);
+    assert!(
+        screen.lines().any(|l| l
+            .trim_start_matches('│')
+            .trim_start()
+            .starts_with("что сделать: соберите")),
+        "{screen}"
+    );
+    assert!(!screen.contains("Engine  что"), "{screen}");
+}
+
+/// Back on an action step the learner already did (typed, seen by the
+/// watcher): the line says so and who did it, and Enter moves on instead of
+/// redoing the step through the API (which would record it as layerlab's).
+#[test]
+fn a_done_action_step_says_who_did_it_and_enter_moves_on() {
+    let mut h = Harness::new(Lang::Ru);
+    h.app
+        .progress
+        .complete_step_by("dockerfile", "build", layerlab::progress::By::Learner)
+        .expect("save");
+    h.connected().open_lesson(DOCKERFILE, 9);
+    let screen = h.text(SMALL);
+    assert!(
+        screen.contains("✔ сделано (вами) · Enter — дальше"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Enter — выполнить"), "{screen}");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.app.running.is_none(),
+        "Enter started a job on a done step"
+    );
+    let Screen::Lesson(view) = &h.app.screen else {
+        panic!("left the lesson");
+    };
+    assert_eq!(view.step, 10, "Enter moved on");
+    let record = h.app.progress.step_record("dockerfile", "build");
+    assert_eq!(record.map(|r| r.by), Some(layerlab::progress::By::Learner));
+}
+
+/// A hint about what was wrong goes once the watcher sees the state reached:
+/// a 💡 "none starts with the registry" under a ✔ would contradict it.
+#[test]
+fn a_watched_hint_goes_when_the_step_ticks() {
+    use layerlab::watch::session::StepReport;
+    let mut h = Harness::new(Lang::En);
+    h.connected().open_lesson(DOCKERFILE, 9);
+    let watched = |report: StepReport| WorkerEvent::Watched {
+        lesson: "dockerfile".into(),
+        step: "build".into(),
+        report: Box::new(report),
+    };
+    h.worker(watched(StepReport::Hint(layerlab::watch::HintFound {
+        when: layerlab::lesson::watch_model::HintWhen::PageIsTemplate,
+        text: "the page is still the template".into(),
+        evidence: vec!["YOUR NAME found in index.html".into()],
+    })));
+    let before = h.text(SMALL);
+    assert!(
+        before.contains("the page is still the template"),
+        "{before}"
+    );
+    h.worker(watched(StepReport::Satisfied {
+        evaluation: layerlab::watch::Evaluation {
+            satisfied: true,
+            message: "image built: anna/site:1".into(),
+            ..Default::default()
+        },
+        learner: None,
+    }));
+    let after = h.text(SMALL);
+    assert!(after.contains("image built: anna/site:1"), "{after}");
+    assert!(!after.contains("the page is still the template"), "{after}");
+    assert!(!after.contains("YOUR NAME found"), "{after}");
+}
+
 // ---------------------------------------------------------------- lesson
 
 #[test]

@@ -386,6 +386,16 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("✔ push/remove-pulled:"), "{text}");
     assert!(text.contains("Lesson push is done"), "{text}");
+
+    // What the learner pushed by hand is what `check` verifies: the watcher
+    // recorded the pushed name as "do it for me" would have, so the teacher's
+    // criterion is checked against the registry, not skipped.
+    let checked = learner.run(&["check", "--accept-base", &base]).await;
+    assert!(checked.ok(), "{checked}");
+    assert!(
+        checked.stdout.contains(&format!("✔ pushed: {pushed}")),
+        "{checked}"
+    );
 }
 
 /// `docker ARGS` with the Docker CLI config in `config` (the learner's own

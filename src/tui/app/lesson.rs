@@ -62,8 +62,20 @@ impl App {
                 let next = view.lesson + 1;
                 return Some(self.open_lesson_at(next, None));
             }
-            // A step that just succeeded: Enter moves on rather than redoing it.
-            Action::Run if succeeded => {
+            // A step that just succeeded, or an action step done before (by the
+            // learner or layerlab): Enter moves on rather than redoing it — a
+            // redo would record the learner's own step as layerlab's. `d`
+            // still redoes it on purpose.
+            Action::Run
+                if succeeded
+                    || (done
+                        && view.run == RunState::Idle
+                        && step.kind == StepKind::Action
+                        && !step
+                            .action
+                            .as_ref()
+                            .is_some_and(crate::lesson::Action::opens_a_screen)) =>
+            {
                 view.next(lesson.steps.len());
                 self.remember_place();
                 Vec::new()
@@ -529,6 +541,9 @@ impl App {
                     }
                 }
                 if let (true, Screen::Lesson(view)) = (here, &mut self.screen) {
+                    // The hints were about what was still wrong; the state is
+                    // reached now, so they would only contradict the ✔.
+                    view.hints.clear();
                     let mut outcome = StepOutcome::passed(crate::i18n::Text::plain(
                         crate::watch::printable(&evaluation.message),
                     ));

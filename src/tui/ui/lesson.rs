@@ -143,6 +143,26 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
                 "Type it in your terminal: the step ticks itself · d: do it for me (recorded as done by layerlab)"
             )
         }
+        // Back on a step already done (watched or "do it for me"): Enter
+        // goes on, and the line says who did it, as the progress records.
+        StepKind::Action
+            if done
+                && !step
+                    .action
+                    .as_ref()
+                    .is_some_and(crate::lesson::Action::opens_a_screen) =>
+        {
+            match app.progress.step_record(&lesson.id, &step.id).map(|r| r.by) {
+                Some(crate::progress::By::Layerlab) => t!(
+                    "✔ сделано (сделал layerlab) · Enter — дальше",
+                    "✔ done (by layerlab) · Enter to go on"
+                ),
+                _ => t!(
+                    "✔ сделано (вами) · Enter — дальше",
+                    "✔ done (by you) · Enter to go on"
+                ),
+            }
+        }
         StepKind::Action => t!("Enter — выполнить", "Enter to do it"),
         StepKind::Check => t!("Enter — проверить", "Enter to check"),
         StepKind::Question => t!("Enter — ответить", "Enter to answer"),
@@ -476,7 +496,15 @@ fn draw_output(
     }
     let inner = block.inner(area);
     block.render(area, buf);
-    let status = Paragraph::new(Line::from(Span::styled(status, style))).wrap(Wrap { trim: true });
+    // A verdict may carry its fix on a line of its own ("\n  что сделать: …"):
+    // one `Line` per line, or the newline is drawn as a gap mid-sentence.
+    let status = Paragraph::new(
+        status
+            .lines()
+            .map(|line| Line::from(Span::styled(line.to_string(), style)))
+            .collect::<Vec<_>>(),
+    )
+    .wrap(Wrap { trim: true });
     let status_rows = u16::try_from(status.line_count(inner.width))
         .unwrap_or(u16::MAX)
         .min(inner.height);

@@ -38,7 +38,12 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let daemon = super::fit::fit(&daemon, width).into_owned();
     let help_word = t!("справка", "help").get(lang);
-    let back_word = t!("назад", "back").get(lang);
+    // On the lesson list `q` leaves the app; everywhere else it goes back.
+    let back_word = if matches!(app.screen, Screen::Lessons) {
+        t!("выход", "quit").get(lang)
+    } else {
+        t!("назад", "back").get(lang)
+    };
     let used = daemon.chars().count();
     // The lab's command line takes `?` and `q` as text: name its own keys.
     let help = if matches!(app.screen, Screen::Lab(_)) {
