@@ -24,7 +24,7 @@ from collections import defaultdict
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 MAX_FN = 150
 TIERS = [
-    {"i18n", "paths", "progress", "lesson", "layers", "quiz", "logging", "text"},
+    {"i18n", "paths", "progress", "lesson", "layers", "quiz", "logging", "text", "data_lock", "sanitize"},
     {"docker", "registry"},
     {"runner", "handin", "watch"},
     {"tui"},

@@ -448,29 +448,7 @@ fn draw_output(
 ) -> (u16, u16) {
     let (theme, lang) = (app.theme, app.lang);
     let running = view.run == RunState::Running;
-    let (status, style) = match &view.run {
-        RunState::Running => {
-            let spin = super::SPINNER[app.spinner % super::SPINNER.len()];
-            let counter = view
-                .counter
-                .map(|(c, t)| format!(" {c}/{t}"))
-                .unwrap_or_default();
-            (
-                format!(
-                    "{spin} {}{counter} (Esc — {})",
-                    t!("выполняется", "running").get(lang),
-                    t!("отмена", "cancel").get(lang)
-                ),
-                theme.warn(),
-            )
-        }
-        RunState::Finished(outcome) if outcome.ok() => {
-            (format!("✔ {}", outcome.summary.get(lang)), theme.ok())
-        }
-        RunState::Finished(outcome) => (format!("✘ {}", outcome.summary.get(lang)), theme.error()),
-        RunState::Failed(message) => (format!("✘ {}", message.get(lang)), theme.error()),
-        RunState::Idle => (String::new(), theme.dim()),
-    };
+    let (status, style) = verdict(app, view);
     let mut block = Block::bordered().border_style(if full {
         theme.border_focused()
     } else {
@@ -738,4 +716,33 @@ fn watch_lines(app: &App, view: &LessonScreen) -> Vec<Line<'static>> {
         lines.push(Line::from(Span::styled(hint.clone(), theme.warn())));
     }
     lines
+}
+
+/// The output pane's first line: running (with the builder's step counter),
+/// the verdict, or nothing yet.
+fn verdict(app: &App, view: &LessonScreen) -> (String, ratatui::style::Style) {
+    let (theme, lang) = (app.theme, app.lang);
+    match &view.run {
+        RunState::Running => {
+            let spin = super::SPINNER[app.spinner % super::SPINNER.len()];
+            let counter = view
+                .counter
+                .map(|(c, t)| format!(" {c}/{t}"))
+                .unwrap_or_default();
+            (
+                format!(
+                    "{spin} {}{counter} (Esc — {})",
+                    t!("выполняется", "running").get(lang),
+                    t!("отмена", "cancel").get(lang)
+                ),
+                theme.warn(),
+            )
+        }
+        RunState::Finished(outcome) if outcome.ok() => {
+            (format!("✔ {}", outcome.summary.get(lang)), theme.ok())
+        }
+        RunState::Finished(outcome) => (format!("✘ {}", outcome.summary.get(lang)), theme.error()),
+        RunState::Failed(message) => (format!("✘ {}", message.get(lang)), theme.error()),
+        RunState::Idle => (String::new(), theme.dim()),
+    }
 }
