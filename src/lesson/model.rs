@@ -232,6 +232,10 @@ pub enum Action {
     Tag {
         source: String,
         target: String,
+        /// Remember `target` under this name (`{NAME}` in later steps), as
+        /// `expect: tagged_for` remembers the name the learner chose.
+        #[serde(default)]
+        save_as: Option<String>,
     },
     Push {
         image: String,

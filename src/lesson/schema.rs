@@ -176,7 +176,10 @@ pub const EXPECT: Shape = Shape::Tagged {
         with("exec_seen", &[CONTAINER]),
         with("image_present", &[IMAGE]),
         with("image_gone", &[IMAGE]),
-        with("tagged_for", &[req("registry", Shape::Str)]),
+        with(
+            "tagged_for",
+            &[req("registry", Shape::Str), opt("save_as", Shape::Str)],
+        ),
         with("pushed_to", &[req("registry", Shape::Str)]),
         with("file_changed", &[req("path", Shape::Str)]),
         unit("layerlab"),
@@ -262,7 +265,11 @@ pub const ACTION: Shape = Shape::Tagged {
         with("commit", &[CONTAINER, req("tag", Shape::Str)]),
         with(
             "tag",
-            &[req("source", Shape::Str), req("target", Shape::Str)],
+            &[
+                req("source", Shape::Str),
+                req("target", Shape::Str),
+                opt("save_as", Shape::Str),
+            ],
         ),
         with("push", &[IMAGE]),
         with("pull", &[IMAGE]),

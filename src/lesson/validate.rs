@@ -638,7 +638,11 @@ impl<'a> PackContext<'a> {
                         save_as: Some(name),
                         ..
                     })
-                    | Some(Action::SaveImageId { save_as: name, .. }) => {
+                    | Some(Action::SaveImageId { save_as: name, .. })
+                    | Some(Action::Tag {
+                        save_as: Some(name),
+                        ..
+                    }) => {
                         context.saved_names.insert(name);
                     }
                     Some(Action::Run { name, ports, .. }) => {
@@ -648,6 +652,13 @@ impl<'a> PackContext<'a> {
                         context.copies.push((normalize(to), normalize(from)));
                     }
                     _ => {}
+                }
+                if let Some(crate::lesson::watch_model::Expect::TaggedFor {
+                    save_as: Some(name),
+                    ..
+                }) = &step.expect
+                {
+                    context.saved_names.insert(name);
                 }
             }
         }
@@ -1036,6 +1047,10 @@ impl StepChecks<'_, '_, '_> {
             Action::SaveImageId { save_as, .. } => {
                 self.saved_name(&at("save_image_id", "save_as"), save_as)
             }
+            Action::Tag {
+                save_as: Some(name),
+                ..
+            } => self.saved_name(&at("tag", "save_as"), name),
             _ => {}
         }
         match action {

@@ -43,8 +43,13 @@ pub enum Expect {
     ImagePresent { image: String },
     /// No image of this name exists.
     ImageGone { image: String },
-    /// The learner's image has a name under `registry` (any repository and tag).
-    TaggedFor { registry: String },
+    /// The learner's image has a name under `registry` (any repository and
+    /// tag); with `save_as`, that name is remembered for the later steps.
+    TaggedFor {
+        registry: String,
+        #[serde(default)]
+        save_as: Option<String>,
+    },
     /// The learner's image was pushed under `registry`: the daemon records a
     /// repository digest there.
     PushedTo { registry: String },

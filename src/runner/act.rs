@@ -100,7 +100,11 @@ impl Runner {
             Action::Start { container } => self.start(container).await,
             Action::RemoveContainer { container } => self.remove_container(container).await,
             Action::Commit { container, tag } => self.commit(&job, container, tag).await,
-            Action::Tag { source, target } => self.tag(source, target).await,
+            Action::Tag {
+                source,
+                target,
+                save_as,
+            } => self.tag(source, target, save_as.as_deref()).await,
             Action::Push { image } => self.push(&job, image).await,
             Action::Pull { image } => self.pull(&job, image).await,
             Action::RemoveImage { image } => self.remove_image(image).await,
@@ -428,13 +432,22 @@ impl Runner {
         })))
     }
 
-    async fn tag(&mut self, source: &str, target: &str) -> Result<Done, Fail> {
+    async fn tag(
+        &mut self,
+        source: &str,
+        target: &str,
+        save_as: Option<&str>,
+    ) -> Result<Done, Fail> {
         let (source, target) = (self.fill(source)?, self.fill(target)?);
         self.docker
             .tag_image(&source, &target)
             .await
             .map_err(|e| self.fail(e))?;
-        Ok(Done::new(format!("{source} → {target}")))
+        let mut done = Done::new(format!("{source} → {target}"));
+        if let Some(name) = save_as {
+            done.vars.insert(name.to_string(), target);
+        }
+        Ok(done)
     }
 
     async fn push(&mut self, job: &Job<'_>, image: &str) -> Result<Done, Fail> {

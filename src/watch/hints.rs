@@ -210,18 +210,23 @@ async fn evidence(
         HintWhen::NotTaggedForRegistry => {
             let registry = watcher.runner.state.vars.get("registry")?.clone();
             let found = watcher.learner.clone()?;
+            // Any name under the registry will do, the one the image was built
+            // under too (`docker build -t REGISTRY/…`).
+            if found
+                .tags
+                .iter()
+                .any(|t| under(&crate::runner::repository_of(t), &registry))
+            {
+                return None;
+            }
+            // The build's own name is not a new one: the hint waits for a tag.
             let first = found.tag.clone();
-            // Names under the registry's host for other lessons do not count.
             let others: Vec<&String> = found
                 .tags
                 .iter()
                 .filter(|t| Some(*t) != first.as_ref())
                 .collect();
-            if others.is_empty()
-                || others
-                    .iter()
-                    .any(|t| under(&crate::runner::repository_of(t), &registry))
-            {
+            if others.is_empty() {
                 return None;
             }
             Some(vec![tr!(

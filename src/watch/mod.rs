@@ -473,7 +473,7 @@ impl Watcher {
                     )),
                 })
             }
-            Expect::TaggedFor { registry } => {
+            Expect::TaggedFor { registry, save_as } => {
                 let registry = self.fill(registry)?;
                 let prefix = crate::runner::repository_of(&registry);
                 let tagged = self.learner.as_ref().and_then(|found| {
@@ -484,11 +484,19 @@ impl Watcher {
                         .cloned()
                 });
                 Ok(match tagged {
-                    Some(tag) => self.done(tr!(
-                        lang,
-                        "ваш образ назван для реестра: {tag}",
-                        "your image has a name for the registry: {tag}"
-                    )),
+                    Some(tag) => {
+                        let mut done = self.done(tr!(
+                            lang,
+                            "ваш образ назван для реестра: {tag}",
+                            "your image has a name for the registry: {tag}"
+                        ));
+                        // The name the learner chose: the later steps' commands
+                        // (push, rmi, pull, run) use it.
+                        if let Some(name) = save_as {
+                            done.vars.insert(name.clone(), tag);
+                        }
+                        done
+                    }
                     None => Self::waiting(tr!(
                         lang,
                         "у вашего образа нет имени в {prefix}",

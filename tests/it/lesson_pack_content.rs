@@ -355,6 +355,7 @@ fn saved_name(action: &Action) -> Option<&str> {
     match action {
         Action::Exec { save_as, .. } | Action::Http { save_as, .. } => save_as.as_deref(),
         Action::SaveImageId { save_as, .. } => Some(save_as),
+        Action::Tag { save_as, .. } => save_as.as_deref(),
         _ => None,
     }
 }
@@ -523,7 +524,7 @@ fn expected_docker_parts(action: &Action) -> Vec<String> {
         Action::Commit { container, tag } => {
             vec![format!("docker commit {{container.{container}}} {tag}")]
         }
-        Action::Tag { source, target } => vec![format!("docker tag {source} {target}")],
+        Action::Tag { source, target, .. } => vec![format!("docker tag {source} {target}")],
         Action::Push { image } => vec![format!("docker push {image}")],
         Action::Pull { image } => vec![format!("docker pull {image}")],
         Action::RemoveImage { image } => vec![format!("docker rmi {image}")],

@@ -318,7 +318,9 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     let registry = format!("{registry}/{unique}");
     let tag = format!("{unique}/alpng:ng_v1");
     let old = format!("{registry}/old:1");
-    let pushed = format!("{registry}/nginx-alpine:1.0");
+    // A name of the learner's own under the registry, not the lesson's
+    // `nginx-alpine:1.0`: any name there counts, and the later steps use it.
+    let pushed = format!("{registry}/mysite:v2");
     let plain = format!("{unique}-nginx-alpine:1.0");
     let web = format!("{unique}-pulled");
     let mut cleanup = common::Cleanup::new();

@@ -99,7 +99,18 @@ impl StepChecks<'_, '_, '_> {
                 let path = variant("file_changed").key("path");
                 self.workspace_path(&path, file, true);
             }
-            Expect::TaggedFor { registry } | Expect::PushedTo { registry } => {
+            Expect::TaggedFor {
+                save_as: Some(name),
+                ..
+            } if placeholders_builtin(name) => {
+                self.error_at(
+                    &variant("tagged_for").key("save_as"),
+                    format!(
+                        "save_as `{name}` would replace a value layerlab fills in itself; pick another name"
+                    ),
+                );
+            }
+            Expect::TaggedFor { registry, .. } | Expect::PushedTo { registry } => {
                 if registry.trim().is_empty() {
                     let name = if matches!(expect, Expect::TaggedFor { .. }) {
                         "tagged_for"
@@ -115,4 +126,8 @@ impl StepChecks<'_, '_, '_> {
             Expect::ImagePresent { .. } | Expect::ImageGone { .. } | Expect::Layerlab => {}
         }
     }
+}
+
+fn placeholders_builtin(name: &str) -> bool {
+    crate::lesson::placeholders::BUILTIN.contains(&name) || name.starts_with("port.")
 }

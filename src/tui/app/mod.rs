@@ -447,6 +447,7 @@ fn unknown_value(lang: Lang, name: &str) -> String {
     let (ru, en) = match name.split('.').next().unwrap_or(name) {
         "base_archive" => ("ФАЙЛ.tar", "FILE.tar"),
         "registry" => ("РЕЕСТР", "REGISTRY"),
+        "registry_image" => ("РЕЕСТР/ИМЯ:ТЕГ", "REGISTRY/NAME:TAG"),
         "port" => ("ПОРТ", "PORT"),
         "image" | "image_repo" => ("ОБРАЗ", "IMAGE"),
         "base_image" => ("БАЗОВЫЙ_ОБРАЗ", "BASE_IMAGE"),
