@@ -125,22 +125,69 @@ pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit
         .await
         .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
     let graded = grade(&docker, &request, &progress, lang).await?;
+    // The answers are the learner's: with no progress here (`check --image`
+    // on an image alone, as scripts do) there are none to ask for.
+    let has_progress = crate::paths::progress_file().exists();
+    let theory = if has_progress {
+        crate::handin::report::answers(&pack, &progress, lang)
+    } else {
+        Vec::new()
+    };
+    let (answered, answers) = crate::handin::report::answers_line(&theory, lang);
+    let missing_where: Vec<(String, String)> = theory
+        .iter()
+        .filter(|a| a.text.as_deref().is_none_or(|t| t.trim().is_empty()))
+        .filter_map(|a| a.asked_in.clone())
+        .collect();
     if args.json {
         let mut value = serde_json::to_value(json_report(&graded.facts, &graded.criteria, lang))?;
         value["verdict"] = serde_json::to_value(graded.verdict)?;
         value["finish"] = serde_json::to_value(&graded.finish)?;
         value["steps"] = serde_json::to_value(step_records(&pack, &progress))?;
+        value["answers_written"] = serde_json::Value::Bool(answered);
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         for criterion in &graded.criteria {
             println!("{}", crate::sanitize::clean_text(&criterion.line(lang)));
         }
+        if has_progress {
+            println!("{}", crate::sanitize::clean_text(&answers));
+        }
+        for (lesson, step) in missing_where {
+            println!(
+                "  {}",
+                crate::sanitize::clean_text(&crate::tr!(
+                    lang,
+                    "ответ пишут в layerlab: урок «{lesson}», шаг «{step}»",
+                    "write it in layerlab: lesson \"{lesson}\", step \"{step}\""
+                ))
+            );
+        }
         for line in who_did_it(&pack, &progress, lang) {
             println!("{}", crate::sanitize::clean_text(&line));
         }
-        println!("{}", verdict_line(&graded, lang));
+        let last = match (graded.verdict, answered) {
+            (Verdict::Passed, false) => crate::tr!(
+                lang,
+                "Ещё не завершено: образ готов, но не записаны ответы на вопросы.",
+                "Not done yet: the image passes, but the written answers are missing."
+            ),
+            (Verdict::NotDoneYet, false) => format!(
+                "{} {}",
+                verdict_line(&graded, lang),
+                crate::tr!(
+                    lang,
+                    "И не записаны ответы на вопросы.",
+                    "And the written answers are missing."
+                )
+            ),
+            _ => verdict_line(&graded, lang),
+        };
+        println!("{last}");
     }
-    Ok(if graded.verdict == Verdict::Passed {
+    // The two written answers are half of the homework: without them the
+    // homework does not pass, however good the image.
+    Ok(if graded.verdict == Verdict::Passed && answered {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

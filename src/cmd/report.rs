@@ -135,7 +135,7 @@ pub async fn report(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<Ex
             t!("Отчёт записан:", "Report written:").get(lang),
             out.display(),
             t!("вердикт", "verdict").get(lang),
-            graded.verdict.label(lang)
+            crate::handin::report::overall(graded.verdict, &facts.answers).label(lang)
         );
     }
     Ok(ExitCode::SUCCESS)

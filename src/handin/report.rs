@@ -45,6 +45,44 @@ pub struct TheoryAnswer {
     pub text: Option<String>,
 }
 
+/// The written answers as a line of the verdict: (all written, the line).
+/// The two answers are half of the homework, so a report or a `check` whose
+/// image passes but whose answers are missing is not done yet.
+pub fn answers_line(answers: &[TheoryAnswer], lang: Lang) -> (bool, String) {
+    let missing = answers
+        .iter()
+        .filter(|a| a.text.as_deref().is_none_or(|t| t.trim().is_empty()))
+        .count();
+    let total = answers.len();
+    if missing == 0 {
+        return (
+            true,
+            tr!(
+                lang,
+                "✔ ответы на вопросы: записаны все ({total})",
+                "✔ written answers: all written ({total})"
+            ),
+        );
+    }
+    let line = match lang {
+        Lang::Ru => format!(
+            "✘ ответы на вопросы: не записано {} из {total}",
+            count(lang, missing, nouns::ANSWER)
+        ),
+        Lang::En => format!("✘ written answers: {missing} of {total} not written"),
+    };
+    (false, line)
+}
+
+/// The homework's verdict: the image's, except that an image that passes
+/// with the answers missing is not done yet.
+pub fn overall(verdict: Verdict, answers: &[TheoryAnswer]) -> Verdict {
+    match verdict {
+        Verdict::Passed if !answers_line(answers, Lang::En).0 => Verdict::NotDoneYet,
+        verdict => verdict,
+    }
+}
+
 /// One row of the layer table, base first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerRow {
@@ -294,14 +332,27 @@ pub fn render_body(facts: &ReportFacts, lang: Lang) -> String {
 
 fn section_verdict(out: &mut String, facts: &ReportFacts, lang: Lang) {
     out.push_str(&format!("## {}\n\n", titles::VERDICT.get(lang)));
+    let (answered, answers) = answers_line(&facts.answers, lang);
+    let verdict = overall(facts.verdict, &facts.answers);
     out.push_str(&format!(
         "**{}: {}**\n\n",
         t!("Итог", "Verdict").get(lang),
-        facts.verdict.label(lang)
+        verdict.label(lang)
     ));
     for criterion in &facts.criteria {
         out.push_str(&format!("- {}\n", cell(&criterion.line(lang))));
     }
+    let answers = if answered {
+        answers
+    } else {
+        format!(
+            "{answers} ({} «{}» {})",
+            t!("см.", "see").get(lang),
+            titles::ANSWERS.get(lang),
+            t!("ниже", "below").get(lang)
+        )
+    };
+    out.push_str(&format!("- {}\n", cell(&answers)));
     out.push('\n');
     if let Some(command) = &facts.finish {
         out.push_str(&tr!(
@@ -1246,6 +1297,7 @@ mod tests {
             "image" => Some(facts.image.clone()),
             "base_image" => Some(facts.base_image.clone()),
             "registry" => Some("docker.io/anna".to_string()),
+            "registry_image" => Some("docker.io/anna/nginx-alpine:1.0".to_string()),
             "workspace" => Some(crate::paths::workspace_dir().display().to_string()),
             _ => None,
         };
@@ -1268,8 +1320,29 @@ mod tests {
 
     #[test]
     fn the_report_holds_verdict_layers_page_and_answers() {
+        // One of the two answers is missing: the image passes, the homework
+        // is not done yet, and the verdict says what is missing.
         let text = render(&facts(), Lang::En);
-        assert!(text.contains("**Verdict: passed**"), "{text}");
+        assert!(text.contains("**Verdict: not done yet**"), "{text}");
+        assert!(
+            text.contains(
+                "- ✘ written answers: 1 of 2 not written (see «Answers to the questions» below)"
+            ),
+            "{text}"
+        );
+        let mut answered = facts();
+        answered.answers[1].text = Some("No: a container has no kernel of its own.".into());
+        let done = render(&answered, Lang::En);
+        assert!(done.contains("**Verdict: passed**"), "{done}");
+        assert!(
+            done.contains("- ✔ written answers: all written (2)"),
+            "{done}"
+        );
+        let ru = render(&facts(), Lang::Ru);
+        assert!(
+            ru.contains("✘ ответы на вопросы: не записано 1 ответ из 2"),
+            "{ru}"
+        );
         assert!(
             text.contains("The image has 3 layers, from the base up"),
             "{text}"

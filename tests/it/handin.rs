@@ -113,7 +113,40 @@ async fn check_grades_the_learners_own_image_from_template_to_pushed() {
         &data,
         &["check", "--accept-base", &lab.base, "--pushed", &reference],
     );
+    // Image and push pass, but the two written answers are half of the
+    // homework: not done yet, and check says where to write them.
+    assert_eq!(code, 1, "no answers is not a pass:\n{stdout}{stderr}");
+    assert!(
+        stdout.contains("✘ written answers: 2 of 2 not written"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Not done yet: the image passes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("lesson \"Image and container\""),
+        "{stdout}"
+    );
+    let mut progress = Progress::open(&data.join("progress.json"))
+        .expect("progress")
+        .progress;
+    progress
+        .save_answer("image-container", "image_vs_container", IMAGE_ANSWER)
+        .expect("save");
+    progress
+        .save_answer("kernel", "kernel_in_container", KERNEL_ANSWER)
+        .expect("save");
+    drop(progress);
+    let (code, stdout, stderr) = layerlab(
+        &data,
+        &["check", "--accept-base", &lab.base, "--pushed", &reference],
+    );
     assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("✔ written answers: all written (2)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("The homework passes."), "{stdout}");
     assert!(
         stdout.contains("the offline stand-in for Alpine"),

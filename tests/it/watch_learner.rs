@@ -392,6 +392,24 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     // What the learner pushed by hand is what `check` verifies: the watcher
     // recorded the pushed name as "do it for me" would have, so the teacher's
     // criterion is checked against the registry, not skipped.
+    // The two written answers are the other half of the homework.
+    let mut progress =
+        layerlab::progress::Progress::open(&learner.data.path().join("progress.json"))
+            .expect("progress")
+            .progress;
+    for (lesson, key) in [
+        ("image-container", "image_vs_container"),
+        ("kernel", "kernel_in_container"),
+    ] {
+        progress
+            .save_answer(
+                lesson,
+                key,
+                "В своих словах: образ — шаблон, контейнер — процесс.",
+            )
+            .expect("save");
+    }
+    drop(progress);
     let checked = learner.run(&["check", "--accept-base", &base]).await;
     assert!(checked.ok(), "{checked}");
     assert!(
