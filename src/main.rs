@@ -22,9 +22,9 @@ fn main() -> ExitCode {
             Some(Command::Validate(args)) if args.prove => {
                 layerlab::cmd::prove::prove(&global, &args).await
             }
-            Some(Command::Validate(args)) => layerlab::cmd::lessons::validate(
-                args.dir.as_deref().or(global.lessons.as_deref()),
-            ),
+            Some(Command::Validate(args)) => {
+                layerlab::cmd::lessons::validate(args.dir.as_deref().or(global.lessons.as_deref()))
+            }
             Some(Command::Doctor) => layerlab::cmd::docker::doctor(&global).await,
             Some(Command::Clean(args)) => layerlab::cmd::docker::clean(&global, &args).await,
             Some(Command::Load { archive }) => layerlab::cmd::docker::load(&global, &archive).await,

@@ -300,7 +300,11 @@ impl Prover {
                     "~ [{pass}] {}/{}: {} ({why})",
                     lesson.id,
                     step.id,
-                    tr!(self.lang, "засчитан и без действий", "ticks with nothing done")
+                    tr!(
+                        self.lang,
+                        "засчитан и без действий",
+                        "ticks with nothing done"
+                    )
                 ));
             } else {
                 let what = tr!(

@@ -465,7 +465,11 @@ impl Session<'_> {
             self.say(&format!("✘ {e}"));
             self.failed += 1;
         }
-        if open { StepEnd::Next } else { StepEnd::RunStops }
+        if open {
+            StepEnd::Next
+        } else {
+            StepEnd::RunStops
+        }
     }
 
     /// Remove the containers this run started, bounded: the daemon may be
@@ -493,7 +497,8 @@ impl Session<'_> {
         };
         for failure in failures {
             tracing::warn!("cleanup: {failure}");
-            if !self.say(&format!("✘ cleanup: {failure}")) && reason != Some(&Stop::StdoutClosed) {
+            if !self.say(&format!("✘ cleanup: {failure}")) && reason != Some(&Stop::StdoutClosed)
+            {
                 eprintln!("layerlab: cleanup: {}", clean_text(&failure));
             }
             self.failed += 1;
@@ -603,7 +608,10 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
         }
     }
     session.tidy(reason.as_ref()).await;
-    session.say(&format!("{} passed, {} failed", session.passed, session.failed));
+    session.say(&format!(
+        "{} passed, {} failed",
+        session.passed, session.failed
+    ));
     drop(lock);
     Ok(match reason {
         Some(Stop::Signal(_, code)) => ExitCode::from(code),

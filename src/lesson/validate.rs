@@ -1154,9 +1154,7 @@ impl StepChecks<'_, '_, '_> {
         } else {
             self.error_at(
                 &at("build", "dockerfile"),
-                format!(
-                    "dockerfile `{dockerfile}` must be a path inside the build context"
-                ),
+                format!("dockerfile `{dockerfile}` must be a path inside the build context"),
             );
         }
         if let Some(solution) = solution {
@@ -1234,9 +1232,7 @@ impl StepChecks<'_, '_, '_> {
                 }
                 _ => self.error_at(
                     &path,
-                    format!(
-                        "volume `{volume}` must be `workspace-folder:/path/in/container`"
-                    ),
+                    format!("volume `{volume}` must be `workspace-folder:/path/in/container`"),
                 ),
             }
         }

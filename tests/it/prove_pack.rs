@@ -22,8 +22,7 @@ async fn the_shipped_pack_passes_its_self_test() {
     // Known gap (docs/watch.md): on the containerd image store the watcher
     // does not see a push yet, so there the push lesson is left out (and
     // the output must say so).
-    let classic =
-        common::engine::engine_kind(&docker).await == common::engine::EngineKind::Classic;
+    let classic = common::engine::engine_kind(&docker).await == common::engine::EngineKind::Classic;
     if classic {
         args.extend(["--registry", &registry, "--yes"]);
     }
@@ -53,7 +52,9 @@ async fn the_shipped_pack_passes_its_self_test() {
         assert!(text.contains("✔ [reference] push/pushed-matches:"), "{out}");
     } else {
         assert!(
-            text.contains("- [reference] push/tag: skipped (pushes to a registry: needs --registry HOST:PORT)"),
+            text.contains(
+                "- [reference] push/tag: skipped (pushes to a registry: needs --registry HOST:PORT)"
+            ),
             "{out}"
         );
     }

@@ -305,8 +305,11 @@ async fn an_unwritten_dockerfile_gets_its_hint_and_never_ticks_the_build() {
     let workspace = learner.workspace().join("nginx-alpine");
     let page = workspace.join("rootfs/var/www/localhost/htdocs/index.html");
     let template = std::fs::read_to_string(&page).expect("the page");
-    std::fs::write(&page, template.replace("ВАШЕ ИМЯ / YOUR NAME", &learner.prefix))
-        .expect("edit the page");
+    std::fs::write(
+        &page,
+        template.replace("ВАШЕ ИМЯ / YOUR NAME", &learner.prefix),
+    )
+    .expect("edit the page");
     watch.wait_for("✔ dockerfile/edit-page:").await;
     watch
         .wait_for("! dockerfile/build [dockerfile_is_template]:")
@@ -403,9 +406,9 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
     // "Do it for me" found the Dockerfile still the template and wrote the
     // reference solution in its place, saying so.
     assert!(
-        prepared
-            .stdout
-            .contains("your Dockerfile was still the template, so layerlab wrote the reference solution"),
+        prepared.stdout.contains(
+            "your Dockerfile was still the template, so layerlab wrote the reference solution"
+        ),
         "{prepared}"
     );
     let workspace = learner.workspace().join("nginx-alpine");
