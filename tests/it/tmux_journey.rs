@@ -170,15 +170,17 @@ fn open_dockerfile_instructions_shows_the_dockerfile_at_80x24() {
     let tmux = Tmux::start(data.path(), &script, 80, 24);
     let screen = tmux
         .wait_for(Duration::from_secs(10), |s| {
-            s.contains("FROM ${BASE_IMAGE}") && s.contains("RUN apk add --no-cache nginx")
+            s.contains("# TODO: ARG") && s.contains("# TODO: FROM")
         })
         .map(|_| tmux.capture())
-        .unwrap_or_else(|screen| panic!("the Dockerfile is not on screen:\n{screen}"));
-    assert!(screen.contains("The whole Dockerfile"), "{screen}");
+        .unwrap_or_else(|screen| panic!("the Dockerfile template is not on screen:\n{screen}"));
+    // The learner writes it: the step says so, the template has no FROM yet.
+    assert!(screen.contains("Your Dockerfile: the task"), "{screen}");
+    assert!(screen.contains("You write the Dockerfile yourself"), "{screen}");
     assert!(screen.contains("e — open in the editor"), "{screen}");
-    // The step's lines are marked with ▶ in the gutter, not by colour alone.
+    // The TODO lines are marked with ▶ in the gutter, not by colour alone.
     assert!(
-        screen.lines().any(|l| l.contains("▶13 RUN apk add")),
+        screen.lines().any(|l| l.contains("▶ 6 # TODO: ARG")),
         "{screen}"
     );
     // A mistyped id is refused with the close ones, before any screen.
