@@ -176,7 +176,10 @@ fn open_dockerfile_instructions_shows_the_dockerfile_at_80x24() {
         .unwrap_or_else(|screen| panic!("the Dockerfile template is not on screen:\n{screen}"));
     // The learner writes it: the step says so, the template has no FROM yet.
     assert!(screen.contains("Your Dockerfile: the task"), "{screen}");
-    assert!(screen.contains("You write the Dockerfile yourself"), "{screen}");
+    assert!(
+        screen.contains("You write the Dockerfile yourself"),
+        "{screen}"
+    );
     assert!(screen.contains("e — open in the editor"), "{screen}");
     // The TODO lines are marked with ▶ in the gutter, not by colour alone.
     assert!(
