@@ -19,8 +19,11 @@ fn main() -> ExitCode {
         match cli.command {
             None => layerlab::cmd::tui::lessons(&global).await,
             Some(Command::Lessons) => layerlab::cmd::lessons::list(&global),
-            Some(Command::Validate { dir }) => {
-                layerlab::cmd::lessons::validate(dir.as_deref().or(global.lessons.as_deref()))
+            Some(Command::Validate(args)) if args.prove => {
+                layerlab::cmd::prove::prove(&global, &args).await
+            }
+            Some(Command::Validate(args)) => {
+                layerlab::cmd::lessons::validate(args.dir.as_deref().or(global.lessons.as_deref()))
             }
             Some(Command::Doctor) => layerlab::cmd::docker::doctor(&global).await,
             Some(Command::Clean(args)) => layerlab::cmd::docker::clean(&global, &args).await,

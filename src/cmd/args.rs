@@ -50,11 +50,8 @@ impl GlobalArgs {
 pub enum Command {
     /// List the lessons: id, title, number of steps and your progress.
     Lessons,
-    /// Check a lesson pack and print every problem as FILE:LINE:COL: message.
-    Validate {
-        /// The pack folder (default: the embedded pack).
-        dir: Option<PathBuf>,
-    },
+    /// Check a lesson pack and print every problem as FILE:LINE:COL: message; with --prove, also run it against Docker.
+    Validate(ValidateArgs),
     /// Check the Docker connection and what the lessons need.
     Doctor,
     /// Remove the containers and images layerlab created (from its records in the data dir), nothing else.
@@ -164,6 +161,21 @@ pub struct RunArgs {
     /// The name your lesson image gets (default: `image` in DATA_DIR/config.json, else layerlab/nginx-alpine:latest).
     #[arg(long, value_name = "REF")]
     pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// The pack folder (default: the embedded pack).
+    pub dir: Option<PathBuf>,
+    /// Self-test against the Docker daemon: each lesson once doing nothing (no watched step may tick) and once along the reference path (`run`), which must tick every required step; in a throwaway data folder, with names of its own, removed afterwards.
+    #[arg(long)]
+    pub prove: bool,
+    /// With --prove: a registry to push to (HOST:PORT or HOST/USER; a path of the self-test's own is added). Without it the lessons that push are skipped.
+    #[arg(long, value_name = "REF", requires = "prove")]
+    pub registry: Option<String>,
+    /// With --prove: also run the steps that ask first (a privileged container, a push to a public registry).
+    #[arg(long, requires = "prove")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Args)]

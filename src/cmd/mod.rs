@@ -9,6 +9,7 @@ pub mod help;
 pub mod layers;
 pub mod lessons;
 pub mod open;
+pub mod prove;
 pub mod quiz;
 pub mod report;
 pub mod run;

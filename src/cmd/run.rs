@@ -278,6 +278,243 @@ async fn run_watched(
     tokio::time::timeout(STEP_GRACE, step_future).await.ok()
 }
 
+/// The lessons `LESSON|all` names, or which ids there are.
+fn chosen_lessons<'p>(pack: &'p Pack, wanted: &str) -> anyhow::Result<Vec<&'p Lesson>> {
+    if wanted == "all" {
+        return Ok(pack.lessons.iter().collect());
+    }
+    match pack.lessons.iter().find(|l| l.id == wanted) {
+        Some(l) => Ok(vec![l]),
+        None => anyhow::bail!(
+            "no lesson `{wanted}`; the pack has: {}",
+            pack.lessons
+                .iter()
+                .map(|l| l.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// One headless run: what every step needs, and the counts so far.
+struct Session<'a> {
+    runner: Runner,
+    progress: crate::progress::Progress,
+    args: &'a RunArgs,
+    lang: Lang,
+    out: Arc<Mutex<Out>>,
+    activity: Arc<Mutex<Activity>>,
+    tx: tokio::sync::mpsc::UnboundedSender<crate::docker::model::Progress>,
+    cancel: CancellationToken,
+    stop: Arc<Mutex<Option<Stop>>>,
+    passed: usize,
+    failed: usize,
+    /// The lesson the run was in when it stopped early.
+    stopped_lesson: String,
+}
+
+impl Session<'_> {
+    fn say(&self, text: &str) -> bool {
+        self.out.lock().map(|mut o| o.line(text)).unwrap_or(false)
+    }
+
+    /// Run one lesson's steps; false when the whole run must stop (a
+    /// signal, a lost daemon, a closed stdout).
+    async fn lesson(&mut self, lesson: &Lesson) -> bool {
+        let lang = self.lang;
+        if !self.say(&format!("# {} ({})", lesson.title.get(lang), lesson.id)) {
+            return false;
+        }
+        if !lesson.steps.iter().any(needs_daemon) {
+            self.say(&format!(
+                "- {}: {}",
+                lesson.id,
+                t!(
+                    "здесь нечего выполнять (вопросы — в `layerlab quiz`, тексты — в TUI)",
+                    "nothing to run here (questions: `layerlab quiz`; texts: the UI)"
+                )
+                .get(lang)
+            ));
+            return true;
+        }
+        // The first failed step is where the lesson stands; it stays
+        // *started* so a resume redoes it.
+        let mut stopped_at: Option<String> = None;
+        for step in &lesson.steps {
+            if self.cancel.is_cancelled() {
+                self.stopped_lesson = lesson.id.clone();
+                return false;
+            }
+            match self.step(lesson, step, &mut stopped_at).await {
+                StepEnd::Next => {}
+                StepEnd::LessonStops => break,
+                StepEnd::RunStops => {
+                    self.stopped_lesson = lesson.id.clone();
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    async fn step(
+        &mut self,
+        lesson: &Lesson,
+        step: &Step,
+        stopped_at: &mut Option<String>,
+    ) -> StepEnd {
+        let lang = self.lang;
+        let consent = crate::runner::confine::needs_consent(step);
+        if step.optional || (consent && !self.args.yes) {
+            self.say(&format!(
+                "- {}: {}",
+                step.id,
+                t!(
+                    "пропущен (необязательный или требует --yes)",
+                    "skipped (optional, or needs --yes)"
+                )
+                .get(lang)
+            ));
+            return StepEnd::Next;
+        }
+        if !needs_daemon(step) {
+            return StepEnd::Next;
+        }
+        if consent {
+            // `--yes` said yes to host access; what it runs is shown in full first.
+            let command = crate::runner::confine::consent_command(
+                step,
+                |text| self.runner.fill(text).unwrap_or_else(|_| text.to_string()),
+                &self.runner.workspace,
+                lang,
+            );
+            self.say(&format!("! {}/{}: --yes: {command}", lesson.id, step.id));
+        }
+        if stopped_at.is_none()
+            && let Err(e) = self.progress.start_step(&lesson.id, &step.id)
+        {
+            self.say(&format!("✘ {e}"));
+            self.failed += 1;
+        }
+        let outcome = run_watched(
+            &mut self.runner,
+            lesson,
+            step,
+            &self.tx,
+            &self.cancel,
+            (self.activity.clone(), self.out.clone()),
+            &self.stop,
+        )
+        .await;
+        let Some(outcome) = outcome.filter(|_| !self.cancel.is_cancelled()) else {
+            // Stopped: the step stays *started* (redone on resume).
+            return StepEnd::RunStops;
+        };
+        self.runner.state.vars.extend(outcome.vars.clone());
+        if outcome.ok() {
+            return self.passed_step(lesson, step, &outcome, stopped_at.is_none());
+        }
+        self.failed += 1;
+        let open = self.say(&format!(
+            "✘ {}/{}: {}",
+            lesson.id,
+            step.id,
+            outcome.summary.get(lang)
+        ));
+        stopped_at.get_or_insert_with(|| step.id.clone());
+        if !open {
+            return StepEnd::RunStops;
+        }
+        // The steps after a failed action build on it; a failed check
+        // says something on its own, and the next checks may too.
+        if step.kind == StepKind::Action {
+            self.say(&format!(
+                "  {} `layerlab run {}`",
+                t!(
+                    "урок остановлен на этом шаге; исправьте причину и повторите:",
+                    "the lesson stops at this step; fix the cause and run again:"
+                )
+                .get(lang),
+                lesson.id
+            ));
+            return StepEnd::LessonStops;
+        }
+        StepEnd::Next
+    }
+
+    fn passed_step(
+        &mut self,
+        lesson: &Lesson,
+        step: &Step,
+        outcome: &StepOutcome,
+        record: bool,
+    ) -> StepEnd {
+        self.passed += 1;
+        let open = self.say(&format!(
+            "✔ {}/{}: {}",
+            lesson.id,
+            step.id,
+            outcome.summary.get(self.lang)
+        ));
+        if record && let Err(e) = self.progress.complete_step(&lesson.id, &step.id) {
+            self.say(&format!("✘ {e}"));
+            self.failed += 1;
+        }
+        // What later steps, `check` and the report use (the built image).
+        if let Err(e) = self.progress.save_vars(&lesson.id, &outcome.vars) {
+            self.say(&format!("✘ {e}"));
+            self.failed += 1;
+        }
+        if open {
+            StepEnd::Next
+        } else {
+            StepEnd::RunStops
+        }
+    }
+
+    /// Remove the containers this run started, bounded: the daemon may be
+    /// what stopped answering.
+    async fn tidy(&mut self, reason: Option<&Stop>) {
+        let lang = self.lang;
+        let names: Vec<String> = self.runner.state.containers.keys().cloned().collect();
+        // A daemon that stopped answering gets a short try only.
+        let tidy_timeout = if matches!(reason, Some(Stop::DaemonLost(_))) {
+            Duration::from_secs(5)
+        } else {
+            TIDY_TIMEOUT
+        };
+        let tidy =
+            tokio::time::timeout(tidy_timeout, self.runner.remove_started_containers()).await;
+        let failures = match tidy {
+            Ok(failures) => failures,
+            Err(_) => vec![crate::tr!(
+                lang,
+                "{} — Docker не ответил за {} с; удалите их позже: layerlab clean",
+                "{} — Docker did not answer within {} s; remove them later: layerlab clean",
+                names.join(", "),
+                tidy_timeout.as_secs()
+            )],
+        };
+        for failure in failures {
+            tracing::warn!("cleanup: {failure}");
+            if !self.say(&format!("✘ cleanup: {failure}")) && reason != Some(&Stop::StdoutClosed)
+            {
+                eprintln!("layerlab: cleanup: {}", clean_text(&failure));
+            }
+            self.failed += 1;
+        }
+    }
+}
+
+/// What a step means for the rest of the run.
+enum StepEnd {
+    Next,
+    /// A failed action: the rest of this lesson builds on it.
+    LessonStops,
+    /// A signal, a lost daemon or a closed stdout.
+    RunStops,
+}
+
 pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let lang = global.lang();
     // Names are checked before anything reaches the daemon.
@@ -291,22 +528,7 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
     )
     .map_err(anyhow::Error::msg)?;
     let pack = Arc::new(Pack::load(global.lessons.as_deref())?);
-    let lessons: Vec<&Lesson> = if args.lesson == "all" {
-        pack.lessons.iter().collect()
-    } else {
-        match pack.lessons.iter().find(|l| l.id == args.lesson) {
-            Some(l) => vec![l],
-            None => anyhow::bail!(
-                "no lesson `{}`; the pack has: {}",
-                args.lesson,
-                pack.lessons
-                    .iter()
-                    .map(|l| l.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    };
+    let lessons = chosen_lessons(&pack, &args.lesson)?;
     let stop: Arc<Mutex<Option<Stop>>> = Arc::default();
     let cancel = CancellationToken::new();
     watch_signals(stop.clone(), cancel.clone())?;
@@ -317,13 +539,12 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
     };
     tracing::info!("data dir lock {}", lock.path().display());
     let out = Arc::new(Mutex::new(Out::new()));
-    let say = |text: &str| -> bool { out.lock().map(|mut o| o.line(text)).unwrap_or(false) };
-
     let opened = crate::progress::Progress::open_default()?;
-    if let Some(notice) = opened.notice() {
-        say(&format!("! {}", notice.get(lang)));
+    if let Some(notice) = opened.notice()
+        && let Ok(mut o) = out.lock()
+    {
+        o.line(&format!("! {}", notice.get(lang)));
     }
-    let mut progress = opened.progress;
     let docker = Docker::connect_default()
         .await
         .map_err(|e| anyhow::anyhow!(e.render(lang)))?;
@@ -354,132 +575,23 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
             }
         });
     }
-    let mut failed = 0;
-    let mut passed = 0;
-    let mut stopped_lesson = String::new();
-    'lessons: for lesson in lessons {
-        if !say(&format!("# {} ({})", lesson.title.get(lang), lesson.id)) {
+    let mut session = Session {
+        runner,
+        progress: opened.progress,
+        args,
+        lang,
+        out: out.clone(),
+        activity,
+        tx,
+        cancel,
+        stop: stop.clone(),
+        passed: 0,
+        failed: 0,
+        stopped_lesson: String::new(),
+    };
+    for lesson in lessons {
+        if !session.lesson(lesson).await {
             break;
-        }
-        if !lesson.steps.iter().any(needs_daemon) {
-            say(&format!(
-                "- {}: {}",
-                lesson.id,
-                t!(
-                    "здесь нечего выполнять (вопросы — в `layerlab quiz`, тексты — в TUI)",
-                    "nothing to run here (questions: `layerlab quiz`; texts: the UI)"
-                )
-                .get(lang)
-            ));
-            continue;
-        }
-        // The first failed step is where the lesson stands; it stays
-        // *started* so a resume redoes it.
-        let mut stopped_at: Option<&str> = None;
-        for step in &lesson.steps {
-            if cancel.is_cancelled() {
-                stopped_lesson = lesson.id.clone();
-                break 'lessons;
-            }
-            let consent = crate::runner::confine::needs_consent(step);
-            if step.optional || (consent && !args.yes) {
-                say(&format!(
-                    "- {}: {}",
-                    step.id,
-                    t!(
-                        "пропущен (необязательный или требует --yes)",
-                        "skipped (optional, or needs --yes)"
-                    )
-                    .get(lang)
-                ));
-                continue;
-            }
-            if !needs_daemon(step) {
-                continue;
-            }
-            if consent {
-                // `--yes` said yes to host access; what it runs is shown in full first.
-                let command = crate::runner::confine::consent_command(
-                    step,
-                    |text| runner.fill(text).unwrap_or_else(|_| text.to_string()),
-                    &runner.workspace,
-                    lang,
-                );
-                say(&format!("! {}/{}: --yes: {command}", lesson.id, step.id));
-            }
-            if stopped_at.is_none()
-                && let Err(e) = progress.start_step(&lesson.id, &step.id)
-            {
-                say(&format!("✘ {e}"));
-                failed += 1;
-            }
-            let outcome = run_watched(
-                &mut runner,
-                lesson,
-                step,
-                &tx,
-                &cancel,
-                (activity.clone(), out.clone()),
-                &stop,
-            )
-            .await;
-            let Some(outcome) = outcome.filter(|_| !cancel.is_cancelled()) else {
-                // Stopped: the step stays *started* (redone on resume).
-                stopped_lesson = lesson.id.clone();
-                break 'lessons;
-            };
-            runner.state.vars.extend(outcome.vars.clone());
-            if outcome.ok() {
-                passed += 1;
-                let open = say(&format!(
-                    "✔ {}/{}: {}",
-                    lesson.id,
-                    step.id,
-                    outcome.summary.get(lang)
-                ));
-                if stopped_at.is_none()
-                    && let Err(e) = progress.complete_step(&lesson.id, &step.id)
-                {
-                    say(&format!("✘ {e}"));
-                    failed += 1;
-                }
-                // What later steps, `check` and the report use (the built image).
-                if let Err(e) = progress.save_vars(&lesson.id, &outcome.vars) {
-                    say(&format!("✘ {e}"));
-                    failed += 1;
-                }
-                if !open {
-                    stopped_lesson = lesson.id.clone();
-                    break 'lessons;
-                }
-                continue;
-            }
-            failed += 1;
-            let open = say(&format!(
-                "✘ {}/{}: {}",
-                lesson.id,
-                step.id,
-                outcome.summary.get(lang)
-            ));
-            stopped_at.get_or_insert(&step.id);
-            if !open {
-                stopped_lesson = lesson.id.clone();
-                break 'lessons;
-            }
-            // The steps after a failed action build on it; a failed check
-            // says something on its own, and the next checks may too.
-            if step.kind == StepKind::Action {
-                say(&format!(
-                    "  {} `layerlab run {}`",
-                    t!(
-                        "урок остановлен на этом шаге; исправьте причину и повторите:",
-                        "the lesson stops at this step; fix the cause and run again:"
-                    )
-                    .get(lang),
-                    lesson.id
-                ));
-                break;
-            }
         }
     }
     let closed = out.lock().map(|o| o.closed).unwrap_or(true);
@@ -489,47 +601,24 @@ pub async fn run_headless(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result
         .and_then(|s| s.clone())
         .or(closed.then_some(Stop::StdoutClosed));
     if let Some(reason) = &reason {
-        let text = stop_message(reason, &endpoint, &stopped_lesson, lang);
+        let text = stop_message(reason, &endpoint, &session.stopped_lesson, lang);
         tracing::warn!("run stopped: {reason:?}");
-        if !text.is_empty() && !say(&format!("✘ {text}")) {
+        if !text.is_empty() && !session.say(&format!("✘ {text}")) {
             eprintln!("layerlab: {}", clean_text(&text));
         }
     }
-
-    // Tidy up, bounded: the daemon may be what stopped answering.
-    let names: Vec<String> = runner.state.containers.keys().cloned().collect();
-    // A daemon that stopped answering gets a short try only.
-    let tidy_timeout = if matches!(reason, Some(Stop::DaemonLost(_))) {
-        Duration::from_secs(5)
-    } else {
-        TIDY_TIMEOUT
-    };
-    let tidy = tokio::time::timeout(tidy_timeout, runner.remove_started_containers()).await;
-    let failures = match tidy {
-        Ok(failures) => failures,
-        Err(_) => vec![crate::tr!(
-            lang,
-            "{} — Docker не ответил за {} с; удалите их позже: layerlab clean",
-            "{} — Docker did not answer within {} s; remove them later: layerlab clean",
-            names.join(", "),
-            tidy_timeout.as_secs()
-        )],
-    };
-    for failure in failures {
-        tracing::warn!("cleanup: {failure}");
-        if !say(&format!("✘ cleanup: {failure}")) && reason != Some(Stop::StdoutClosed) {
-            eprintln!("layerlab: cleanup: {}", clean_text(&failure));
-        }
-        failed += 1;
-    }
-    say(&format!("{passed} passed, {failed} failed"));
+    session.tidy(reason.as_ref()).await;
+    session.say(&format!(
+        "{} passed, {} failed",
+        session.passed, session.failed
+    ));
     drop(lock);
     Ok(match reason {
         Some(Stop::Signal(_, code)) => ExitCode::from(code),
         // As a shell reports a process ended by SIGPIPE; nothing printed.
         Some(Stop::StdoutClosed) => ExitCode::from(141),
         Some(_) => ExitCode::FAILURE,
-        None if failed == 0 => ExitCode::SUCCESS,
+        None if session.failed == 0 => ExitCode::SUCCESS,
         None => ExitCode::FAILURE,
     })
 }

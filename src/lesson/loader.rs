@@ -110,6 +110,30 @@ impl Pack {
         self.files.get(&self.assets_key(path))
     }
 
+    /// The asset a workspace file was copied from by one of the pack's
+    /// `copy_assets` steps (`nginx-alpine/Dockerfile` → its template), to
+    /// tell a file the learner has not touched from one they wrote.
+    pub fn template_of(&self, workspace_path: &str) -> Option<&[u8]> {
+        let path = workspace_path.trim_start_matches("./");
+        for lesson in &self.lessons {
+            for step in &lesson.steps {
+                if let Some(super::Action::CopyAssets { from, to, .. }) = &step.action {
+                    let rest = if to.is_empty() {
+                        Some(path)
+                    } else {
+                        path.strip_prefix(&format!("{to}/"))
+                    };
+                    if let Some(rest) = rest
+                        && let Some(bytes) = self.read_asset(&format!("{from}/{rest}"))
+                    {
+                        return Some(bytes);
+                    }
+                }
+            }
+        }
+        None
+    }
+
     pub fn is_asset_dir(&self, path: &str) -> bool {
         (path.is_empty() || stays_inside(path)) && self.files.is_dir(&self.assets_key(path))
     }

@@ -177,6 +177,12 @@ pub enum Action {
         build_args: std::collections::BTreeMap<String, String>,
         #[serde(default)]
         no_cache: bool,
+        /// The reference Dockerfile (the solution), a file under the pack's
+        /// assets. "Do it for me" writes it into the workspace in place of
+        /// `dockerfile` while that is still the template as copied (never
+        /// over the learner's edits), so the build has something to build.
+        #[serde(default)]
+        solution: Option<String>,
     },
     /// Start a container. Ports are published on 127.0.0.1 on a free host port.
     Run {

@@ -227,6 +227,7 @@ pub const ACTION: Shape = Shape::Tagged {
                 dflt("dockerfile", Shape::Str),
                 opt("build_args", Shape::StrMap(&Shape::Str)),
                 dflt("no_cache", Shape::Bool),
+                opt("solution", Shape::Str),
             ],
         ),
         with(

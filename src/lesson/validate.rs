@@ -1054,43 +1054,7 @@ impl StepChecks<'_, '_, '_> {
             _ => {}
         }
         match action {
-            Action::CopyAssets { from, to, .. } => {
-                let from_path = at("copy_assets", "from");
-                if super::trust::lexical(from).is_err() {
-                    self.error_at(
-                        &from_path,
-                        format!("copy_assets `from: {from}` must be a folder inside the assets (relative, without `..`)"),
-                    );
-                } else {
-                    let key = self.context.asset_key(from);
-                    if !self.context.files.is_dir(&key) && !self.context.files.is_file(&key) {
-                        let top: Vec<String> = self
-                            .context
-                            .files
-                            .files_under(self.context.assets)
-                            .iter()
-                            .filter_map(|(path, _)| path.split('/').next().map(str::to_string))
-                            .collect::<BTreeSet<_>>()
-                            .into_iter()
-                            .collect();
-                        self.error_at(
-                            &from_path,
-                            format!(
-                                "copy_assets `from: {from}`: there is no {}{}",
-                                self.context.assets_display(from),
-                                did_you_mean(from, top.iter().map(String::as_str))
-                            ),
-                        );
-                    }
-                }
-                let to_path = at("copy_assets", "to");
-                if super::trust::static_workspace_path(to).is_err() {
-                    self.error_at(
-                        &to_path,
-                        format!("copy_assets `to: {to}` must stay inside the workspace: a relative path without `..`"),
-                    );
-                }
-            }
+            Action::CopyAssets { from, to, .. } => self.copy_assets_fields(from, to),
             Action::Edit { path } => self.workspace_path(&at("edit", "path"), path, true),
             // The file the learner names in the UI (`{base_archive}`) may be
             // anywhere; a path the pack names is a workspace path.
@@ -1105,87 +1069,16 @@ impl StepChecks<'_, '_, '_> {
             Action::Build {
                 context,
                 dockerfile,
+                solution,
                 ..
-            } => {
-                self.workspace_path(&at("build", "context"), context, false);
-                if stays_inside(dockerfile) {
-                    let joined = format!("{context}/{dockerfile}");
-                    let dockerfile_path = if self
-                        .lesson
-                        .root()
-                        .and_then(|r| r.at(&at("build", "dockerfile")))
-                        .is_some()
-                    {
-                        at("build", "dockerfile")
-                    } else {
-                        at("build", "context")
-                    };
-                    if stays_inside(context) {
-                        self.workspace_path(&dockerfile_path, &joined, true);
-                    }
-                } else {
-                    self.error_at(
-                        &at("build", "dockerfile"),
-                        format!(
-                            "dockerfile `{dockerfile}` must be a path inside the build context"
-                        ),
-                    );
-                }
-            }
+            } => self.build_fields(context, dockerfile, solution.as_deref()),
             Action::Run {
                 ports,
                 volumes,
                 privileged,
                 host_port,
                 ..
-            } => {
-                if let Some(host_port) = host_port {
-                    if ports.is_empty() {
-                        self.error_at(
-                            &at("run", "host_port"),
-                            "host_port needs a container port in `ports` to publish".into(),
-                        );
-                    }
-                    if *host_port < 1024 {
-                        self.error_at(
-                            &at("run", "host_port"),
-                            format!("host port {host_port} is privileged (below 1024): pick 1024 or above"),
-                        );
-                    }
-                }
-                if *privileged && !self.step.confirm {
-                    self.error_at(
-                        &at("run", "privileged"),
-                        "a privileged container needs `confirm: true` on the step: nothing privileged \
-                         runs without the learner's explicit yes"
-                            .into(),
-                    );
-                }
-                for (i, port) in ports.iter().enumerate() {
-                    if *port == 0 {
-                        self.error_at(&at("run", "ports").index(i), "port 0 is not a port".into());
-                    }
-                }
-                for (i, volume) in volumes.iter().enumerate() {
-                    let path = at("run", "volumes").index(i);
-                    match volume.split_once(':') {
-                        Some((host, inside)) if inside.starts_with('/') => {
-                            if super::trust::static_workspace_path(host).is_err() {
-                                self.error_at(
-                                    &path,
-                                    format!("volume `{volume}`: `{host}` must be a workspace folder (relative, without `..`)"),
-                                );
-                            }
-                        }
-                        _ => self.error_at(
-                            &path,
-                            format!(
-                                "volume `{volume}` must be `workspace-folder:/path/in/container`"
-                            ),
-                        ),
-                    }
-                }
-            }
+            } => self.run_fields(ports, volumes, *privileged, *host_port),
             Action::Exec { container, .. } => self.container(&at("exec", "container"), container),
             Action::Http {
                 container, port, ..
@@ -1211,6 +1104,152 @@ impl StepChecks<'_, '_, '_> {
             | Action::SaveImageId { .. }
             | Action::Layers { .. }
             | Action::Lab { .. } => {}
+        }
+    }
+
+    fn copy_assets_fields(&mut self, from: &str, to: &str) {
+        let base = self.path().key("action");
+        let at = |variant: &str, field: &str| base.key(variant).key(field);
+        let from_path = at("copy_assets", "from");
+        if super::trust::lexical(from).is_err() {
+            self.error_at(
+                &from_path,
+                format!("copy_assets `from: {from}` must be a folder inside the assets (relative, without `..`)"),
+            );
+        } else {
+            let key = self.context.asset_key(from);
+            if !self.context.files.is_dir(&key) && !self.context.files.is_file(&key) {
+                let top: Vec<String> = self
+                    .context
+                    .files
+                    .files_under(self.context.assets)
+                    .iter()
+                    .filter_map(|(path, _)| path.split('/').next().map(str::to_string))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                self.error_at(
+                    &from_path,
+                    format!(
+                        "copy_assets `from: {from}`: there is no {}{}",
+                        self.context.assets_display(from),
+                        did_you_mean(from, top.iter().map(String::as_str))
+                    ),
+                );
+            }
+        }
+        let to_path = at("copy_assets", "to");
+        if super::trust::static_workspace_path(to).is_err() {
+            self.error_at(
+                &to_path,
+                format!("copy_assets `to: {to}` must stay inside the workspace: a relative path without `..`"),
+            );
+        }
+    }
+
+    fn build_fields(&mut self, context: &str, dockerfile: &str, solution: Option<&str>) {
+        let base = self.path().key("action");
+        let at = |variant: &str, field: &str| base.key(variant).key(field);
+        self.workspace_path(&at("build", "context"), context, false);
+        if stays_inside(dockerfile) {
+            let joined = format!("{context}/{dockerfile}");
+            let dockerfile_path = if self
+                .lesson
+                .root()
+                .and_then(|r| r.at(&at("build", "dockerfile")))
+                .is_some()
+            {
+                at("build", "dockerfile")
+            } else {
+                at("build", "context")
+            };
+            if stays_inside(context) {
+                self.workspace_path(&dockerfile_path, &joined, true);
+            }
+        } else {
+            self.error_at(
+                &at("build", "dockerfile"),
+                format!("dockerfile `{dockerfile}` must be a path inside the build context"),
+            );
+        }
+        if let Some(solution) = solution {
+            self.solution(&at("build", "solution"), solution);
+        }
+    }
+
+    /// The reference Dockerfile: a file under the pack's assets.
+    fn solution(&mut self, path: &YamlPath, solution: &str) {
+        if super::trust::lexical(solution).is_err() {
+            self.error_at(
+                path,
+                format!("build `solution: {solution}` must be a file inside the assets (relative, without `..`)"),
+            );
+            return;
+        }
+        let key = self.context.asset_key(solution);
+        if !self.context.files.is_file(&key) {
+            self.error_at(
+                path,
+                format!(
+                    "build `solution: {solution}`: there is no file {}",
+                    self.context.assets_display(solution)
+                ),
+            );
+        }
+    }
+
+    fn run_fields(
+        &mut self,
+        ports: &[u16],
+        volumes: &[String],
+        privileged: bool,
+        host_port: Option<u16>,
+    ) {
+        let base = self.path().key("action");
+        let at = |variant: &str, field: &str| base.key(variant).key(field);
+        if let Some(host_port) = host_port {
+            if ports.is_empty() {
+                self.error_at(
+                    &at("run", "host_port"),
+                    "host_port needs a container port in `ports` to publish".into(),
+                );
+            }
+            if host_port < 1024 {
+                self.error_at(
+                    &at("run", "host_port"),
+                    format!("host port {host_port} is privileged (below 1024): pick 1024 or above"),
+                );
+            }
+        }
+        if privileged && !self.step.confirm {
+            self.error_at(
+                &at("run", "privileged"),
+                "a privileged container needs `confirm: true` on the step: nothing privileged \
+                 runs without the learner's explicit yes"
+                    .into(),
+            );
+        }
+        for (i, port) in ports.iter().enumerate() {
+            if *port == 0 {
+                self.error_at(&at("run", "ports").index(i), "port 0 is not a port".into());
+            }
+        }
+        for (i, volume) in volumes.iter().enumerate() {
+            let path = at("run", "volumes").index(i);
+            match volume.split_once(':') {
+                Some((host, inside)) if inside.starts_with('/') => {
+                    if super::trust::static_workspace_path(host).is_err() {
+                        self.error_at(
+                            &path,
+                            format!("volume `{volume}`: `{host}` must be a workspace folder (relative, without `..`)"),
+                        );
+                    }
+                }
+                _ => self.error_at(
+                    &path,
+                    format!("volume `{volume}` must be `workspace-folder:/path/in/container`"),
+                ),
+            }
         }
     }
 

@@ -77,6 +77,9 @@ pub struct Hint {
 pub enum HintWhen {
     /// The learner's image has more layers than the pack's `max_layers`.
     TooManyLayers,
+    /// The build step's Dockerfile in the workspace is still the template as
+    /// shipped (the TODO lines), or has no `FROM` yet: nothing to build.
+    DockerfileIsTemplate,
     /// A layer of the learner's image keeps files under `/var/cache/apk`.
     ApkCacheLeft,
     /// The workspace page is still the template as shipped.
@@ -98,6 +101,7 @@ pub enum HintWhen {
 
 pub const HINT_NAMES: &[&str] = &[
     "too_many_layers",
+    "dockerfile_is_template",
     "apk_cache_left",
     "page_is_template",
     "container_exited",

@@ -2,6 +2,7 @@
 //! says and shows, in both languages, or why it failed.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -51,6 +52,7 @@ impl Runner {
                 dockerfile,
                 build_args,
                 no_cache,
+                solution,
             } => {
                 let build = BuildStep {
                     context,
@@ -58,6 +60,7 @@ impl Runner {
                     dockerfile,
                     build_args,
                     no_cache: *no_cache,
+                    solution: solution.as_deref(),
                 };
                 self.build(&job, build).await
             }
@@ -170,8 +173,47 @@ impl Runner {
         }
     }
 
+    /// "Do it for me" on a build whose Dockerfile the learner has not
+    /// written yet: put the pack's reference solution in its place, but only
+    /// over the untouched template (or no file at all), never over the
+    /// learner's own lines. Returns the file written, to say so.
+    fn write_solution(
+        &self,
+        context: &str,
+        dockerfile: &str,
+        solution: &str,
+    ) -> Result<Option<PathBuf>, Fail> {
+        let relative = format!("{}/{dockerfile}", context.trim_end_matches('/'));
+        let file = confine::workspace_path(&self.workspace, &relative)?;
+        let unwritten = match std::fs::read(&file) {
+            Ok(now) => self.pack.template_of(&relative) == Some(now.as_slice()),
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        };
+        if !unwritten {
+            return Ok(None);
+        }
+        let Some(reference) = self.pack.read_asset(solution) else {
+            return Err(Fail::from(Text::from_fn(|lang| {
+                tr!(
+                    lang,
+                    "в наборе уроков нет решения {solution}",
+                    "the lesson pack has no solution {solution}"
+                )
+            })));
+        };
+        crate::paths::write_atomically(&file, reference).map_err(|e| {
+            let shown = file.display().to_string();
+            Fail::from(Text::plain(format!("{shown}: {e}")))
+        })?;
+        Ok(Some(file))
+    }
+
     async fn build(&mut self, job: &Job<'_>, build: BuildStep<'_>) -> Result<Done, Fail> {
         let context = self.fill(build.context)?;
+        let wrote = match build.solution {
+            Some(solution) => self.write_solution(&context, build.dockerfile, solution)?,
+            None => None,
+        };
         let context_dir = confine::build_context(&self.workspace, &context, build.dockerfile)?;
         let tag = self.fill(build.tag)?;
         let mut args = BTreeMap::new();
@@ -206,8 +248,14 @@ impl Runner {
             .inspect_image(&built.id)
             .await
             .map_err(|e| self.fail(e))?;
-        let mut done = Done::new(Text::from_fn(|lang| {
-            tr!(lang, "образ собран: {tag}", "image built: {tag}")
+        let wrote = wrote.map(|file| file.display().to_string());
+        let mut done = Done::new(Text::from_fn(|lang| match &wrote {
+            Some(file) => tr!(
+                lang,
+                "образ собран: {tag}; ваш Dockerfile был ещё шаблоном, и layerlab записал в {file} готовое решение — сравните его с заданием",
+                "image built: {tag}; your Dockerfile was still the template, so layerlab wrote the reference solution to {file}: compare it with the task"
+            ),
+            None => tr!(lang, "образ собран: {tag}", "image built: {tag}"),
         }));
         if let Some(info) = info {
             done.output = describe_image(&info);
@@ -586,6 +634,7 @@ struct BuildStep<'a> {
     dockerfile: &'a str,
     build_args: &'a BTreeMap<String, String>,
     no_cache: bool,
+    solution: Option<&'a str>,
 }
 
 /// A run step's fields, borrowed from the lesson.

@@ -156,8 +156,21 @@ fn docker_fail(e: &DockerError, endpoint: &str) -> Fail {
 /// cannot take each other's `web`.
 pub const CONTAINER_PREFIX_VAR: &str = "LAYERLAB_CONTAINER_PREFIX";
 
+/// A prefix set by the program itself (the self-test's own names), taking
+/// the place of the environment's; set once, before any container starts.
+static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Name this process's containers `PREFIX-NAME` (`layerlab validate
+/// --prove` uses one of its own so it never meets a learner's `layerlab-web`).
+pub fn use_container_prefix(prefix: &str) {
+    let _ = PREFIX.set(prefix.to_string());
+}
+
 /// The container name a lesson's `name: web` gets on the daemon.
 pub fn container_name(name: &str) -> String {
+    if let Some(prefix) = PREFIX.get() {
+        return format!("{prefix}-{name}");
+    }
     let prefix = std::env::var(CONTAINER_PREFIX_VAR)
         .ok()
         .filter(|p| !p.trim().is_empty())

@@ -42,7 +42,11 @@ pub(super) async fn find(watcher: &mut Watcher, step: &Step, seen: &Seen) -> Vec
     let mut found = Vec::new();
     for hint in &step.hints {
         let lang = watcher.lang();
-        if let Some(evidence) = evidence(watcher, hint.when, seen, lang).await {
+        let evidence = match hint.when {
+            HintWhen::DockerfileIsTemplate => dockerfile_unwritten(watcher, step, lang),
+            when => evidence(watcher, when, seen, lang).await,
+        };
+        if let Some(evidence) = evidence {
             found.push(HintFound {
                 when: hint.when,
                 text: hint.text.get(lang).trim().to_string(),
@@ -107,6 +111,8 @@ async fn evidence(
                 made_by.trim()
             )])
         }
+        // Needs the step (its build action): answered in `find`.
+        HintWhen::DockerfileIsTemplate => None,
         HintWhen::PageIsTemplate => {
             let recipe = watcher.recipe()?;
             let now = std::fs::read(&recipe.page_file).ok()?;
@@ -323,6 +329,43 @@ fn differs(lang: Lang, pushed: &str, now: &str) -> String {
         short_id(pushed),
         short_id(now)
     )
+}
+
+/// The build step's Dockerfile, when the learner has not written it yet:
+/// still the template as copied, or without a `FROM` line (nothing builds).
+fn dockerfile_unwritten(watcher: &Watcher, step: &Step, lang: Lang) -> Option<Vec<String>> {
+    let Some(crate::lesson::Action::Build {
+        context,
+        dockerfile,
+        ..
+    }) = &step.action
+    else {
+        return None;
+    };
+    let context = watcher.runner.fill(context).ok()?;
+    let relative = format!("{}/{dockerfile}", context.trim_end_matches('/'));
+    let file = watcher.runner.workspace.join(&relative);
+    // Before the template is copied there is nothing to say about it yet.
+    let now = std::fs::read(&file).ok()?;
+    let shown = file.display().to_string();
+    if watcher.runner.pack.template_of(&relative) == Some(now.as_slice()) {
+        return Some(vec![tr!(
+            lang,
+            "{shown} всё ещё шаблон: под строками TODO нет инструкций",
+            "{shown} is still the template: no instructions under the TODO lines"
+        )]);
+    }
+    let has_from = String::from_utf8_lossy(&now).lines().any(|line| {
+        let word = line.split_whitespace().next().unwrap_or("");
+        word.eq_ignore_ascii_case("FROM")
+    });
+    (!has_from).then(|| {
+        vec![tr!(
+            lang,
+            "в {shown} ещё нет инструкции FROM",
+            "{shown} has no FROM instruction yet"
+        )]
+    })
 }
 
 fn is_loopback(host: &str) -> bool {

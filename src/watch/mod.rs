@@ -712,24 +712,7 @@ fn under(repo: &str, prefix: &str) -> bool {
 
 /// The asset a workspace file was copied from, by the pack's `copy_assets`.
 pub fn template_of(pack: &crate::lesson::loader::Pack, workspace_path: &str) -> Option<Vec<u8>> {
-    let path = workspace_path.trim_start_matches("./");
-    for lesson in &pack.lessons {
-        for step in &lesson.steps {
-            if let Some(Action::CopyAssets { from, to, .. }) = &step.action {
-                let rest = if to.is_empty() {
-                    Some(path)
-                } else {
-                    path.strip_prefix(&format!("{to}/"))
-                };
-                if let Some(rest) = rest
-                    && let Some(bytes) = pack.read_asset(&format!("{from}/{rest}"))
-                {
-                    return Some(bytes.to_vec());
-                }
-            }
-        }
-    }
-    None
+    pack.template_of(workspace_path).map(<[u8]>::to_vec)
 }
 
 /// The hint kinds a step can show, for the docs and tests.

@@ -32,6 +32,7 @@ mod lesson_pack_content;
 mod nginx_lesson_image;
 mod pack_trust;
 mod plain_mode;
+mod prove_pack;
 mod quiz_cli;
 mod report;
 mod run_faults;

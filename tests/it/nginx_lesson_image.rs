@@ -47,9 +47,46 @@ fn count(instructions: &[(String, String)], keyword: &str) -> usize {
     instructions.iter().filter(|(k, _)| k == keyword).count()
 }
 
+/// The learner writes the Dockerfile: the template has no instruction at
+/// all (so it cannot build), one TODO line per instruction of the reference,
+/// and the reference's instructions sit on the template's empty lines under
+/// them, so the lesson's highlighted lines fit both.
+#[test]
+fn the_template_is_todo_lines_the_solution_fills_them_in_place() {
+    let template_file = assets_dir("nginx-alpine").join("Dockerfile");
+    assert!(
+        instructions(&template_file).is_empty(),
+        "the template must leave every instruction to the learner"
+    );
+    let template = std::fs::read_to_string(&template_file).unwrap();
+    let solution =
+        std::fs::read_to_string(assets_dir("solutions/nginx-alpine").join("Dockerfile")).unwrap();
+    let template: Vec<&str> = template.lines().collect();
+    let mut filled = 0;
+    for (i, line) in solution.lines().enumerate() {
+        let keyword = line.split_whitespace().next().unwrap_or("");
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        filled += 1;
+        assert_eq!(template.get(i), Some(&""), "line {} of the template", i + 1);
+        let todo = template[..i]
+            .iter()
+            .rev()
+            .find(|l| l.starts_with("# TODO: "))
+            .unwrap_or_else(|| panic!("no TODO above line {}", i + 1));
+        assert!(
+            todo.starts_with(&format!("# TODO: {keyword} ")),
+            "line {}: `{line}` under `{todo}`",
+            i + 1
+        );
+    }
+    assert_eq!(filled, 6, "ARG, FROM, RUN, COPY, EXPOSE, CMD");
+}
+
 #[test]
 fn optimised_dockerfile_is_one_run_one_copy_on_a_pinned_alpine() {
-    let steps = instructions(&assets_dir("nginx-alpine").join("Dockerfile"));
+    let steps = instructions(&assets_dir("solutions/nginx-alpine").join("Dockerfile"));
     assert_eq!(
         steps.first(),
         Some(&("ARG".to_string(), "BASE_IMAGE=alpine:3.22".to_string()))
@@ -130,7 +167,8 @@ fn build_context(extra_dockerfile: Option<(&str, &Path)>) -> Vec<u8> {
             }
         }
     }
-    let context = assets_dir("nginx-alpine");
+    // The homework as finished: the reference Dockerfile in the template's place.
+    let context = crate::support::solved_homework();
     let mut builder = tar::Builder::new(Vec::new());
     add_dir(&mut builder, &context, &context);
     if let Some((name, path)) = extra_dockerfile {
@@ -447,7 +485,8 @@ async fn explorer_names_reads_and_compares_the_lesson_builds() {
         base: a.base().map(|(n, k)| (n.to_string(), k)),
         dockerfiles: vec![(
             "Dockerfile".into(),
-            std::fs::read_to_string(assets_dir("nginx-alpine").join("Dockerfile")).expect("read"),
+            std::fs::read_to_string(assets_dir("solutions/nginx-alpine").join("Dockerfile"))
+                .expect("read"),
         )],
     };
     let names: Vec<LayerName> = a

@@ -146,7 +146,11 @@ fn hints() -> NameHints {
     NameHints {
         base: None,
         dockerfiles: vec![
-            ("Dockerfile".into(), asset("Dockerfile")),
+            // As the learner has it once written: the reference solution.
+            (
+                "Dockerfile".into(),
+                asset("../solutions/nginx-alpine/Dockerfile"),
+            ),
             ("Dockerfile.naive".into(), asset("Dockerfile.naive")),
         ],
     }
@@ -252,7 +256,7 @@ fn the_lesson_image_whole_and_its_copy_layer_named_by_the_dockerfile() {
         h.keys(KeyCode::Down, 3);
         snap(&h, &format!("lesson_image_copy_layer_{}", lang_name(lang)));
         let screen = h.text(MEDIUM);
-        assert!(screen.contains("Dockerfile:16"), "{screen}");
+        assert!(screen.contains("Dockerfile:20"), "{screen}");
     }
 }
 
@@ -655,7 +659,7 @@ fn the_scan_would_catch_an_english_state() {
     assert!(own_words("$ docker ps --filter status=running", &quoted).is_empty());
     assert!(
         own_words(
-            "│ 12 # so the image keeps only what nginx needs. │",
+            "│ 15 #       install nginx with apk, leaving no package cache behind │",
             &quoted
         )
         .is_empty()

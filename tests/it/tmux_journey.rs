@@ -31,8 +31,9 @@ fn build_lesson_image(base: &str, cleanup: &mut Cleanup, dockerfile_dir: &Path) 
     tag
 }
 
+/// The homework with its Dockerfile written (the template holds TODO lines).
 fn assets() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/nginx-alpine")
+    crate::support::solved_homework()
 }
 
 #[tokio::test]
@@ -144,15 +145,20 @@ fn open_dockerfile_instructions_shows_the_dockerfile_at_80x24() {
     );
     let screen = tmux
         .wait_for(Duration::from_secs(10), |s| {
-            s.contains("FROM ${BASE_IMAGE}") && s.contains("RUN apk add --no-cache nginx")
+            s.contains("# TODO: ARG") && s.contains("# TODO: FROM")
         })
         .map(|_| tmux.capture())
-        .unwrap_or_else(|screen| panic!("the Dockerfile is not on screen:\n{screen}"));
-    assert!(screen.contains("The whole Dockerfile"), "{screen}");
-    assert!(screen.contains("e — open in the editor"), "{screen}");
-    // The step's lines are marked with ▶ in the gutter, not by colour alone.
+        .unwrap_or_else(|screen| panic!("the Dockerfile template is not on screen:\n{screen}"));
+    // The learner writes it: the step says so, the template has no FROM yet.
+    assert!(screen.contains("Your Dockerfile: the task"), "{screen}");
     assert!(
-        screen.lines().any(|l| l.contains("▶13 RUN apk add")),
+        screen.contains("You write the Dockerfile yourself"),
+        "{screen}"
+    );
+    assert!(screen.contains("e — open in the editor"), "{screen}");
+    // The TODO lines are marked with ▶ in the gutter, not by colour alone.
+    assert!(
+        screen.lines().any(|l| l.contains("▶ 6 # TODO: ARG")),
         "{screen}"
     );
     // A mistyped id is refused with the close ones, before any screen.

@@ -115,6 +115,16 @@ fn the_build_step_ticks_itself_when_the_learner_builds_in_their_own_terminal() {
     .unwrap_or_else(|s| panic!("Enter did not explain:\n{s}"));
     assert_eq!(record(&data, "dockerfile", "build"), None, "Enter built it");
     let workspace = data.join("workspace/nginx-alpine");
+    // The learner writes the Dockerfile the template leaves to them.
+    std::fs::write(
+        workspace.join("Dockerfile"),
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("assets/solutions/nginx-alpine/Dockerfile"),
+        )
+        .expect("the reference Dockerfile"),
+    )
+    .expect("write the Dockerfile");
     let output = std::process::Command::new("docker")
         .args([
             "build",

@@ -202,7 +202,8 @@ async fn a_broken_dockerfile_line_is_shown_and_the_fixed_workspace_builds() {
     cleanup.image(&learner.image);
     cleanup.image(&format!("{}-naive:latest", learner.image_repo()));
     // The learner's copy of the homework, with one line broken.
-    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/nginx-alpine");
+    // The learner has written the Dockerfile (the reference solution).
+    let assets = crate::support::solved_homework();
     let workspace = learner.workspace().join("nginx-alpine");
     copy_dir(&assets, &workspace);
     let dockerfile = workspace.join("Dockerfile");

@@ -110,6 +110,10 @@ fn build(base: &str, tag: &str, dockerfile: &std::path::Path, context: &std::pat
     ]);
 }
 
+/// The Dockerfile the learner writes in place of the template's TODO lines:
+/// their own layout (no comments), the instructions the lesson teaches.
+const LEARNERS_DOCKERFILE: &str = "ARG BASE_IMAGE=alpine:3.22\nFROM ${BASE_IMAGE}\nRUN apk add --no-cache nginx\nCOPY rootfs/ /\nEXPOSE 80\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n";
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -180,7 +184,8 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
         !text.contains("✔ dockerfile/layer-count"),
         "too many layers passed:\n{text}"
     );
-    // The fix: the reference Dockerfile, same name.
+    // The fix: the learner writes their Dockerfile (it was the template).
+    std::fs::write(&dockerfile, LEARNERS_DOCKERFILE).expect("write the Dockerfile");
     build(&base, &tag, &dockerfile, &workspace);
     watch.wait_for("✔ dockerfile/layer-count:").await;
     build(&base, &naive, &naive_file, &workspace);
@@ -280,6 +285,59 @@ async fn lessons_dockerfile_and_run_are_completed_by_typing_docker_commands() {
     assert!(text.contains(&port.to_string()), "and its port:\n{text}");
 }
 
+/// The Dockerfile left as the template (TODO lines, no FROM): the hint says
+/// it is not written yet, `docker build` of it fails, and the build step
+/// does not tick.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritten_dockerfile_gets_its_hint_and_never_ticks_the_build() {
+    if common::docker_or_skip().await.is_none() {
+        return;
+    }
+    let Some(base) = standin_base() else {
+        return;
+    };
+    let learner = Learner::new("watchtodo");
+    let tag = format!("{}/alpng:todo", learner.prefix);
+    let mut cleanup = common::Cleanup::new();
+    cleanup.image(&tag);
+    let watch = Watch::start(&learner, &["watch", "dockerfile", "--timeout", "20"]);
+    watch.wait_for("✔ dockerfile/copy-assets:").await;
+    let workspace = learner.workspace().join("nginx-alpine");
+    let page = workspace.join("rootfs/var/www/localhost/htdocs/index.html");
+    let template = std::fs::read_to_string(&page).expect("the page");
+    std::fs::write(
+        &page,
+        template.replace("ВАШЕ ИМЯ / YOUR NAME", &learner.prefix),
+    )
+    .expect("edit the page");
+    watch.wait_for("✔ dockerfile/edit-page:").await;
+    watch
+        .wait_for("! dockerfile/build [dockerfile_is_template]:")
+        .await;
+    assert!(
+        watch.text().contains("is still the template"),
+        "{}",
+        watch.text()
+    );
+    // The learner builds the untouched template: the engine refuses it.
+    let output = std::process::Command::new("docker")
+        .args(["build", "-q", "--build-arg"])
+        .arg(format!("BASE_IMAGE={base}"))
+        .args(["-t", &tag])
+        .arg(&workspace)
+        .output()
+        .expect("the docker CLI");
+    assert!(
+        !output.status.success(),
+        "the template built: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let (code, text) = watch.finish().await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(!text.contains("✔ dockerfile/build"), "{text}");
+    assert!(text.contains("✘ dockerfile/build"), "{text}");
+}
+
 /// Nothing done: `--timeout` ends the watch with exit 1 and lists what is
 /// still missing; the template step layerlab does itself still counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -341,6 +399,14 @@ async fn lesson_push_is_completed_by_typing_docker_commands() {
         .run(&["run", "dockerfile", "--base-image", &base, "--image", &tag])
         .await;
     assert!(prepared.ok(), "{prepared}");
+    // "Do it for me" found the Dockerfile still the template and wrote the
+    // reference solution in its place, saying so.
+    assert!(
+        prepared.stdout.contains(
+            "your Dockerfile was still the template, so layerlab wrote the reference solution"
+        ),
+        "{prepared}"
+    );
     let workspace = learner.workspace().join("nginx-alpine");
     let page = workspace.join("rootfs/var/www/localhost/htdocs/index.html");
     // An earlier version is in the registry; then the page changes and the
