@@ -65,6 +65,10 @@ pub struct Watcher {
     pub learner: Option<Found>,
     /// Container ids a `docker exec` ran in since the open step was opened.
     execs: BTreeSet<String>,
+    /// When the open step was opened (Unix nanoseconds, the daemon's clock
+    /// on the same host): an exec event stamped earlier is not the learner's
+    /// answer to it.
+    opened_at: i64,
     /// Image ids the daemon reported tagged while watching, latest last.
     tagged: Vec<String>,
     /// Pushes seen, and what the registry said (see `pushes.rs`).
@@ -92,6 +96,7 @@ impl Watcher {
             cache: ImageCache::default(),
             learner: None,
             execs: BTreeSet::new(),
+            opened_at: 0,
             tagged: Vec::new(),
             pushes: pushes::Pushes::default(),
             lang,
@@ -106,11 +111,17 @@ impl Watcher {
     /// A step was opened: what happened before does not count for it.
     pub fn open_step(&mut self) {
         self.execs.clear();
+        self.opened_at = session::now_nanos();
     }
 
     /// A daemon event: remember execs (for `exec_seen`).
     pub fn note_event(&mut self, event: &crate::docker::model::DockerEvent) {
-        if event.kind == "container" && event.action.starts_with("exec_") {
+        // Events arrive after the fact: the exec layerlab itself ran for the
+        // step just done (a check's `test -d /boot`, `uname -r`) is reported
+        // once the next step is open, and must not tick it. An event without
+        // a time (0) is taken as new.
+        let before = event.time_nanos > 0 && event.time_nanos <= self.opened_at;
+        if event.kind == "container" && event.action.starts_with("exec_") && !before {
             self.execs.insert(event.actor_id.clone());
         }
         if event.kind == "image" && event.action == "push" {
