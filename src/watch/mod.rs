@@ -63,8 +63,12 @@ pub struct Watcher {
     pub cache: ImageCache,
     /// The learner's image, once found.
     pub learner: Option<Found>,
-    /// Container ids a `docker exec` ran in since the open step was opened.
+    /// Container ids a `docker exec` finished in since the open step was opened.
     execs: BTreeSet<String>,
+    /// When the open step was opened (Unix nanoseconds, the daemon's clock
+    /// on the same host): an exec event stamped earlier is not the learner's
+    /// answer to it.
+    opened_at: i64,
     /// Image ids the daemon reported tagged while watching, latest last.
     tagged: Vec<String>,
     /// Pushes seen, and what the registry said (see `pushes.rs`).
@@ -92,6 +96,7 @@ impl Watcher {
             cache: ImageCache::default(),
             learner: None,
             execs: BTreeSet::new(),
+            opened_at: 0,
             tagged: Vec::new(),
             pushes: pushes::Pushes::default(),
             lang,
@@ -106,11 +111,21 @@ impl Watcher {
     /// A step was opened: what happened before does not count for it.
     pub fn open_step(&mut self) {
         self.execs.clear();
+        self.opened_at = session::now_nanos();
     }
 
-    /// A daemon event: remember execs (for `exec_seen`).
+    /// A daemon event: remember finished execs (for `exec_seen`).
     pub fn note_event(&mut self, event: &crate::docker::model::DockerEvent) {
-        if event.kind == "container" && event.action.starts_with("exec_") {
+        // Events arrive after the fact: the exec layerlab itself ran for the
+        // step just done (a check's `test -d /boot`, `uname -r`) is reported
+        // once the next step is open, and must not tick it. An event without
+        // a time (0) is taken as new.
+        let before = event.time_nanos > 0 && event.time_nanos <= self.opened_at;
+        // Only a finished command counts (`exec_die`, Engine 20.10 and 28
+        // alike): on `exec_create` the learner's command has not run yet, and
+        // the check after the step (is the file there?) would look too early
+        // and then wait for an event that never comes.
+        if event.kind == "container" && event.action.starts_with("exec_die") && !before {
             self.execs.insert(event.actor_id.clone());
         }
         if event.kind == "image" && event.action == "push" {

@@ -174,7 +174,7 @@ pub async fn watch_lesson(
 }
 
 /// Unix time in nanoseconds, as the daemon stamps its events.
-fn now_nanos() -> i64 {
+pub(super) fn now_nanos() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))

@@ -50,3 +50,4 @@ mod tmux_watch;
 mod walkthrough_errors;
 mod walkthrough_run_all;
 mod watch_learner;
+mod watch_learner_more;
