@@ -133,6 +133,12 @@ say "registry $registry (pid $registry_pid)"
 # --- the six kinds of homework --------------------------------------------------
 own="$work/own"
 cp -a assets/nginx-alpine "$own"
+# The template's Dockerfile is TODO lines for the learner: the homework is
+# built from the reference solution, as a student who wrote it would.
+cp assets/solutions/nginx-alpine/Dockerfile "$own/Dockerfile"
+template="$work/template"
+cp -a assets/nginx-alpine "$template"
+cp assets/solutions/nginx-alpine/Dockerfile "$template/Dockerfile"
 sed -i 's|ВАШЕ ИМЯ / YOUR NAME|Студент Бенчмарков|' "$own/rootfs/var/www/localhost/htdocs/index.html"
 sed 's|CMD \["nginx", "-g", "daemon off;"\]|CMD ["nginx"]|' "$own/Dockerfile" >"$own/Dockerfile.background"
 printf 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY rootfs/ /\nCMD ["nginx", "-g", "daemon off;"]\n' >"$own/Dockerfile.other-base"
@@ -153,7 +159,7 @@ build_push() { # KIND CONTEXT DOCKERFILE BASE
 }
 say "building and pushing five images with the docker CLI"
 build_push good "$own" Dockerfile "$base"
-build_push template assets/nginx-alpine Dockerfile "$base"
+build_push template "$template" Dockerfile "$base"
 build_push layers "$own" Dockerfile.naive "$base"
 build_push debian "$own" Dockerfile.other-base "$other_base"
 build_push background "$own" Dockerfile.background "$base"

@@ -82,6 +82,9 @@ page = os.path.join(workspace, "rootfs/var/www/localhost/htdocs/index.html")
 text = open(page, encoding="utf-8").read().replace("ВАШЕ ИМЯ / YOUR NAME", "Bench Learner")
 open(page, "w", encoding="utf-8").write(text)
 w.wait("✔ dockerfile/edit-page")
+# The template's Dockerfile is TODO lines: write the instructions, as the
+# learner does, from the reference solution.
+shutil.copy("assets/solutions/nginx-alpine/Dockerfile", os.path.join(workspace, "Dockerfile"))
 docker("build", "-q", "--label", "layerlab.managed=true", "--build-arg", f"BASE_IMAGE={base}", "-t", tag, workspace)
 made.append(tag)
 w.wait("✔ dockerfile/layer-count")

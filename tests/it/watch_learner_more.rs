@@ -229,6 +229,13 @@ async fn typed_dockerfile_lesson(learner: &Learner, base: &str, tag: &str, naive
     let name = format!("{:-<60}", learner.prefix);
     std::fs::write(&page, template.replace("ВАШЕ ИМЯ / YOUR NAME", &name)).expect("edit the page");
     watch.wait_for("✔ dockerfile/edit-page:").await;
+    // The template has only TODO lines: the learner writes the instructions,
+    // in their own order of words (the lesson accepts any correct file).
+    std::fs::write(
+        workspace.join("Dockerfile"),
+        "# my nginx\nARG BASE_IMAGE=alpine:3.22\nFROM ${BASE_IMAGE}\nRUN apk add --no-cache nginx\nCOPY rootfs/ /\nEXPOSE 80\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n",
+    )
+    .expect("write the Dockerfile");
     build(base, tag, &workspace.join("Dockerfile"), &workspace);
     watch.wait_for("✔ dockerfile/build:").await;
     build(base, naive, &workspace.join("Dockerfile.naive"), &workspace);
