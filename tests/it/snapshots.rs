@@ -790,8 +790,11 @@ fn help_overlay_on_every_screen() {
             h.key(KeyCode::Char('b'));
         }),
     ];
-    for (name, go) in cases {
-        let mut h = Harness::new(Lang::En);
+    for (lang, (name, go)) in [Lang::En, Lang::Ru]
+        .into_iter()
+        .flat_map(|lang| cases.map(|case| (lang, case)))
+    {
+        let mut h = Harness::new(lang);
         h.connected();
         go(&mut h);
         assert_eq!(screen_name(&h.app), name);
@@ -802,7 +805,32 @@ fn help_overlay_on_every_screen() {
             KeyCode::Char('?')
         });
         assert!(h.app.help_open, "? / F1 opens the help on {name}");
-        snap(&h, &format!("help_{name}"));
+        let suffix = if lang == Lang::Ru { "_ru" } else { "" };
+        snap(&h, &format!("help_{name}{suffix}"));
+        // Every key's text is whole at 80×24 (wrapped, scrolled, never cut),
+        // and no key is listed twice.
+        let mut seen = String::new();
+        for _ in 0..30 {
+            seen.push_str(&h.text(SMALL));
+            h.key(KeyCode::Down);
+        }
+        h.key(KeyCode::Home);
+        let popup_rows: Vec<&str> = seen
+            .lines()
+            .filter_map(|l| l.split('│').nth(2))
+            .collect();
+        assert!(
+            !popup_rows.iter().any(|r| r.contains('…')),
+            "{name} {lang:?}: a help text was cut: {seen}"
+        );
+        for label in ["G/End", "Tab"] {
+            let first = h.text(SMALL);
+            let count = first
+                .lines()
+                .filter(|l| l.split('│').nth(2).is_some_and(|r| r.trim_start().starts_with(label)))
+                .count();
+            assert!(count <= 1, "{name} {lang:?}: {label} listed {count} times: {first}");
+        }
         h.key(KeyCode::Esc);
         assert!(!h.app.help_open, "Esc closes the help on {name}");
         assert_eq!(screen_name(&h.app), name, "Esc on the help stays on {name}");

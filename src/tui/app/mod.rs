@@ -279,7 +279,7 @@ impl App {
             ) {
                 self.help_open = false;
             }
-            let max = crate::tui::layout::max_help_scroll(self.frame, self.context());
+            let max = crate::tui::layout::max_help_scroll(self.frame, self.context(), self.lang);
             self.help_scroll = match action {
                 Action::Up => self.help_scroll.saturating_sub(1),
                 Action::Down => self.help_scroll.saturating_add(1),
