@@ -1401,7 +1401,11 @@ fn lab_with_nginx_noise(lang: Lang) -> Harness {
     h.worker(WorkerEvent::Lab(LabEvent::Ready {
         session: "snapshot".to_string(),
         image: lab_image(),
-        slots: vec![lab_slot("layerlab-lab-a"), lab_slot("layerlab-lab-b")],
+        // Names as the lab makes them: layerlab-lab-<pid>-<n>-<time>-<slot>.
+        slots: vec![
+            lab_slot("layerlab-lab-4242-0-89abcdef-1"),
+            lab_slot("layerlab-lab-4242-0-89abcdef-2"),
+        ],
         store: None,
     }));
     let noise = [
@@ -1461,6 +1465,18 @@ fn journey_lab_shows_the_learners_write_and_folds_nginx() {
             );
             assert!(!screen.contains("nginx.pid"), "folded: {screen}");
             assert!(screen.contains("F1") && screen.contains("Esc"), "{screen}");
+            // The titles name the image whole, each container's state, the
+            // end of its name (where the two differ) and "writable layer".
+            let top = screen.lines().next().unwrap_or_default();
+            assert!(top.contains("layerlab/nginx-alpine:latest"), "{top}");
+            assert!(
+                top.contains("ef-1 — writable layer ") || top.contains("ef-1 — слой для записи "),
+                "{top}"
+            );
+            assert!(
+                screen.contains("ef-2 — writable layer ") || screen.contains("ef-2 — слой для записи "),
+                "{screen}"
+            );
         }
         snap_mid(&h, &format!("journey_lab_{}", lang_name(lang)));
         // F4 unfolds; the tree then scrolls with PgDn.
