@@ -338,6 +338,30 @@ async fn shutdown(
     }
 }
 
+/// One piece of a step's progress as the lesson screen shows it. A build's
+/// `Step N/M : …` line already arrives as a log line of its own; its counter
+/// only moves the step counter (a second log line for it printed it twice).
+fn progress_line(progress: Progress) -> ProgressLine {
+    match progress {
+        Progress::BuildLog(text) | Progress::Status(text) => ProgressLine::Log(text),
+        Progress::BuildStep { number, total, .. } => ProgressLine::Counter {
+            current: number,
+            total,
+        },
+        Progress::Layer {
+            id,
+            current,
+            total,
+            status,
+        } => ProgressLine::Bar {
+            id,
+            current: current.unwrap_or(0),
+            total: total.unwrap_or(0),
+            status,
+        },
+    }
+}
+
 fn spawn_step(
     mut runner: Runner,
     lesson_id: String,
@@ -350,36 +374,7 @@ fn spawn_step(
         let forward_events = events.clone();
         let forward = tokio::spawn(async move {
             while let Some(progress) = rx.recv().await {
-                let line = match progress {
-                    Progress::BuildLog(text) | Progress::Status(text) => ProgressLine::Log(text),
-                    Progress::BuildStep {
-                        number,
-                        total,
-                        instruction,
-                    } => {
-                        let _ = forward_events.send(Event::Worker(WorkerEvent::Progress {
-                            kind: JobKind::Step,
-                            line: ProgressLine::Log(format!(
-                                "Step {number}/{total} : {instruction}"
-                            )),
-                        }));
-                        ProgressLine::Counter {
-                            current: number,
-                            total,
-                        }
-                    }
-                    Progress::Layer {
-                        id,
-                        current,
-                        total,
-                        status,
-                    } => ProgressLine::Bar {
-                        id,
-                        current: current.unwrap_or(0),
-                        total: total.unwrap_or(0),
-                        status,
-                    },
-                };
+                let line = progress_line(progress);
                 let _ = forward_events.send(Event::Worker(WorkerEvent::Progress {
                     kind: JobKind::Step,
                     line,
@@ -527,4 +522,36 @@ fn lost_message(endpoint: &str, error: &str) -> Text {
             "Docker went away: the step did not finish; redo it once the status bar shows ● Docker again ({endpoint}: {error})"
         )
     })
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+
+    /// The client sends a build's step as a counter and as its log line:
+    /// the screen gets the line once.
+    #[test]
+    fn a_build_step_line_is_shown_once() {
+        let sent = vec![
+            Progress::BuildStep {
+                number: 1,
+                total: 7,
+                instruction: "ARG BASE_IMAGE=alpine:3.22".to_string(),
+            },
+            Progress::BuildLog("Step 1/7 : ARG BASE_IMAGE=alpine:3.22".to_string()),
+        ];
+        let shown: Vec<ProgressLine> = sent.into_iter().map(progress_line).collect();
+        let logs = shown
+            .iter()
+            .filter(|l| matches!(l, ProgressLine::Log(t) if t.contains("Step 1/7")))
+            .count();
+        assert_eq!(logs, 1, "{shown:?}");
+        assert!(shown.iter().any(|l| matches!(
+            l,
+            ProgressLine::Counter {
+                current: 1,
+                total: 7
+            }
+        )));
+    }
 }
