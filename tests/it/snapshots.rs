@@ -1491,6 +1491,31 @@ fn journey_lab_shows_the_learners_write_and_folds_nginx() {
     }
 }
 
+/// A lab error is Docker's typed error put into the learner's language at
+/// draw time, with its fix: not Docker's English, and F2 re-renders it.
+#[test]
+fn lab_errors_are_in_the_learners_language_with_the_fix() {
+    let error = layerlab::docker::error::DockerError::ImageNotFound {
+        reference: "layerlab/nginx-alpine:latest".to_string(),
+    };
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = lab_with_nginx_noise(lang);
+        h.worker(WorkerEvent::Lab(LabEvent::error(&error)));
+        let screen = h.text(SMALL);
+        let (message, fix, other) = match lang {
+            Lang::Ru => ("нет в локальном", "что сделать", "is not in the local"),
+            Lang::En => ("is not in the local", "fix:", "нет в локальном"),
+        };
+        assert!(screen.contains(message), "{screen}");
+        assert!(screen.contains(fix), "{screen}");
+        assert!(!screen.contains(other), "{screen}");
+        snap_mid(&h, &format!("lab_error_{}", lang_name(lang)));
+        h.key(KeyCode::F(2));
+        let switched = h.text(SMALL);
+        assert!(switched.contains(other), "F2 re-renders the error: {switched}");
+    }
+}
+
 #[test]
 fn journey_lab_input_edits_with_ctrl_keys_and_home() {
     let mut h = lab_with_nginx_noise(Lang::En);

@@ -339,7 +339,7 @@ fn draw_output(view: View, lab: &LabScreen, output: Rect, buf: &mut Buffer) {
     let (title, body, style) = match (&lab.error, running, last) {
         (Some(error), _, _) => (
             t!(" Ошибка ", " Error ").get(lang).to_string(),
-            error.clone(),
+            error.get(lang).to_string(),
             theme.error(),
         ),
         (None, Some(command), _) => (
