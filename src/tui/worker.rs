@@ -105,6 +105,7 @@ async fn worker_loop(
     // answered (`layerlab lab` opens the lab at start-up).
     let mut waiting: Vec<WorkerRequest> = Vec::new();
     let (requeue, mut requeued) = unbounded_channel::<WorkerRequest>();
+    let comparer = spawn_comparer(events.clone());
     let mut health = tokio::time::interval(HEALTH_INTERVAL);
     health.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -201,6 +202,9 @@ async fn worker_loop(
                                 .map(Arc::new);
                             let _ = events.send(Event::Worker(WorkerEvent::Analysis { image, result }));
                         });
+                    }
+                    WorkerRequest::Compare(pair) => {
+                        let _ = comparer.send(Some(pair));
                     }
                     WorkerRequest::ReadFile { source, member, path, layer } => {
                         tokio::spawn(read_file(docker.clone(), events.clone(), source, member, path, layer));
@@ -336,6 +340,48 @@ async fn shutdown(
     if let Some(lab) = lab {
         lab.close().await;
     }
+}
+
+/// The comparisons' own task: off the UI thread (two big images take a
+/// while), one at a time, and only the newest waiting request is kept.
+fn spawn_comparer(
+    events: EventSender,
+) -> tokio::sync::watch::Sender<Option<crate::tui::messages::ComparePair>> {
+    spawn_latest(events, |pair: crate::tui::messages::ComparePair| {
+        WorkerEvent::Compared {
+            comparison: Box::new(crate::layers::compare::compare(&pair.left, &pair.right)),
+            left_ref: pair.left_ref,
+            right_ref: pair.right_ref,
+        }
+    })
+}
+
+/// A task doing `work` on a blocking thread for each job sent, one at a
+/// time: a watch channel holds one value, so jobs sent while one runs
+/// replace each other and only the newest is done next. It ends with the
+/// sender (the worker).
+fn spawn_latest<T, W>(events: EventSender, work: W) -> tokio::sync::watch::Sender<Option<T>>
+where
+    T: Clone + Send + Sync + 'static,
+    W: Fn(T) -> WorkerEvent + Send + Sync + 'static,
+{
+    let (tx, mut rx) = tokio::sync::watch::channel(None);
+    let work = Arc::new(work);
+    tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let Some(job) = rx.borrow_and_update().clone() else {
+                continue;
+            };
+            let work = Arc::clone(&work);
+            match tokio::task::spawn_blocking(move || work(job)).await {
+                Ok(event) => {
+                    let _ = events.send(Event::Worker(event));
+                }
+                Err(e) => tracing::error!("a background job's task ended abnormally: {e}"),
+            }
+        }
+    });
+    tx
 }
 
 /// One piece of a step's progress as the lesson screen shows it. A build's
@@ -553,5 +599,45 @@ mod progress_tests {
                 total: 7
             }
         )));
+    }
+}
+
+#[cfg(test)]
+mod latest_tests {
+    use super::*;
+
+    /// Jobs sent while one runs replace each other: the running one and the
+    /// newest are done, the ones between are not.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_the_newest_waiting_job_is_done() {
+        let (events, mut received) = crate::tui::event::channel();
+        let jobs = spawn_latest(events, |n: u32| {
+            std::thread::sleep(Duration::from_millis(150));
+            WorkerEvent::Progress {
+                kind: JobKind::Step,
+                line: ProgressLine::Log(n.to_string()),
+            }
+        });
+        jobs.send(Some(1)).expect("the task is running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for n in 2..=4 {
+            jobs.send(Some(n)).expect("the task is running");
+        }
+        let mut done = Vec::new();
+        while done.len() < 2 {
+            let event = tokio::time::timeout(Duration::from_secs(5), received.recv())
+                .await
+                .expect("an answer within 5 s");
+            if let Some(Event::Worker(WorkerEvent::Progress {
+                line: ProgressLine::Log(n),
+                ..
+            })) = event
+            {
+                done.push(n);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(received.try_recv().is_err(), "no third job was done");
+        assert_eq!(done, ["1", "4"]);
     }
 }

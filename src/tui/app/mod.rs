@@ -155,7 +155,7 @@ impl App {
         self.running.is_some()
             || matches!(self.daemon, DaemonState::Connecting { .. })
             || matches!(&self.screen, Screen::Lab(lab) if (lab.image.is_none() && lab.error.is_none()) || lab.is_running())
-            || matches!(&self.screen, Screen::Explorer(x) if x.analysis.is_none() && x.error.is_none())
+            || matches!(&self.screen, Screen::Explorer(x) if x.error.is_none() && (x.analysis.is_none() || (x.compare.is_some() && x.comparison.is_none())))
     }
 
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
