@@ -1516,6 +1516,43 @@ fn lab_errors_are_in_the_learners_language_with_the_fix() {
     }
 }
 
+/// After the lab or the explorer, the step's hint says what Enter does
+/// there: open it again, not "do it".
+#[test]
+fn steps_that_open_the_lab_or_the_explorer_say_so_after_returning() {
+    for lang in [Lang::En, Lang::Ru] {
+        let (lab, explorer, wrong) = match lang {
+            Lang::En => ("Enter to open the live lab", "Enter to open the layer explorer", "Enter to do it"),
+            Lang::Ru => (
+                "Enter — открыть живую лабораторию",
+                "Enter — открыть обозреватель слоёв",
+                "Enter — выполнить",
+            ),
+        };
+        for (lesson, step, hint, screen) in [
+            ("image-container", "lab", lab, "lab"),
+            ("dockerfile", "compare", explorer, "explorer"),
+        ] {
+            let mut h = Harness::new(lang);
+            h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
+            h.connected();
+            let index = h.app.lessons.iter().position(|l| l.id == lesson).unwrap();
+            let at = h.app.lessons[index].steps.iter().position(|s| s.id == step).unwrap();
+            h.open_lesson(index, at);
+            let before = h.text(SMALL);
+            assert!(before.contains(hint), "{lang:?} {lesson}/{step}: {before}");
+            h.key(KeyCode::Enter);
+            assert_eq!(screen_name(&h.app), screen);
+            h.key(KeyCode::Esc);
+            assert_eq!(screen_name(&h.app), "lesson");
+            let after = h.text(SMALL);
+            assert!(after.contains(hint), "{lang:?} {lesson}/{step}: {after}");
+            assert!(!after.contains(wrong), "{lang:?} {lesson}/{step}: {after}");
+            snap(&h, &format!("returned_to_{screen}_step_{}", lang_name(lang)));
+        }
+    }
+}
+
 #[test]
 fn journey_lab_input_edits_with_ctrl_keys_and_home() {
     let mut h = lab_with_nginx_noise(Lang::En);
