@@ -540,6 +540,15 @@ fn quiz_summary_in_russian_names_lessons_by_title() {
     assert!(screen.contains("Итоги теста"), "{screen}");
     assert!(screen.contains("перечитайте: урок «"), "{screen}");
     assert!(!screen.contains("→ kernel/"), "ids are not shown: {screen}");
+    // A Russian score has the decimal comma, in the result and, back on
+    // a question, in the footer.
+    let small = h.text(SMALL);
+    assert!(small.contains("Итог: 5,6 из 23"), "{small}");
+    assert!(!small.contains("5.6"), "{small}");
+    h.key(KeyCode::Char('p'));
+    let question = h.text(SMALL);
+    assert!(question.contains("Счёт: 5,6/23"), "{question}");
+    h.key(KeyCode::Char('n'));
     snap(&h, "quiz_summary_ru");
 }
 
