@@ -393,6 +393,44 @@ fn action_step_after_success_and_failure() {
     snap(&h, "action_failed");
 }
 
+/// A result quoting a command in `backticks` (as lessons and checks write
+/// them) shows it as code, without the marks, in both languages.
+#[test]
+fn results_show_code_without_backticks() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = Harness::new(lang);
+        h.connected()
+            .open_lesson(DOCKERFILE, 9)
+            .key(KeyCode::Char('d'));
+        let summary = layerlab::i18n::Text::new(
+            "`docker images`: в выводе есть «layerlab/nginx-alpine»",
+            "`docker images`: the output has «layerlab/nginx-alpine»",
+        );
+        finish(
+            &mut h,
+            "dockerfile",
+            "build",
+            StepOutcome {
+                summary,
+                output: Vec::new(),
+                vars: Default::default(),
+                error: None,
+            },
+        );
+        let buffer = h.buffer(SMALL);
+        let screen = text(&buffer);
+        assert!(!screen.contains('`'), "{screen}");
+        let words = match lang {
+            Lang::Ru => "docker images: в выводе есть",
+            Lang::En => "docker images: the output has",
+        };
+        assert!(screen.contains(words), "{screen}");
+        let (x, y) = find(&buffer, "docker images:").expect("the result");
+        assert_eq!(buffer[(x + 2, y)].fg, Color::Yellow, "drawn as code");
+        snap(&h, &format!("result_with_code_{}", lang_name(lang)));
+    }
+}
+
 #[test]
 fn push_step_with_progress_bars() {
     let mut h = Harness::new(Lang::En);

@@ -528,7 +528,9 @@ fn draw_output(
     }
     let inner = block.inner(area);
     block.render(area, buf);
-    let status = Paragraph::new(Line::from(Span::styled(status, style))).wrap(Wrap { trim: true });
+    // A result may quote a command in `backticks`: drawn as code, no marks.
+    let status =
+        Paragraph::new(super::markup::result(&status, theme, style)).wrap(Wrap { trim: true });
     let status_rows = u16::try_from(status.line_count(inner.width))
         .unwrap_or(u16::MAX)
         .min(inner.height);
@@ -759,7 +761,7 @@ fn watch_lines(app: &App, view: &LessonScreen) -> Vec<Line<'static>> {
         )));
     }
     for hint in &view.hints {
-        lines.push(Line::from(Span::styled(hint.clone(), theme.warn())));
+        lines.extend(super::markup::result(hint, theme, theme.warn()));
     }
     lines
 }
