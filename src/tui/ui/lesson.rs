@@ -466,21 +466,10 @@ fn file_text(app: &App, path: &str) -> (String, Option<String>) {
     }
 }
 
-/// What the step printed: the verdict first (it wraps, never cut), then the
-/// output and the log, wrapped and scrollable. In the lesson's own pane a
-/// finished step's output reads from its top and a running job's log shows
-/// its end; `full` is the pane Tab opens over the whole screen.
-/// Returns how many rows the output has and how many it shows.
-fn draw_output(
-    app: &App,
-    view: &LessonScreen,
-    area: Rect,
-    buf: &mut Buffer,
-    full: bool,
-) -> (u16, u16) {
+/// The output's first line: running (with the counter), or the result.
+fn run_status(app: &App, view: &LessonScreen) -> (String, ratatui::style::Style) {
     let (theme, lang) = (app.theme, app.lang);
-    let running = view.run == RunState::Running;
-    let (status, style) = match &view.run {
+    match &view.run {
         RunState::Running => {
             let spin = super::SPINNER[app.spinner % super::SPINNER.len()];
             let counter = view
@@ -502,7 +491,24 @@ fn draw_output(
         RunState::Finished(outcome) => (format!("✘ {}", outcome.summary.get(lang)), theme.error()),
         RunState::Failed(message) => (format!("✘ {}", message.get(lang)), theme.error()),
         RunState::Idle => (String::new(), theme.dim()),
-    };
+    }
+}
+
+/// What the step printed: the verdict first (it wraps, never cut), then the
+/// output and the log, wrapped and scrollable. In the lesson's own pane a
+/// finished step's output reads from its top and a running job's log shows
+/// its end; `full` is the pane Tab opens over the whole screen.
+/// Returns how many rows the output has and how many it shows.
+fn draw_output(
+    app: &App,
+    view: &LessonScreen,
+    area: Rect,
+    buf: &mut Buffer,
+    full: bool,
+) -> (u16, u16) {
+    let (theme, lang) = (app.theme, app.lang);
+    let running = view.run == RunState::Running;
+    let (status, style) = run_status(app, view);
     let mut block = Block::bordered().border_style(if full {
         theme.border_focused()
     } else {
