@@ -393,6 +393,47 @@ fn action_step_after_success_and_failure() {
     snap(&h, "action_failed");
 }
 
+/// A watcher's hint ("the page is still the template") goes once the
+/// learner reaches the step's state: it would contradict the ✔ below it.
+#[test]
+fn a_watch_hint_goes_when_the_step_is_reached() {
+    use layerlab::lesson::watch_model::HintWhen;
+    use layerlab::watch::session::StepReport;
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = Harness::new(lang);
+        h.connected();
+        let index = h.app.lessons.iter().position(|l| l.id == "dockerfile").unwrap();
+        let at = h.app.lessons[index].steps.iter().position(|s| s.id == "edit-page").unwrap();
+        h.open_lesson(index, at);
+        let hint = "PAGE-STILL-TEMPLATE-HINT";
+        h.worker(WorkerEvent::Watched {
+            lesson: "dockerfile".into(),
+            step: "edit-page".into(),
+            report: Box::new(StepReport::Hint(layerlab::watch::HintFound {
+                when: HintWhen::PageIsTemplate,
+                text: hint.into(),
+                evidence: vec!["index.html".into()],
+            })),
+        });
+        assert!(h.text(SMALL).contains(hint));
+        h.worker(WorkerEvent::Watched {
+            lesson: "dockerfile".into(),
+            step: "edit-page".into(),
+            report: Box::new(StepReport::Satisfied {
+                evaluation: layerlab::watch::Evaluation {
+                    satisfied: true,
+                    message: "page is yours".into(),
+                    ..Default::default()
+                },
+                learner: None,
+            }),
+        });
+        let screen = h.text(SMALL);
+        assert!(screen.contains("page is yours"), "{screen}");
+        assert!(!screen.contains(hint), "{lang:?}: {screen}");
+    }
+}
+
 /// A result quoting a command in `backticks` (as lessons and checks write
 /// them) shows it as code, without the marks, in both languages.
 #[test]

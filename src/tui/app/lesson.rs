@@ -544,6 +544,9 @@ impl App {
                     }
                 }
                 if let (true, Screen::Lesson(view)) = (here, &mut self.screen) {
+                    // The hints were about reaching this state: reached, a
+                    // "still the template" left above "done" would contradict it.
+                    view.hints.clear();
                     let mut outcome = StepOutcome::passed(crate::i18n::Text::plain(
                         crate::watch::printable(&evaluation.message),
                     ));
