@@ -31,8 +31,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::docker::client::Docker;
 use crate::docker::error::DockerError;
-use crate::i18n::Text;
 use crate::docker::model::{Change, ChangeKind, DockerEvent, GraphDriver, ImageStore, RunSpec};
+use crate::i18n::Text;
 
 /// How often the upper directory is scanned for silent writes.
 pub const SCAN: Duration = Duration::from_millis(250);

@@ -407,7 +407,11 @@ mod tests {
             reference: "web:1.0".into(),
             message: Text::new("образа web:1.0 нет", "no such image web:1.0"),
         };
-        assert!(e.message(Lang::Ru).ends_with("образа web:1.0 нет"), "{}", e.message(Lang::Ru));
+        assert!(
+            e.message(Lang::Ru).ends_with("образа web:1.0 нет"),
+            "{}",
+            e.message(Lang::Ru)
+        );
         assert!(e.message(Lang::En).ends_with("no such image web:1.0"));
     }
 

@@ -248,9 +248,17 @@ mod tests {
         assert_eq!(out[0].rule, "max-wasted-bytes");
         // in Russian the verdict is Russian too
         let out = check_rules(&r, Some(1023), Some(0.51), Lang::Ru);
-        assert!(out[0].line.starts_with("НАРУШЕНО эффективность 0.5000 < 0.5100"), "{out:?}");
+        assert!(
+            out[0]
+                .line
+                .starts_with("НАРУШЕНО эффективность 0.5000 < 0.5100"),
+            "{out:?}"
+        );
         let out = check_rules(&r, Some(1024), None, Lang::Ru);
-        assert!(out[0].line.starts_with("ВЫПОЛНЕНО впустую байт 1024"), "{out:?}");
+        assert!(
+            out[0].line.starts_with("ВЫПОЛНЕНО впустую байт 1024"),
+            "{out:?}"
+        );
         assert!(!out[0].line.contains("PASS"), "{out:?}");
         // defaults when none is given
         let out = check_rules(&report(0.89, 0), None, None, Lang::En);

@@ -143,7 +143,11 @@ pub(super) fn pull_hint(e: &DockerError, image: &str, present: bool, lang: Lang)
     if offline {
         format!(
             "{what}\n  {fix}: {} {by_file}; {mirror}",
-            t!("без сети образ не скачать:", "with no network no image can be pulled:").get(lang)
+            t!(
+                "без сети образ не скачать:",
+                "with no network no image can be pulled:"
+            )
+            .get(lang)
         )
     } else {
         format!("{what}\n  {fix}: {mirror}; {by_file}")
@@ -322,7 +326,10 @@ mod pull_tests {
     fn offline_with_the_base_present_says_to_skip() {
         let e = offline("docker.io");
         let ru = pull_hint(&e, "alpine:3.22", true, Lang::Ru);
-        assert!(ru.contains("alpine:3.22 уже есть в вашем Docker Engine"), "{ru}");
+        assert!(
+            ru.contains("alpine:3.22 уже есть в вашем Docker Engine"),
+            "{ru}"
+        );
         assert!(ru.contains("можно пропустить"), "{ru}");
         for wrong in ["registry:2", "зеркало", "FILE"] {
             assert!(!ru.contains(wrong), "{wrong}: {ru}");

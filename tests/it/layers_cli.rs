@@ -185,7 +185,10 @@ fn ci_rules_pass_fail_and_exit_codes() {
         "{stdout}"
     );
     assert!(stdout.contains("ВЫПОЛНЕНО впустую байт 10000"), "{stdout}");
-    assert!(!stdout.contains("PASS") && !stdout.contains("FAIL"), "{stdout}");
+    assert!(
+        !stdout.contains("PASS") && !stdout.contains("FAIL"),
+        "{stdout}"
+    );
 
     // --json with --ci: JSON alone on stdout, verdicts on stderr
     let out = layerlab()

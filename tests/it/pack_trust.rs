@@ -539,7 +539,10 @@ fn no_to_host_access_refuses_stays_and_the_note_goes_with_the_step() {
         assert_eq!(at(&app), step + 1);
         let next = drawn(&app);
         assert!(!next.contains(refused), "{lang:?}: the note went: {next}");
-        assert!(app.notice.is_none(), "{lang:?}: nothing sticks in the status bar");
+        assert!(
+            app.notice.is_none(),
+            "{lang:?}: nothing sticks in the status bar"
+        );
     }
 }
 

@@ -402,8 +402,17 @@ fn a_watch_hint_goes_when_the_step_is_reached() {
     for lang in [Lang::En, Lang::Ru] {
         let mut h = Harness::new(lang);
         h.connected();
-        let index = h.app.lessons.iter().position(|l| l.id == "dockerfile").unwrap();
-        let at = h.app.lessons[index].steps.iter().position(|s| s.id == "edit-page").unwrap();
+        let index = h
+            .app
+            .lessons
+            .iter()
+            .position(|l| l.id == "dockerfile")
+            .unwrap();
+        let at = h.app.lessons[index]
+            .steps
+            .iter()
+            .position(|s| s.id == "edit-page")
+            .unwrap();
         h.open_lesson(index, at);
         let hint = "PAGE-STILL-TEMPLATE-HINT";
         h.worker(WorkerEvent::Watched {
@@ -903,10 +912,7 @@ fn help_overlay_on_every_screen() {
             h.key(KeyCode::Down);
         }
         h.key(KeyCode::Home);
-        let popup_rows: Vec<&str> = seen
-            .lines()
-            .filter_map(|l| l.split('│').nth(2))
-            .collect();
+        let popup_rows: Vec<&str> = seen.lines().filter_map(|l| l.split('│').nth(2)).collect();
         assert!(
             !popup_rows.iter().any(|r| r.contains('…')),
             "{name} {lang:?}: a help text was cut: {seen}"
@@ -915,9 +921,16 @@ fn help_overlay_on_every_screen() {
             let first = h.text(SMALL);
             let count = first
                 .lines()
-                .filter(|l| l.split('│').nth(2).is_some_and(|r| r.trim_start().starts_with(label)))
+                .filter(|l| {
+                    l.split('│')
+                        .nth(2)
+                        .is_some_and(|r| r.trim_start().starts_with(label))
+                })
                 .count();
-            assert!(count <= 1, "{name} {lang:?}: {label} listed {count} times: {first}");
+            assert!(
+                count <= 1,
+                "{name} {lang:?}: {label} listed {count} times: {first}"
+            );
         }
         h.key(KeyCode::Esc);
         assert!(!h.app.help_open, "Esc closes the help on {name}");
@@ -1562,7 +1575,8 @@ fn journey_lab_shows_the_learners_write_and_folds_nginx() {
                 "{top}"
             );
             assert!(
-                screen.contains("ef-2 — writable layer ") || screen.contains("ef-2 — слой для записи "),
+                screen.contains("ef-2 — writable layer ")
+                    || screen.contains("ef-2 — слой для записи "),
                 "{screen}"
             );
         }
@@ -1600,7 +1614,10 @@ fn lab_errors_are_in_the_learners_language_with_the_fix() {
         snap_mid(&h, &format!("lab_error_{}", lang_name(lang)));
         h.key(KeyCode::F(2));
         let switched = h.text(SMALL);
-        assert!(switched.contains(other), "F2 re-renders the error: {switched}");
+        assert!(
+            switched.contains(other),
+            "F2 re-renders the error: {switched}"
+        );
     }
 }
 
@@ -1610,7 +1627,11 @@ fn lab_errors_are_in_the_learners_language_with_the_fix() {
 fn steps_that_open_the_lab_or_the_explorer_say_so_after_returning() {
     for lang in [Lang::En, Lang::Ru] {
         let (lab, explorer, wrong) = match lang {
-            Lang::En => ("Enter to open the live lab", "Enter to open the layer explorer", "Enter to do it"),
+            Lang::En => (
+                "Enter to open the live lab",
+                "Enter to open the layer explorer",
+                "Enter to do it",
+            ),
             Lang::Ru => (
                 "Enter — открыть живую лабораторию",
                 "Enter — открыть обозреватель слоёв",
@@ -1625,7 +1646,11 @@ fn steps_that_open_the_lab_or_the_explorer_say_so_after_returning() {
             h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
             h.connected();
             let index = h.app.lessons.iter().position(|l| l.id == lesson).unwrap();
-            let at = h.app.lessons[index].steps.iter().position(|s| s.id == step).unwrap();
+            let at = h.app.lessons[index]
+                .steps
+                .iter()
+                .position(|s| s.id == step)
+                .unwrap();
             h.open_lesson(index, at);
             let before = h.text(SMALL);
             assert!(before.contains(hint), "{lang:?} {lesson}/{step}: {before}");
@@ -1636,7 +1661,10 @@ fn steps_that_open_the_lab_or_the_explorer_say_so_after_returning() {
             let after = h.text(SMALL);
             assert!(after.contains(hint), "{lang:?} {lesson}/{step}: {after}");
             assert!(!after.contains(wrong), "{lang:?} {lesson}/{step}: {after}");
-            snap(&h, &format!("returned_to_{screen}_step_{}", lang_name(lang)));
+            snap(
+                &h,
+                &format!("returned_to_{screen}_step_{}", lang_name(lang)),
+            );
         }
     }
 }

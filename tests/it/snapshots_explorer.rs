@@ -362,7 +362,10 @@ fn the_comparison_waits_for_the_worker_and_says_so() {
             Lang::En => "comparing",
         };
         assert!(waiting.contains(word), "{waiting}");
-        assert!(h.app.is_busy(), "the spinner turns while the worker compares");
+        assert!(
+            h.app.is_busy(),
+            "the spinner turns while the worker compares"
+        );
         snap(&h, &format!("compare_waiting_{}", lang_name(lang)));
         // A late answer for other images changes nothing.
         let Some(Effect::Worker(WorkerRequest::Compare(pair))) = effects.first() else {

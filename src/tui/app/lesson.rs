@@ -198,9 +198,9 @@ impl App {
         }
         view.next(steps);
         // Read, answered or looked at: the learner's own doing.
-        let saved = self
-            .progress
-            .complete_step_by(&lesson_id, &step_id, crate::progress::By::Learner);
+        let saved =
+            self.progress
+                .complete_step_by(&lesson_id, &step_id, crate::progress::By::Learner);
         self.report(saved);
         self.remember_place();
         Vec::new()

@@ -63,7 +63,11 @@ impl App {
             }
             WorkerEvent::Analysis { image, result } => {
                 if let Screen::Explorer(explorer) = &mut self.screen {
-                    return explorer.loaded(&image, result).map(Effect::Worker).into_iter().collect();
+                    return explorer
+                        .loaded(&image, result)
+                        .map(Effect::Worker)
+                        .into_iter()
+                        .collect();
                 }
             }
             WorkerEvent::Compared {

@@ -675,8 +675,14 @@ mod title_tests {
         assert_eq!(wide, format!(" ▶ работает · {name} — слой для записи "));
         let narrow = slot_title(true, "работает", name, "слой для записи", 42);
         assert!(narrow.width() <= 42, "{narrow}");
-        assert!(narrow.contains("работает") && narrow.contains("слой для записи"), "{narrow}");
-        assert!(narrow.contains("…") && narrow.ends_with("ef-1 — слой для записи "), "{narrow}");
+        assert!(
+            narrow.contains("работает") && narrow.contains("слой для записи"),
+            "{narrow}"
+        );
+        assert!(
+            narrow.contains("…") && narrow.ends_with("ef-1 — слой для записи "),
+            "{narrow}"
+        );
         let tiny = slot_title(false, "stopped", name, "writable layer", 20);
         assert!(tiny.width() <= 20 && tiny.contains("stopped"), "{tiny}");
     }

@@ -106,7 +106,11 @@ mod tests {
     fn results_lose_their_backticks_and_keep_stars() {
         let theme = Theme { color: true };
         let style = theme.ok();
-        let lines = result("`docker ps`: the output has «web» in /var/*\n  fix: run `x`", theme, style);
+        let lines = result(
+            "`docker ps`: the output has «web» in /var/*\n  fix: run `x`",
+            theme,
+            style,
+        );
         assert_eq!(
             plain(&lines),
             vec!["docker ps: the output has «web» in /var/*", "  fix: run x"]
