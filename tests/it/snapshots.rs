@@ -1593,6 +1593,35 @@ fn journey_lab_shows_the_learners_write_and_folds_nginx() {
     }
 }
 
+/// The lab names the image's layers as the explorer does: the base, and
+/// the workspace Dockerfile's own line instead of `COPY dir:<hash>`.
+#[test]
+fn the_lab_names_layers_as_the_explorer_does() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = lab_with_nginx_noise(lang);
+        if let Screen::Lab(lab) = &mut h.app.screen {
+            lab.hints.dockerfiles = vec![(
+                "Dockerfile".to_string(),
+                "FROM alpine\nRUN apk add --no-cache nginx && mkdir -p /run/nginx\nCOPY rootfs/etc/nginx/http.d/ /etc/nginx/http.d/\n".to_string(),
+            )];
+        }
+        let screen = h.text(MID);
+        let base = match lang {
+            Lang::Ru => "базовый образ",
+            Lang::En => "base image",
+        };
+        assert!(screen.contains(base), "{lang:?}: {screen}");
+        assert!(
+            screen.contains("rootfs/etc/nginx/http.d/"),
+            "{lang:?}: {screen}"
+        );
+        assert!(
+            !screen.contains("file:4b03") && !screen.contains("multi:5e3d"),
+            "{screen}"
+        );
+    }
+}
+
 /// A lab error is Docker's typed error put into the learner's language at
 /// draw time, with its fix: not Docker's English, and F2 re-renders it.
 #[test]

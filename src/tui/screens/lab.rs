@@ -51,6 +51,9 @@ pub struct LabScreen {
     pub scroll: Vec<Option<usize>>,
     /// F4: show nginx's start-up entries one by one instead of one line.
     pub unfold_noise: bool,
+    /// What names the image's layers as the explorer names them (the
+    /// workspace's Dockerfile lines), read when the lab opens.
+    pub hints: crate::layers::names::NameHints,
 }
 
 impl LabScreen {

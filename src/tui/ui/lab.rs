@@ -106,7 +106,10 @@ fn image_lines(view: View, lab: &LabScreen) -> Vec<Line<'static>> {
         Span::styled(short(&image.id).to_string(), theme.code()),
     ]));
     for (i, layer) in image.layers.iter().enumerate() {
-        let what = crate::layers::report::short_instruction(&layer.created_by, 40);
+        // Named as the explorer names them: the base, the Dockerfile's own
+        // line (not `COPY dir:<hash>`), a commit.
+        let name = crate::layers::names::layer_name(i, &layer.created_by, &lab.hints).label(lang);
+        let what = crate::layers::report::short_instruction(&name, 40);
         lines.push(Line::from(vec![
             Span::styled("🔒 ", theme.dim()),
             Span::raw(format!("{:>2} {} ", i + 1, short(&layer.digest))),
