@@ -264,6 +264,16 @@ pub fn size(lang: Lang, bytes: u64) -> String {
     }
 }
 
+/// A number with `places` decimals, with the decimal comma in Russian:
+/// a quiz score `7.5` / `7,5`.
+pub fn decimal(lang: Lang, value: f64, places: usize) -> String {
+    let number = format!("{value:.places$}");
+    match lang {
+        Lang::Ru => number.replace('.', ","),
+        Lang::En => number,
+    }
+}
+
 /// A fraction as a percentage with one decimal: `87.5%` / `87,5 %`.
 pub fn percent(lang: Lang, fraction: f64) -> String {
     let number = format!("{:.1}", fraction * 100.0);
@@ -276,6 +286,13 @@ pub fn percent(lang: Lang, fraction: f64) -> String {
 #[cfg(test)]
 mod size_tests {
     use super::*;
+
+    #[test]
+    fn decimals_take_a_comma_in_russian() {
+        assert_eq!(decimal(Lang::Ru, 7.5, 1), "7,5");
+        assert_eq!(decimal(Lang::En, 7.5, 1), "7.5");
+        assert_eq!(decimal(Lang::Ru, 0.0, 1), "0,0");
+    }
 
     #[test]
     fn sizes_in_both_languages() {

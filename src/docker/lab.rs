@@ -32,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use crate::docker::client::Docker;
 use crate::docker::error::DockerError;
 use crate::docker::model::{Change, ChangeKind, DockerEvent, GraphDriver, ImageStore, RunSpec};
+use crate::i18n::Text;
 
 /// How often the upper directory is scanned for silent writes.
 pub const SCAN: Duration = Duration::from_millis(250);
@@ -183,7 +184,16 @@ pub enum LabEvent {
         slot: usize,
         commit: Commit,
     },
-    Error(String),
+    /// What went wrong, in both languages with its fix (chosen when drawn).
+    Error(Text),
+}
+
+impl LabEvent {
+    /// A Docker error as the lab reports it: typed words in both languages
+    /// with the fix, put into one language when drawn (F2 re-renders it).
+    pub fn error(e: &DockerError) -> LabEvent {
+        LabEvent::Error(Text::from_fn(|lang| e.render(lang)))
+    }
 }
 
 /// A running lab. `close` removes its containers and waits until they are
@@ -579,7 +589,7 @@ impl Session {
                     }
                 }
                 Err(DockerError::ContainerNotFound { .. }) => {}
-                Err(e) => self.send(LabEvent::Error(e.to_string())),
+                Err(e) => self.send(LabEvent::error(&e)),
             }
         }
         changed
@@ -595,7 +605,7 @@ impl Session {
                 id: now.id,
                 checked_at: Instant::now(),
             }),
-            Err(e) => self.send(LabEvent::Error(e.to_string())),
+            Err(e) => self.send(LabEvent::error(&e)),
         }
     }
 
@@ -705,7 +715,7 @@ async fn run_session(
     let image = match describe_image(&docker, &reference).await {
         Ok(image) => image,
         Err(e) => {
-            let _ = events.send(LabEvent::Error(e.to_string()));
+            let _ = events.send(LabEvent::error(&e));
             return;
         }
     };
@@ -734,7 +744,7 @@ async fn run_session(
         match start_slot(&lab.docker, &lab.image, &lab.session, index).await {
             Ok(slot) => lab.slots.push(slot),
             Err(e) => {
-                lab.send(LabEvent::Error(e.to_string()));
+                lab.send(LabEvent::error(&e));
                 started = false;
                 break;
             }
@@ -827,7 +837,7 @@ async fn watch(
                             finished,
                         });
                     }
-                    Err(e) => lab.send(LabEvent::Error(e.to_string())),
+                    Err(e) => lab.send(LabEvent::error(&e)),
                 }
                 refresh.push(slot);
             }
@@ -837,7 +847,7 @@ async fn watch(
                 match lab.handle(request).await {
                     Ok(Some(i)) => refresh.push(i),
                     Ok(None) => {}
-                    Err(e) => lab.send(LabEvent::Error(e.to_string())),
+                    Err(e) => lab.send(LabEvent::error(&e)),
                 }
             }
         }

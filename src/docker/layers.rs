@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::StreamExt;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
+use crate::i18n::Text;
 use crate::layers::LayersError;
 use crate::layers::analysis::{Analysis, analyze_archive_for};
 use crate::layers::content::{SHOWN_BYTES, Stored, read_stored};
@@ -40,18 +41,44 @@ pub async fn read_image_file(
 ) -> Result<Stored, LayersError> {
     // Bounded in time like every request: a stalled export ends the stream,
     // and the reader reports a truncated archive instead of waiting on.
+    // The daemon's own error, in both languages, over the reader's.
+    let daemon_error: Arc<Mutex<Option<Text>>> = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&daemon_error);
     let stream = docker
         .export_image(reference)
-        .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())))
+        .map(move |chunk| {
+            chunk.map_err(|e| {
+                if let Ok(mut s) = slot.lock() {
+                    s.get_or_insert_with(|| Text::from_fn(|lang| e.render(lang)));
+                }
+                std::io::Error::other(e.to_string())
+            })
+        })
         .take_until(Box::pin(tokio::time::sleep(READ_FILE_TIMEOUT)));
     let reader = SyncIoBridge::new(StreamReader::new(stream));
     let (member, path) = (member.to_string(), path.to_string());
+    let daemon_message = move || daemon_error.lock().ok().and_then(|s| s.clone());
     tokio::task::spawn_blocking(move || read_stored(reader, &member, &path, SHOWN_BYTES))
         .await
+        .map(|read| {
+            read.map_err(|e| match daemon_message() {
+                Some(message) => LayersError::Daemon {
+                    reference: reference.to_string(),
+                    message,
+                },
+                None => e,
+            })
+        })
         .unwrap_or_else(|join| {
             Err(LayersError::Daemon {
                 reference: reference.to_string(),
-                message: format!("the read task failed: {join}"),
+                message: Text::from_fn(|lang| {
+                    crate::tr!(
+                        lang,
+                        "задача чтения упала: {join}",
+                        "the read task failed: {join}"
+                    )
+                }),
             })
         })
 }
@@ -73,15 +100,15 @@ pub async fn analyze_image_keeping(
 ) -> Result<Analysis, LayersError> {
     // The reader only sees io::Error; keep the daemon's own error to report
     // it (e.g. "No such image") instead of a bare broken-stream message.
-    let daemon_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    // Kept in both languages with its fix, as the learner reads it.
+    let daemon_error: Arc<Mutex<Option<Text>>> = Arc::new(Mutex::new(None));
     let slot = Arc::clone(&daemon_error);
     let stream = docker.export_image(reference).map(move |chunk| {
         chunk.map_err(|e| {
-            let message = e.to_string();
             if let Ok(mut s) = slot.lock() {
-                s.get_or_insert(message.clone());
+                s.get_or_insert_with(|| Text::from_fn(|lang| e.render(lang)));
             }
-            std::io::Error::other(message)
+            std::io::Error::other(e.to_string())
         })
     });
     let reader = SyncIoBridge::new(StreamReader::new(stream));
@@ -111,7 +138,13 @@ pub async fn analyze_image_keeping(
         }),
         Err(join) => Err(LayersError::Daemon {
             reference: reference.to_string(),
-            message: format!("the analysis task failed: {join}"),
+            message: Text::from_fn(|lang| {
+                crate::tr!(
+                    lang,
+                    "задача анализа упала: {join}",
+                    "the analysis task failed: {join}"
+                )
+            }),
         }),
     }
 }

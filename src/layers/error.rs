@@ -88,8 +88,10 @@ pub enum LayersError {
     #[error("{entry}: the archive is too large to analyse ({})", .what.en)]
     TooLarge { entry: String, what: UiText },
     /// The daemon refused or failed the export.
-    #[error("Docker Engine: cannot export image {reference}: {message}")]
-    Daemon { reference: String, message: String },
+    /// `message` is the daemon's error put into words in both languages
+    /// (with its fix) by the docker tier.
+    #[error("Docker Engine: cannot export image {reference}: {}", .message.get(Lang::En))]
+    Daemon { reference: String, message: Text },
     /// Asked for a tree of a layer that does not exist.
     #[error("no layer {index}: the image has {count} layers")]
     NoSuchLayer { index: usize, count: usize },
@@ -213,7 +215,10 @@ impl LayersError {
                 what.get(lang)
             ),
             (E::Daemon { reference, message }, Lang::Ru) => {
-                format!("Docker Engine: не удаётся экспортировать образ {reference}: {message}")
+                format!(
+                    "Docker Engine: не удаётся экспортировать образ {reference}: {}",
+                    message.get(lang)
+                )
             }
             (E::NoSuchLayer { index, count }, Lang::Ru) => {
                 format!("слоя {index} нет (слоёв в образе: {count})")
@@ -355,7 +360,7 @@ mod tests {
             },
             LayersError::Daemon {
                 reference: "web:1.0".into(),
-                message: "No such image: web:1.0".into(),
+                message: Text::plain("No such image: web:1.0"),
             },
             LayersError::NoSuchLayer { index: 5, count: 3 },
         ]
@@ -392,6 +397,22 @@ mod tests {
             assert_eq!(e.message(Lang::En), e.to_string());
             assert_ne!(e.message(Lang::Ru), e.to_string(), "{e}");
         }
+    }
+
+    /// The daemon's own error travels in both languages: a Russian screen
+    /// shows its Russian words, not Docker's English.
+    #[test]
+    fn a_daemon_error_is_in_the_learners_language() {
+        let e = LayersError::Daemon {
+            reference: "web:1.0".into(),
+            message: Text::new("образа web:1.0 нет", "no such image web:1.0"),
+        };
+        assert!(
+            e.message(Lang::Ru).ends_with("образа web:1.0 нет"),
+            "{}",
+            e.message(Lang::Ru)
+        );
+        assert!(e.message(Lang::En).ends_with("no such image web:1.0"));
     }
 
     #[test]

@@ -30,7 +30,14 @@ pub fn check_rules(
         (None, None) => (Some(DEFAULT_MAX_WASTED_BYTES), Some(DEFAULT_MIN_EFFICIENCY)),
         given => given,
     };
-    let verdict = |ok: bool| if ok { "PASS" } else { "FAIL" };
+    // The verdict leads the line in the chosen language (a pipeline greps
+    // the exit code, not the word); with --lang en it stays PASS / FAIL.
+    let verdict = |ok: bool| match (ok, lang) {
+        (true, Lang::En) => "PASS",
+        (false, Lang::En) => "FAIL",
+        (true, Lang::Ru) => "ВЫПОЛНЕНО",
+        (false, Lang::Ru) => "НАРУШЕНО",
+    };
     let mut out = Vec::new();
     if let Some(min) = min_efficiency {
         let passed = report.efficiency >= min;
@@ -239,6 +246,20 @@ mod tests {
         let out = check_rules(&r, Some(1023), None, Lang::En);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].rule, "max-wasted-bytes");
+        // in Russian the verdict is Russian too
+        let out = check_rules(&r, Some(1023), Some(0.51), Lang::Ru);
+        assert!(
+            out[0]
+                .line
+                .starts_with("НАРУШЕНО эффективность 0.5000 < 0.5100"),
+            "{out:?}"
+        );
+        let out = check_rules(&r, Some(1024), None, Lang::Ru);
+        assert!(
+            out[0].line.starts_with("ВЫПОЛНЕНО впустую байт 1024"),
+            "{out:?}"
+        );
+        assert!(!out[0].line.contains("PASS"), "{out:?}");
         // defaults when none is given
         let out = check_rules(&report(0.89, 0), None, None, Lang::En);
         assert_eq!(out.len(), 2);

@@ -531,7 +531,10 @@ impl Runner {
             .pull_image(&image, typed.as_ref(), job.progress, job.cancel)
             .await
         {
-            return Err(pull_failure(self.fail_ref(&e), &e, &image));
+            // Whether the engine has it already decides the advice: offline,
+            // a base loaded from a file needs no pull.
+            let present = matches!(self.docker.inspect_image(&image).await, Ok(Some(_)));
+            return Err(pull_failure(self.fail_ref(&e), &e, &image, present));
         }
         Ok(Done::new(Text::from_fn(|lang| {
             tr!(lang, "скачано: {image}", "pulled: {image}")
@@ -649,10 +652,11 @@ struct RunStep<'a> {
 }
 
 /// A failed pull keeps its kind (a refused login stays a refusal) and
-/// gains the mirror advice when the image comes from Docker Hub.
-pub(super) fn pull_failure(fail: Fail, e: &DockerError, image: &str) -> Fail {
+/// gains advice that holds offline when the image comes from Docker Hub
+/// (`present`: the engine has it already).
+pub(super) fn pull_failure(fail: Fail, e: &DockerError, image: &str, present: bool) -> Fail {
     Fail {
-        message: Text::from_fn(|lang| pull_hint(e, image, lang)),
+        message: Text::from_fn(|lang| pull_hint(e, image, present, lang)),
         error: fail.error,
     }
 }

@@ -382,7 +382,7 @@ impl Runner {
             .pull_image(&image, typed.as_ref(), &tx, cancel)
             .await
         {
-            return Err(pull_failure(self.fail_ref(&e), &e, &image));
+            return Err(pull_failure(self.fail_ref(&e), &e, &image, false));
         }
         let pulled = self.image(&image).await?;
         let (local_id, pulled_id) = (short(&local.id).to_string(), short(&pulled.id).to_string());

@@ -37,10 +37,18 @@ pub fn explain(e: &DockerError, endpoint: &str, lang: Lang) -> String {
             "{} {registry}: {message}\n  {}: {}",
             t!("реестр недоступен:", "registry unreachable:").get(lang),
             t!("что сделать", "fix").get(lang),
-            t!(
-                "проверьте адрес и сеть; локальный реестр на 127.0.0.1 должен быть запущен (docker run -d -p 127.0.0.1:5000:5000 registry:2); затем повторите шаг",
-                "check the address and the network; a local registry on 127.0.0.1 must be running (docker run -d -p 127.0.0.1:5000:5000 registry:2); then redo the step"
-            )
+            // Starting a registry is advice only for one on this machine.
+            if is_local_registry(registry) {
+                t!(
+                    "проверьте адрес и сеть; локальный реестр на 127.0.0.1 должен быть запущен (docker run -d -p 127.0.0.1:5000:5000 registry:2); затем повторите шаг",
+                    "check the address and the network; a local registry on 127.0.0.1 must be running (docker run -d -p 127.0.0.1:5000:5000 registry:2); then redo the step"
+                )
+            } else {
+                t!(
+                    "проверьте адрес, сеть и прокси; затем повторите шаг",
+                    "check the address, the network and the proxy; then redo the step"
+                )
+            }
             .get(lang),
         ),
         e if e.is_connection() => e.render(lang),
@@ -84,28 +92,66 @@ pub(super) fn port_taken(e: &DockerError, asked: Option<u16>, lang: Lang) -> Str
     )
 }
 
-/// A pull that failed gets the mirror advice: Docker Hub is unreachable
-/// from many classrooms (blocked from Russia since 2024).
-pub(super) fn pull_hint(e: &DockerError, image: &str, lang: Lang) -> String {
+fn is_local_registry(registry: &str) -> bool {
+    let host = registry.rsplit_once(':').map_or(registry, |(h, _)| h);
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
+}
+
+/// A failed pull of a Docker Hub image (the lessons' base) gets advice that
+/// holds where the learner is. With no network at all no registry answers,
+/// a mirror neither: if the image is already in the engine (`present`: loaded
+/// from a file, or pulled before), the build takes it from there and the
+/// pull can be skipped; if not, it comes as a file (`layerlab load`). The
+/// mirror is advice for when only Docker Hub is closed. Other images (the
+/// learner's own registry) get the error's own fix.
+pub(super) fn pull_hint(e: &DockerError, image: &str, present: bool, lang: Lang) -> String {
+    use crate::docker::error::RegistryError;
     let from_hub =
         crate::docker::reference::ImageRef::parse(image).is_ok_and(|r| r.is_docker_hub());
-    let text = explain(e, "", lang);
     if !from_hub {
-        return text;
+        return explain(e, "", lang);
     }
-    format!(
-        "{text}\n  {} {MIRROR_BASE} (--base-image), {} `layerlab load FILE` ({image})",
-        t!(
-            "Если реестр недоступен, возьмите зеркало, например",
-            "If the registry is unreachable, use a mirror such as"
+    let offline = matches!(e, DockerError::Registry(RegistryError::Unreachable { .. }));
+    let what = match e {
+        DockerError::Registry(RegistryError::Unreachable { registry, message }) => format!(
+            "{} {registry}: {message}",
+            t!("реестр недоступен:", "registry unreachable:").get(lang)
+        ),
+        e => explain(e, "", lang),
+    };
+    let fix = t!("что сделать", "fix").get(lang);
+    let mirror = tr!(
+        lang,
+        "если сеть есть, а закрыт только Docker Hub, возьмите зеркало: layerlab --base-image {MIRROR_BASE}",
+        "if there is a network and only Docker Hub is closed, use a mirror: layerlab --base-image {MIRROR_BASE}"
+    );
+    if offline && present {
+        return format!(
+            "{what}\n  {fix}: {}",
+            tr!(
+                lang,
+                "без сети образ не скачать, но {image} уже есть в вашем Docker Engine: сборка возьмёт его оттуда, этот шаг можно пропустить (→)",
+                "with no network no image can be pulled, but {image} is already in your Docker Engine: the build takes it from there, so skip this step (→)"
+            )
+        );
+    }
+    let by_file = tr!(
+        lang,
+        "принесите образ файлом: на машине с сетью docker pull {image} и docker save -o base.tar {image}, здесь — layerlab load ФАЙЛ.tar (следующий шаг урока)",
+        "bring the image as a file: on a machine with a network docker pull {image} and docker save -o base.tar {image}, here layerlab load FILE.tar (the lesson's next step)"
+    );
+    if offline {
+        format!(
+            "{what}\n  {fix}: {} {by_file}; {mirror}",
+            t!(
+                "без сети образ не скачать:",
+                "with no network no image can be pulled:"
+            )
+            .get(lang)
         )
-        .get(lang),
-        t!(
-            "или загрузите образ из файла:",
-            "or load the image from a file:"
-        )
-        .get(lang),
-    )
+    } else {
+        format!("{what}\n  {fix}: {mirror}; {by_file}")
+    }
 }
 
 pub(super) fn no_image(image: &str, lang: Lang) -> String {
@@ -260,4 +306,57 @@ fn lost_during_build(
         "связь с Docker daemon {endpoint} потеряна во время сборки: {what}\n  проверка связи: {why}\n  Запустите Docker снова и повторите шаг: ваши файлы на месте, прогресс сохранён.",
         "lost the connection to the Docker daemon at {endpoint} during the build: {what}\n  ping: {why}\n  Get Docker running again and redo the step: your files are in place and your progress is kept."
     )
+}
+
+#[cfg(test)]
+mod pull_tests {
+    use super::*;
+    use crate::docker::error::RegistryError;
+
+    fn offline(registry: &str) -> DockerError {
+        DockerError::Registry(RegistryError::Unreachable {
+            registry: registry.to_string(),
+            message: "dial tcp: lookup registry-1.docker.io: no such host".to_string(),
+        })
+    }
+
+    /// Offline, the base already in the engine: the pull is not needed,
+    /// and nothing suggests a registry or a mirror (neither answers).
+    #[test]
+    fn offline_with_the_base_present_says_to_skip() {
+        let e = offline("docker.io");
+        let ru = pull_hint(&e, "alpine:3.22", true, Lang::Ru);
+        assert!(
+            ru.contains("alpine:3.22 уже есть в вашем Docker Engine"),
+            "{ru}"
+        );
+        assert!(ru.contains("можно пропустить"), "{ru}");
+        for wrong in ["registry:2", "зеркало", "FILE"] {
+            assert!(!ru.contains(wrong), "{wrong}: {ru}");
+        }
+        let en = pull_hint(&e, "alpine:3.22", true, Lang::En);
+        assert!(en.contains("already in your Docker Engine"), "{en}");
+    }
+
+    /// Offline, no base: it comes as a file (in Russian words), the mirror
+    /// only for when the network is there; no local-registry advice.
+    #[test]
+    fn offline_without_the_base_says_to_bring_a_file() {
+        let ru = pull_hint(&offline("docker.io"), "alpine:3.22", false, Lang::Ru);
+        assert!(ru.contains("без сети образ не скачать"), "{ru}");
+        assert!(ru.contains("layerlab load ФАЙЛ.tar"), "{ru}");
+        assert!(ru.contains("docker save -o base.tar alpine:3.22"), "{ru}");
+        assert!(ru.contains("если сеть есть"), "{ru}");
+        assert!(!ru.contains("registry:2") && !ru.contains("FILE"), "{ru}");
+    }
+
+    /// A local registry that is down keeps its own advice: start it.
+    #[test]
+    fn a_local_registry_down_is_told_to_start() {
+        let e = offline("127.0.0.1:5000");
+        let en = pull_hint(&e, "127.0.0.1:5000/anna/web:1", false, Lang::En);
+        assert!(en.contains("registry:2"), "{en}");
+        let hub = explain(&offline("docker.io"), "", Lang::En);
+        assert!(!hub.contains("registry:2"), "{hub}");
+    }
 }

@@ -685,8 +685,21 @@ pub fn bindings_for(context: Context) -> impl Iterator<Item = &'static Binding> 
         .chain(BINDINGS.iter().filter(move |b| {
             b.context == Context::Global
                 && context != Context::Global
+                && !shadowed_in(context, b)
                 && (!context.takes_text() || works_while_typing_in(context, b))
         }))
+}
+
+/// Every key of the global `binding` does something else on this screen
+/// (the lesson's G/End goes to the end of the output): listing it too
+/// would show one key twice with two meanings.
+fn shadowed_in(context: Context, binding: &Binding) -> bool {
+    !binding.keys.is_empty()
+        && binding.keys.iter().all(|k| {
+            BINDINGS
+                .iter()
+                .any(|own| own.context == context && own.keys.contains(k))
+        })
 }
 
 #[cfg(test)]
@@ -726,6 +739,33 @@ mod tests {
         ] {
             assert_eq!(action_for(context, &ctrl_c), Some(A::Quit));
         }
+    }
+
+    /// The help lists each key once: a global row whose keys the screen
+    /// binds itself is left out, and no listed global row has a key the
+    /// screen took over (its label would name a key that does something else).
+    #[test]
+    fn the_help_lists_no_key_twice() {
+        for context in [C::Lessons, C::Lesson, C::Explorer, C::Lab, C::Quiz] {
+            let listed: Vec<&Binding> = bindings_for(context).collect();
+            for (i, a) in listed.iter().enumerate() {
+                for b in &listed[i + 1..] {
+                    assert!(
+                        a.label != b.label,
+                        "{:?}: {} listed twice",
+                        context,
+                        a.label
+                    );
+                    for k in a.keys {
+                        assert!(!b.keys.contains(k), "{context:?}: {k:?} listed twice");
+                    }
+                }
+            }
+        }
+        assert!(
+            !bindings_for(C::Lesson).any(|b| b.context == C::Global && b.action == A::Bottom),
+            "the lesson's own G/End replaces the global one"
+        );
     }
 
     #[test]

@@ -74,6 +74,12 @@ pub enum WorkerEvent {
         step: String,
         report: Box<crate::watch::session::StepReport>,
     },
+    /// Two images compared (`WorkerRequest::Compare`), by the names asked.
+    Compared {
+        left_ref: String,
+        right_ref: String,
+        comparison: Box<crate::layers::compare::Comparison>,
+    },
     /// A layer analysis finished; `image` is what was asked for.
     Analysis {
         image: String,
@@ -141,6 +147,35 @@ pub enum WorkerRequest {
         path: String,
         layer: usize,
     },
+    /// Compare two analysed images (the explorer's side by side). One
+    /// comparison runs at a time; a newer request replaces a waiting one.
+    Compare(ComparePair),
     /// Close everything this worker started, then stop.
     Shutdown,
+}
+
+/// Two analyses to compare, with the names the explorer asked for them by
+/// (the answer carries them back, so a late one for another pair is left).
+#[derive(Clone)]
+pub struct ComparePair {
+    pub left_ref: String,
+    pub right_ref: String,
+    pub left: Arc<crate::layers::Analysis>,
+    pub right: Arc<crate::layers::Analysis>,
+}
+
+/// The same pair: the very same analyses (they are never edited).
+impl PartialEq for ComparePair {
+    fn eq(&self, other: &ComparePair) -> bool {
+        self.left_ref == other.left_ref
+            && self.right_ref == other.right_ref
+            && Arc::ptr_eq(&self.left, &other.left)
+            && Arc::ptr_eq(&self.right, &other.right)
+    }
+}
+
+impl std::fmt::Debug for ComparePair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ComparePair({} / {})", self.left_ref, self.right_ref)
+    }
 }

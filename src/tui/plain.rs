@@ -649,9 +649,9 @@ fn render_quiz(app: &App, quiz: &QuizScreen, out: &mut Vec<String>) {
     let total = quiz.session.total();
     out.push(crate::tr!(
         lang,
-        "Счёт: {:.1} из {}; верно {}, частично {}, неверно {}",
-        "Score: {:.1} of {}; right {}, partly {}, wrong {}",
-        total.points,
+        "Счёт: {} из {}; верно {}, частично {}, неверно {}",
+        "Score: {} of {}; right {}, partly {}, wrong {}",
+        crate::i18n::decimal(lang, f64::from(total.points), 1),
         total.questions,
         total.right,
         total.partial,

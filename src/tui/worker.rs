@@ -59,6 +59,7 @@ async fn worker_loop(
     };
     let (lab_tx, mut lab_events) = unbounded_channel();
     let (requeue, mut requeued) = unbounded_channel::<WorkerRequest>();
+    let comparer = spawn_comparer(events.clone());
     let mut worker = Worker {
         state: RunState {
             vars: setup.vars.clone(),
@@ -79,6 +80,7 @@ async fn worker_loop(
         lab_tx,
         waiting: Vec::new(),
         requeue,
+        comparer,
     };
     worker.send(WorkerEvent::Daemon(DaemonState::Connecting {
         endpoint: worker.endpoint_text.clone(),
@@ -170,6 +172,8 @@ struct Worker {
     /// answered (`layerlab lab` opens the lab at start-up).
     waiting: Vec<WorkerRequest>,
     requeue: UnboundedSender<WorkerRequest>,
+    /// The image comparisons' own task (see `spawn_comparer`).
+    comparer: tokio::sync::watch::Sender<Option<crate::tui::messages::ComparePair>>,
 }
 
 impl Worker {
@@ -260,6 +264,9 @@ impl Worker {
             WorkerRequest::Shutdown => return ControlFlow::Break(()),
             WorkerRequest::Analyze { image } => self.analyze(image),
             WorkerRequest::AnalyzeArchive { path } => analyze_archive(path, self.events.clone()),
+            WorkerRequest::Compare(pair) => {
+                let _ = self.comparer.send(Some(pair));
+            }
             WorkerRequest::ReadFile {
                 source,
                 member,
@@ -465,6 +472,72 @@ async fn shutdown(
     }
 }
 
+/// The comparisons' own task: off the UI thread (two big images take a
+/// while), one at a time, and only the newest waiting request is kept.
+fn spawn_comparer(
+    events: EventSender,
+) -> tokio::sync::watch::Sender<Option<crate::tui::messages::ComparePair>> {
+    spawn_latest(events, |pair: crate::tui::messages::ComparePair| {
+        WorkerEvent::Compared {
+            comparison: Box::new(crate::layers::compare::compare(&pair.left, &pair.right)),
+            left_ref: pair.left_ref,
+            right_ref: pair.right_ref,
+        }
+    })
+}
+
+/// A task doing `work` on a blocking thread for each job sent, one at a
+/// time: a watch channel holds one value, so jobs sent while one runs
+/// replace each other and only the newest is done next. It ends with the
+/// sender (the worker).
+fn spawn_latest<T, W>(events: EventSender, work: W) -> tokio::sync::watch::Sender<Option<T>>
+where
+    T: Clone + Send + Sync + 'static,
+    W: Fn(T) -> WorkerEvent + Send + Sync + 'static,
+{
+    let (tx, mut rx) = tokio::sync::watch::channel(None);
+    let work = Arc::new(work);
+    tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            let Some(job) = rx.borrow_and_update().clone() else {
+                continue;
+            };
+            let work = Arc::clone(&work);
+            match tokio::task::spawn_blocking(move || work(job)).await {
+                Ok(event) => {
+                    let _ = events.send(Event::Worker(event));
+                }
+                Err(e) => tracing::error!("a background job's task ended abnormally: {e}"),
+            }
+        }
+    });
+    tx
+}
+
+/// One piece of a step's progress as the lesson screen shows it. A build's
+/// `Step N/M : …` line already arrives as a log line of its own; its counter
+/// only moves the step counter (a second log line for it printed it twice).
+fn progress_line(progress: Progress) -> ProgressLine {
+    match progress {
+        Progress::BuildLog(text) | Progress::Status(text) => ProgressLine::Log(text),
+        Progress::BuildStep { number, total, .. } => ProgressLine::Counter {
+            current: number,
+            total,
+        },
+        Progress::Layer {
+            id,
+            current,
+            total,
+            status,
+        } => ProgressLine::Bar {
+            id,
+            current: current.unwrap_or(0),
+            total: total.unwrap_or(0),
+            status,
+        },
+    }
+}
+
 fn spawn_step(
     mut runner: Runner,
     lesson_id: String,
@@ -477,36 +550,7 @@ fn spawn_step(
         let forward_events = events.clone();
         let forward = tokio::spawn(async move {
             while let Some(progress) = rx.recv().await {
-                let line = match progress {
-                    Progress::BuildLog(text) | Progress::Status(text) => ProgressLine::Log(text),
-                    Progress::BuildStep {
-                        number,
-                        total,
-                        instruction,
-                    } => {
-                        let _ = forward_events.send(Event::Worker(WorkerEvent::Progress {
-                            kind: JobKind::Step,
-                            line: ProgressLine::Log(format!(
-                                "Step {number}/{total} : {instruction}"
-                            )),
-                        }));
-                        ProgressLine::Counter {
-                            current: number,
-                            total,
-                        }
-                    }
-                    Progress::Layer {
-                        id,
-                        current,
-                        total,
-                        status,
-                    } => ProgressLine::Bar {
-                        id,
-                        current: current.unwrap_or(0),
-                        total: total.unwrap_or(0),
-                        status,
-                    },
-                };
+                let line = progress_line(progress);
                 let _ = forward_events.send(Event::Worker(WorkerEvent::Progress {
                     kind: JobKind::Step,
                     line,
@@ -654,4 +698,76 @@ fn lost_message(endpoint: &str, error: &str) -> Text {
             "Docker went away: the step did not finish; redo it once the status bar shows ● Docker again ({endpoint}: {error})"
         )
     })
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+
+    /// The client sends a build's step as a counter and as its log line:
+    /// the screen gets the line once.
+    #[test]
+    fn a_build_step_line_is_shown_once() {
+        let sent = vec![
+            Progress::BuildStep {
+                number: 1,
+                total: 7,
+                instruction: "ARG BASE_IMAGE=alpine:3.22".to_string(),
+            },
+            Progress::BuildLog("Step 1/7 : ARG BASE_IMAGE=alpine:3.22".to_string()),
+        ];
+        let shown: Vec<ProgressLine> = sent.into_iter().map(progress_line).collect();
+        let logs = shown
+            .iter()
+            .filter(|l| matches!(l, ProgressLine::Log(t) if t.contains("Step 1/7")))
+            .count();
+        assert_eq!(logs, 1, "{shown:?}");
+        assert!(shown.iter().any(|l| matches!(
+            l,
+            ProgressLine::Counter {
+                current: 1,
+                total: 7
+            }
+        )));
+    }
+}
+
+#[cfg(test)]
+mod latest_tests {
+    use super::*;
+
+    /// Jobs sent while one runs replace each other: the running one and the
+    /// newest are done, the ones between are not.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_the_newest_waiting_job_is_done() {
+        let (events, mut received) = crate::tui::event::channel();
+        let jobs = spawn_latest(events, |n: u32| {
+            std::thread::sleep(Duration::from_millis(150));
+            WorkerEvent::Progress {
+                kind: JobKind::Step,
+                line: ProgressLine::Log(n.to_string()),
+            }
+        });
+        jobs.send(Some(1)).expect("the task is running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        for n in 2..=4 {
+            jobs.send(Some(n)).expect("the task is running");
+        }
+        let mut done = Vec::new();
+        while done.len() < 2 {
+            let event = tokio::time::timeout(Duration::from_secs(5), received.recv())
+                .await
+                .expect("an answer within 5 s");
+            if let Some(Event::Worker(WorkerEvent::Progress {
+                line: ProgressLine::Log(n),
+                ..
+            })) = event
+            {
+                done.push(n);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(received.try_recv().is_err(), "no third job was done");
+        assert_eq!(done, ["1", "4"]);
+    }
 }

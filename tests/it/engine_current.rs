@@ -214,7 +214,7 @@ async fn a_buildkit_image_with_attestations_is_explored_graded_and_read_from_doc
     assert!(
         stdout
             .lines()
-            .any(|l| l.starts_with('✔') && l.contains("layers: 3 ≤ 3")),
+            .any(|l| l.starts_with('✔') && l.contains("layer count: 3 ≤ 3")),
         "{stdout}"
     );
     assert!(

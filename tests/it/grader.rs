@@ -51,7 +51,7 @@ async fn the_homework_passes_and_the_standin_needs_accept_base() {
     assert_eq!(criteria.len(), 5, "{stdout}");
     assert!(criteria.iter().all(|l| l.starts_with('✔')), "{stdout}");
     assert_line(&stdout, "own page", "✔", "Hello from my own nginx image");
-    assert_line(&stdout, "layer count", "✔", "layers: 3 ≤ 3");
+    assert_line(&stdout, "layer count", "✔", "layer count: 3 ≤ 3");
     assert_line(&stdout, "pushed", "✔", "the same image");
 
     // The same, for scripts.
@@ -197,7 +197,7 @@ async fn too_many_layers_fail() {
         &stdout,
         "layer count",
         "✘",
-        &format!("layers: {layers} > 3"),
+        &format!("layer count: {layers} > 3"),
     );
     assert_line(&stdout, "own page", "✔", "");
 }

@@ -54,7 +54,7 @@ impl Lab {
                         seen: Vec::new(),
                     };
                 }
-                Ok(Some(LabEvent::Error(e))) => panic!("the lab did not start: {e}"),
+                Ok(Some(LabEvent::Error(e))) => panic!("the lab did not start: {e:?}"),
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => panic!("the lab did not become ready within 60 s"),
             }
@@ -88,7 +88,7 @@ impl Lab {
                 digests,
                 ..
             } => self.verified = Some((*unchanged, id.clone(), digests.clone())),
-            LabEvent::Error(e) => panic!("lab error: {e}"),
+            LabEvent::Error(e) => panic!("lab error: {e:?}"),
             _ => {}
         }
         Some(event)
@@ -547,7 +547,7 @@ async fn worker_shutdown_removes_the_lab_containers() {
             Ok(Some(Event::Worker(WorkerEvent::Lab(LabEvent::Ready { session, .. })))) => {
                 break session;
             }
-            Ok(Some(Event::Worker(WorkerEvent::Lab(LabEvent::Error(e))))) => panic!("lab: {e}"),
+            Ok(Some(Event::Worker(WorkerEvent::Lab(LabEvent::Error(e))))) => panic!("lab: {e:?}"),
             Ok(Some(_)) => {}
             Ok(None) | Err(_) => panic!("the worker's lab did not start within 60 s"),
         }

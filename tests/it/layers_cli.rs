@@ -172,6 +172,24 @@ fn ci_rules_pass_fail_and_exit_codes() {
     );
     assert!(stdout.contains("PASS wasted bytes 10000"), "{stdout}");
 
+    // --lang ru: the verdicts are Russian words (the exit code is the same)
+    let out = layerlab()
+        .args(["--lang", "ru", "layers", "--ci", "--archive"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("НАРУШЕНО эффективность 0.3751 < 0.9000"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ВЫПОЛНЕНО впустую байт 10000"), "{stdout}");
+    assert!(
+        !stdout.contains("PASS") && !stdout.contains("FAIL"),
+        "{stdout}"
+    );
+
     // --json with --ci: JSON alone on stdout, verdicts on stderr
     let out = layerlab()
         .args([

@@ -511,6 +511,41 @@ fn a_privileged_step_runs_only_after_an_explicit_y_with_the_command_shown() {
     );
 }
 
+/// `n` at the y/N only refuses: the learner stays on the step, the step
+/// says it did not run, and that note goes once the learner moves on.
+#[test]
+fn no_to_host_access_refuses_stays_and_the_note_goes_with_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = Pack::embedded().unwrap();
+    for (lang, no, refused) in [
+        (Lang::En, 'n', "did not agree to host access"),
+        (Lang::Ru, 'н', "не подтвердили доступ к хосту"),
+    ] {
+        let mut app = app_at(&pack, dir.path(), "kernel", "privileged-demo");
+        app.lang = lang;
+        let at = |app: &App| match &app.screen {
+            Screen::Lesson(view) => view.step,
+            _ => usize::MAX,
+        };
+        let step = at(&app);
+        key(&mut app, KeyCode::Enter);
+        assert!(consent_prompt(&app).is_some());
+        assert_eq!(key(&mut app, KeyCode::Char(no)), Vec::new());
+        assert!(consent_prompt(&app).is_none());
+        assert_eq!(at(&app), step, "{lang:?}: no does not move on");
+        let screen = drawn(&app);
+        assert!(screen.contains(refused), "{lang:?}: {screen}");
+        key(&mut app, KeyCode::Right);
+        assert_eq!(at(&app), step + 1);
+        let next = drawn(&app);
+        assert!(!next.contains(refused), "{lang:?}: the note went: {next}");
+        assert!(
+            app.notice.is_none(),
+            "{lang:?}: nothing sticks in the status bar"
+        );
+    }
+}
+
 #[test]
 fn an_ordinary_step_runs_without_asking() {
     let dir = tempfile::tempdir().unwrap();

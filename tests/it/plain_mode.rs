@@ -122,7 +122,7 @@ fn plain_mode_answers_a_quiz_question_on_the_line() {
         "the verdict is a word: {stdout}"
     );
     assert!(
-        stdout.contains("Счёт: 1.0 из") || stdout.contains("Счёт: 0.0 из"),
+        stdout.contains("Счёт: 1,0 из") || stdout.contains("Счёт: 0,0 из"),
         "{stdout}"
     );
     assert!(!stdout.contains('\u{1b}'), "no escape sequence: {stdout}");

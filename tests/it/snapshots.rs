@@ -487,6 +487,94 @@ fn action_step_after_success_and_failure() {
     snap(&h, "action_failed");
 }
 
+/// A watcher's hint ("the page is still the template") goes once the
+/// learner reaches the step's state: it would contradict the ✔ below it.
+#[test]
+fn a_watch_hint_goes_when_the_step_is_reached() {
+    use layerlab::lesson::watch_model::HintWhen;
+    use layerlab::watch::session::StepReport;
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = Harness::new(lang);
+        h.connected();
+        let index = h
+            .app
+            .lessons
+            .iter()
+            .position(|l| l.id == "dockerfile")
+            .unwrap();
+        let at = h.app.lessons[index]
+            .steps
+            .iter()
+            .position(|s| s.id == "edit-page")
+            .unwrap();
+        h.open_lesson(index, at);
+        let hint = "PAGE-STILL-TEMPLATE-HINT";
+        h.worker(WorkerEvent::Watched {
+            lesson: "dockerfile".into(),
+            step: "edit-page".into(),
+            report: Box::new(StepReport::Hint(layerlab::watch::HintFound {
+                when: HintWhen::PageIsTemplate,
+                text: hint.into(),
+                evidence: vec!["index.html".into()],
+            })),
+        });
+        assert!(h.text(SMALL).contains(hint));
+        h.worker(WorkerEvent::Watched {
+            lesson: "dockerfile".into(),
+            step: "edit-page".into(),
+            report: Box::new(StepReport::Satisfied {
+                evaluation: layerlab::watch::Evaluation {
+                    satisfied: true,
+                    message: "page is yours".into(),
+                    ..Default::default()
+                },
+                learner: None,
+            }),
+        });
+        let screen = h.text(SMALL);
+        assert!(screen.contains("page is yours"), "{screen}");
+        assert!(!screen.contains(hint), "{lang:?}: {screen}");
+    }
+}
+
+/// A result quoting a command in `backticks` (as lessons and checks write
+/// them) shows it as code, without the marks, in both languages.
+#[test]
+fn results_show_code_without_backticks() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = Harness::new(lang);
+        h.connected()
+            .open_lesson(DOCKERFILE, 9)
+            .key(KeyCode::Char('d'));
+        let summary = layerlab::i18n::Text::new(
+            "`docker images`: в выводе есть «layerlab/nginx-alpine»",
+            "`docker images`: the output has «layerlab/nginx-alpine»",
+        );
+        finish(
+            &mut h,
+            "dockerfile",
+            "build",
+            StepOutcome {
+                summary,
+                output: Vec::new(),
+                vars: Default::default(),
+                error: None,
+            },
+        );
+        let buffer = h.buffer(SMALL);
+        let screen = text(&buffer);
+        assert!(!screen.contains('`'), "{screen}");
+        let words = match lang {
+            Lang::Ru => "docker images: в выводе есть",
+            Lang::En => "docker images: the output has",
+        };
+        assert!(screen.contains(words), "{screen}");
+        let (x, y) = find(&buffer, "docker images:").expect("the result");
+        assert_eq!(buffer[(x + 2, y)].fg, Color::Yellow, "drawn as code");
+        snap(&h, &format!("result_with_code_{}", lang_name(lang)));
+    }
+}
+
 #[test]
 fn push_step_with_progress_bars() {
     let mut h = Harness::new(Lang::En);
@@ -634,6 +722,15 @@ fn quiz_summary_in_russian_names_lessons_by_title() {
     assert!(screen.contains("Итоги теста"), "{screen}");
     assert!(screen.contains("перечитайте: урок «"), "{screen}");
     assert!(!screen.contains("→ kernel/"), "ids are not shown: {screen}");
+    // A Russian score has the decimal comma, in the result and, back on
+    // a question, in the footer.
+    let small = h.text(SMALL);
+    assert!(small.contains("Итог: 5,6 из 23"), "{small}");
+    assert!(!small.contains("5.6"), "{small}");
+    h.key(KeyCode::Char('p'));
+    let question = h.text(SMALL);
+    assert!(question.contains("Счёт: 5,6/23"), "{question}");
+    h.key(KeyCode::Char('n'));
     snap(&h, "quiz_summary_ru");
 }
 
@@ -884,8 +981,11 @@ fn help_overlay_on_every_screen() {
             h.key(KeyCode::Char('b'));
         }),
     ];
-    for (name, go) in cases {
-        let mut h = Harness::new(Lang::En);
+    for (lang, (name, go)) in [Lang::En, Lang::Ru]
+        .into_iter()
+        .flat_map(|lang| cases.map(|case| (lang, case)))
+    {
+        let mut h = Harness::new(lang);
         h.connected();
         go(&mut h);
         assert_eq!(screen_name(&h.app), name);
@@ -896,7 +996,36 @@ fn help_overlay_on_every_screen() {
             KeyCode::Char('?')
         });
         assert!(h.app.help_open, "? / F1 opens the help on {name}");
-        snap(&h, &format!("help_{name}"));
+        let suffix = if lang == Lang::Ru { "_ru" } else { "" };
+        snap(&h, &format!("help_{name}{suffix}"));
+        // Every key's text is whole at 80×24 (wrapped, scrolled, never cut),
+        // and no key is listed twice.
+        let mut seen = String::new();
+        for _ in 0..30 {
+            seen.push_str(&h.text(SMALL));
+            h.key(KeyCode::Down);
+        }
+        h.key(KeyCode::Home);
+        let popup_rows: Vec<&str> = seen.lines().filter_map(|l| l.split('│').nth(2)).collect();
+        assert!(
+            !popup_rows.iter().any(|r| r.contains('…')),
+            "{name} {lang:?}: a help text was cut: {seen}"
+        );
+        for label in ["G/End", "Tab"] {
+            let first = h.text(SMALL);
+            let count = first
+                .lines()
+                .filter(|l| {
+                    l.split('│')
+                        .nth(2)
+                        .is_some_and(|r| r.trim_start().starts_with(label))
+                })
+                .count();
+            assert!(
+                count <= 1,
+                "{name} {lang:?}: {label} listed {count} times: {first}"
+            );
+        }
         h.key(KeyCode::Esc);
         assert!(!h.app.help_open, "Esc closes the help on {name}");
         assert_eq!(screen_name(&h.app), name, "Esc on the help stays on {name}");
@@ -1467,7 +1596,11 @@ fn lab_with_nginx_noise(lang: Lang) -> Harness {
     h.worker(WorkerEvent::Lab(LabEvent::Ready {
         session: "snapshot".to_string(),
         image: lab_image(),
-        slots: vec![lab_slot("layerlab-lab-a"), lab_slot("layerlab-lab-b")],
+        // Names as the lab makes them: layerlab-lab-<pid>-<n>-<time>-<slot>.
+        slots: vec![
+            lab_slot("layerlab-lab-4242-0-89abcdef-1"),
+            lab_slot("layerlab-lab-4242-0-89abcdef-2"),
+        ],
         store: None,
     }));
     let noise = [
@@ -1527,6 +1660,19 @@ fn journey_lab_shows_the_learners_write_and_folds_nginx() {
             );
             assert!(!screen.contains("nginx.pid"), "folded: {screen}");
             assert!(screen.contains("F1") && screen.contains("Esc"), "{screen}");
+            // The titles name the image whole, each container's state, the
+            // end of its name (where the two differ) and "writable layer".
+            let top = screen.lines().next().unwrap_or_default();
+            assert!(top.contains("layerlab/nginx-alpine:latest"), "{top}");
+            assert!(
+                top.contains("ef-1 — writable layer ") || top.contains("ef-1 — слой для записи "),
+                "{top}"
+            );
+            assert!(
+                screen.contains("ef-2 — writable layer ")
+                    || screen.contains("ef-2 — слой для записи "),
+                "{screen}"
+            );
         }
         snap_mid(&h, &format!("journey_lab_{}", lang_name(lang)));
         // F4 unfolds; the tree then scrolls with PgDn.
@@ -1538,6 +1684,111 @@ fn journey_lab_shows_the_learners_write_and_folds_nginx() {
         let paged = h.text(SMALL);
         assert_ne!(unfolded, paged, "PgDn scrolls the tree");
         snap_mid(&h, &format!("journey_lab_unfolded_{}", lang_name(lang)));
+    }
+}
+
+/// The lab names the image's layers as the explorer does: the base, and
+/// the workspace Dockerfile's own line instead of `COPY dir:<hash>`.
+#[test]
+fn the_lab_names_layers_as_the_explorer_does() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = lab_with_nginx_noise(lang);
+        if let Screen::Lab(lab) = &mut h.app.screen {
+            lab.hints.dockerfiles = vec![(
+                "Dockerfile".to_string(),
+                "FROM alpine\nRUN apk add --no-cache nginx && mkdir -p /run/nginx\nCOPY rootfs/etc/nginx/http.d/ /etc/nginx/http.d/\n".to_string(),
+            )];
+        }
+        let screen = h.text(MID);
+        let base = match lang {
+            Lang::Ru => "базовый образ",
+            Lang::En => "base image",
+        };
+        assert!(screen.contains(base), "{lang:?}: {screen}");
+        assert!(
+            screen.contains("rootfs/etc/nginx/http.d/"),
+            "{lang:?}: {screen}"
+        );
+        assert!(
+            !screen.contains("file:4b03") && !screen.contains("multi:5e3d"),
+            "{screen}"
+        );
+    }
+}
+
+/// A lab error is Docker's typed error put into the learner's language at
+/// draw time, with its fix: not Docker's English, and F2 re-renders it.
+#[test]
+fn lab_errors_are_in_the_learners_language_with_the_fix() {
+    let error = layerlab::docker::error::DockerError::ImageNotFound {
+        reference: "layerlab/nginx-alpine:latest".to_string(),
+    };
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = lab_with_nginx_noise(lang);
+        h.worker(WorkerEvent::Lab(LabEvent::error(&error)));
+        let screen = h.text(SMALL);
+        let (message, fix, other) = match lang {
+            Lang::Ru => ("нет в локальном", "что сделать", "is not in the local"),
+            Lang::En => ("is not in the local", "fix:", "нет в локальном"),
+        };
+        assert!(screen.contains(message), "{screen}");
+        assert!(screen.contains(fix), "{screen}");
+        assert!(!screen.contains(other), "{screen}");
+        snap_mid(&h, &format!("lab_error_{}", lang_name(lang)));
+        h.key(KeyCode::F(2));
+        let switched = h.text(SMALL);
+        assert!(
+            switched.contains(other),
+            "F2 re-renders the error: {switched}"
+        );
+    }
+}
+
+/// After the lab or the explorer, the step's hint says what Enter does
+/// there: open it again, not "do it".
+#[test]
+fn steps_that_open_the_lab_or_the_explorer_say_so_after_returning() {
+    for lang in [Lang::En, Lang::Ru] {
+        let (lab, explorer, wrong) = match lang {
+            Lang::En => (
+                "Enter to open the live lab",
+                "Enter to open the layer explorer",
+                "Enter to do it",
+            ),
+            Lang::Ru => (
+                "Enter — открыть живую лабораторию",
+                "Enter — открыть обозреватель слоёв",
+                "Enter — выполнить",
+            ),
+        };
+        for (lesson, step, hint, screen) in [
+            ("image-container", "lab", lab, "lab"),
+            ("dockerfile", "compare", explorer, "explorer"),
+        ] {
+            let mut h = Harness::new(lang);
+            h.send(Event::Terminal(TermEvent::Resize(SMALL.0, SMALL.1)));
+            h.connected();
+            let index = h.app.lessons.iter().position(|l| l.id == lesson).unwrap();
+            let at = h.app.lessons[index]
+                .steps
+                .iter()
+                .position(|s| s.id == step)
+                .unwrap();
+            h.open_lesson(index, at);
+            let before = h.text(SMALL);
+            assert!(before.contains(hint), "{lang:?} {lesson}/{step}: {before}");
+            h.key(KeyCode::Enter);
+            assert_eq!(screen_name(&h.app), screen);
+            h.key(KeyCode::Esc);
+            assert_eq!(screen_name(&h.app), "lesson");
+            let after = h.text(SMALL);
+            assert!(after.contains(hint), "{lang:?} {lesson}/{step}: {after}");
+            assert!(!after.contains(wrong), "{lang:?} {lesson}/{step}: {after}");
+            snap(
+                &h,
+                &format!("returned_to_{screen}_step_{}", lang_name(lang)),
+            );
+        }
     }
 }
 

@@ -171,12 +171,27 @@ fn explorer(lang: Lang, compare: bool) -> Harness {
         result: Ok(analysed(&lesson_image(), IMAGE)),
     });
     if compare {
-        h.worker(WorkerEvent::Analysis {
+        let effects = h.app.update(Event::Worker(WorkerEvent::Analysis {
             image: NAIVE.into(),
             result: Ok(analysed(&naive_image(), NAIVE)),
-        });
+        }));
+        answer_compare(&mut h, effects);
     }
     h
+}
+
+/// Both images read: the app asks the worker to compare them (off the UI
+/// thread); the answer is computed here as the worker does.
+fn answer_compare(h: &mut Harness, effects: Vec<Effect>) {
+    let [Effect::Worker(WorkerRequest::Compare(pair))] = effects.as_slice() else {
+        panic!("both images read: one comparison asked of the worker, got {effects:?}");
+    };
+    let comparison = layerlab::layers::compare::compare(&pair.left, &pair.right);
+    h.worker(WorkerEvent::Compared {
+        left_ref: pair.left_ref.clone(),
+        right_ref: pair.right_ref.clone(),
+        comparison: Box::new(comparison),
+    });
 }
 
 /// Presses `v` (or Enter) and answers the worker's request from `archive`,
@@ -325,6 +340,51 @@ fn a_binary_file_shows_its_type_and_size() {
             Lang::En => ("ELF executable", "1.3 MB"),
         };
         assert!(screen.contains(kind) && screen.contains(size), "{screen}");
+    }
+}
+
+/// The comparison runs on the worker: until its answer the screen says it
+/// is comparing (in the learner's language), and an answer for another
+/// pair of images is left.
+#[test]
+fn the_comparison_waits_for_the_worker_and_says_so() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = Harness::new(lang);
+        h.connected();
+        let _ = h.app.open_explorer(IMAGE.into(), Some(NAIVE.to_string()));
+        h.worker(WorkerEvent::Analysis {
+            image: IMAGE.into(),
+            result: Ok(analysed(&lesson_image(), IMAGE)),
+        });
+        let effects = h.app.update(Event::Worker(WorkerEvent::Analysis {
+            image: NAIVE.into(),
+            result: Ok(analysed(&naive_image(), NAIVE)),
+        }));
+        let waiting = h.text(SMALL);
+        let word = match lang {
+            Lang::Ru => "сравниваю",
+            Lang::En => "comparing",
+        };
+        assert!(waiting.contains(word), "{waiting}");
+        assert!(
+            h.app.is_busy(),
+            "the spinner turns while the worker compares"
+        );
+        snap(&h, &format!("compare_waiting_{}", lang_name(lang)));
+        // A late answer for other images changes nothing.
+        let Some(Effect::Worker(WorkerRequest::Compare(pair))) = effects.first() else {
+            panic!("{effects:?}");
+        };
+        h.worker(WorkerEvent::Compared {
+            left_ref: "other:1".into(),
+            right_ref: NAIVE.into(),
+            comparison: Box::new(layerlab::layers::compare::compare(&pair.left, &pair.right)),
+        });
+        assert!(h.text(SMALL).contains(word));
+        answer_compare(&mut h, effects);
+        let done = h.text(SMALL);
+        assert!(!done.contains(word), "{done}");
+        assert!(!h.app.is_busy());
     }
 }
 

@@ -58,14 +58,19 @@ impl App {
                 effects
             }
             KeyCode::Char('n' | 'N' | 'н' | 'Н') | KeyCode::Esc | KeyCode::Enter => {
+                // No only refuses: the learner stays on the step, told so on
+                // the step itself (its hints go when the learner moves on;
+                // the status bar's notice would have stayed).
                 view.prompt = None;
-                self.notice = Some(
-                    t!(
-                        "Шаг не выполнен: вы не подтвердили доступ к хосту",
-                        "The step did not run: you did not agree to host access"
-                    )
-                    .into(),
-                );
+                let note = t!(
+                    "Шаг не выполнен: вы не подтвердили доступ к хосту",
+                    "The step did not run: you did not agree to host access"
+                )
+                .get(self.lang)
+                .to_string();
+                if !view.hints.contains(&note) {
+                    view.hints.push(note);
+                }
                 Vec::new()
             }
             _ => Vec::new(),

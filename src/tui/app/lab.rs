@@ -70,7 +70,9 @@ impl App {
     }
 
     pub(crate) fn open_lab(&mut self, image: String) -> Vec<Effect> {
-        self.go_to(Screen::Lab(Box::new(LabScreen::new(image.clone()))));
+        let mut screen = LabScreen::new(image.clone());
+        screen.hints = crate::layers::names::workspace_hints();
+        self.go_to(Screen::Lab(Box::new(screen)));
         vec![Effect::Worker(WorkerRequest::LabOpen { image })]
     }
 

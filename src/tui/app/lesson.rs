@@ -90,27 +90,7 @@ impl App {
                 if editable.is_some()
                     && (action == Action::Edit || step.kind != StepKind::File) =>
             {
-                let mut path = editable.unwrap_or_default();
-                let prepared = match &step.answer_key {
-                    Some(key) => {
-                        let key = key.clone();
-                        path = self.answer_path(&key);
-                        self.prepare_answer_file(&path, &key)
-                    }
-                    None => path
-                        .parent()
-                        .map_or(Ok(()), std::fs::create_dir_all)
-                        .map_err(|e| format!("{}: {e}", path.display())),
-                };
-                let Screen::Lesson(view) = &mut self.screen else {
-                    return Some(Vec::new());
-                };
-                if let Err(problem) = prepared {
-                    view.fail_run(problem);
-                    return Some(Vec::new());
-                }
-                view.start_run();
-                vec![Effect::Edit(path)]
+                self.edit_step_file(editable.unwrap_or_default())
             }
             Action::Edit => {
                 self.notice = Some(
@@ -149,48 +129,7 @@ impl App {
             Action::Run if step.kind == StepKind::Question && step.question.is_some() => {
                 self.open_lesson_question()
             }
-            Action::Run => {
-                // Steps that open a screen count as done once opened.
-                let opens = match &step.action {
-                    Some(crate::lesson::Action::Lab { image }) => Some((true, image.clone(), None)),
-                    Some(crate::lesson::Action::Layers { image, compare }) => {
-                        Some((false, image.clone(), compare.clone()))
-                    }
-                    _ => None,
-                };
-                if let Some((lab, image, compare)) = opens {
-                    let (lesson_id, step_id) = (lesson.id.clone(), step.id.clone());
-                    let saved = self.progress.complete_step_by(
-                        &lesson_id,
-                        &step_id,
-                        crate::progress::By::Learner,
-                    );
-                    self.report(saved);
-                    let image = self.fill_known(&image);
-                    let compare = compare.map(|c| self.fill_known(&c));
-                    return Some(if lab {
-                        self.open_lab(image)
-                    } else {
-                        self.open_explorer(image, compare)
-                    });
-                }
-                if crate::runner::needs_daemon(step) {
-                    self.run_current_step()
-                } else {
-                    let (lesson_id, step_id, steps) =
-                        (lesson.id.clone(), step.id.clone(), lesson.steps.len());
-                    view.next(steps);
-                    // Read, answered or looked at: the learner's own doing.
-                    let saved = self.progress.complete_step_by(
-                        &lesson_id,
-                        &step_id,
-                        crate::progress::By::Learner,
-                    );
-                    self.report(saved);
-                    self.remember_place();
-                    Vec::new()
-                }
-            }
+            Action::Run => self.do_step(),
             other => {
                 let has_file = step.kind == StepKind::File && step.file.is_some();
                 let before = view.step;
@@ -201,6 +140,82 @@ impl App {
                 return handled.then(Vec::new);
             }
         })
+    }
+
+    /// `e` (or Enter on a step whose work is a file): the file, or the
+    /// answer's draft, opens in $VISUAL/$EDITOR.
+    fn edit_step_file(&mut self, editable: std::path::PathBuf) -> Vec<Effect> {
+        let Screen::Lesson(view) = &self.screen else {
+            return Vec::new();
+        };
+        let Some(step) = self.lessons[view.lesson].steps.get(view.step) else {
+            return Vec::new();
+        };
+        let mut path = editable;
+        let prepared = match step.answer_key.clone() {
+            Some(key) => {
+                path = self.answer_path(&key);
+                self.prepare_answer_file(&path, &key)
+            }
+            None => path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(|e| format!("{}: {e}", path.display())),
+        };
+        let Screen::Lesson(view) = &mut self.screen else {
+            return Vec::new();
+        };
+        if let Err(problem) = prepared {
+            view.fail_run(problem);
+            return Vec::new();
+        }
+        view.start_run();
+        vec![Effect::Edit(path)]
+    }
+
+    /// Enter on a step nothing else claimed: a step that opens the lab or
+    /// the explorer opens it (and counts as done once opened); one that needs
+    /// the daemon runs; the rest (read, looked at) are done and move on.
+    fn do_step(&mut self) -> Vec<Effect> {
+        let Screen::Lesson(view) = &mut self.screen else {
+            return Vec::new();
+        };
+        let lesson = &self.lessons[view.lesson];
+        let Some(step) = lesson.steps.get(view.step) else {
+            return Vec::new();
+        };
+        let opens = match &step.action {
+            Some(crate::lesson::Action::Lab { image }) => Some((true, image.clone(), None)),
+            Some(crate::lesson::Action::Layers { image, compare }) => {
+                Some((false, image.clone(), compare.clone()))
+            }
+            _ => None,
+        };
+        let (lesson_id, step_id, steps) = (lesson.id.clone(), step.id.clone(), lesson.steps.len());
+        if let Some((lab, image, compare)) = opens {
+            let saved =
+                self.progress
+                    .complete_step_by(&lesson_id, &step_id, crate::progress::By::Learner);
+            self.report(saved);
+            let image = self.fill_known(&image);
+            let compare = compare.map(|c| self.fill_known(&c));
+            return if lab {
+                self.open_lab(image)
+            } else {
+                self.open_explorer(image, compare)
+            };
+        }
+        if crate::runner::needs_daemon(step) {
+            return self.run_current_step();
+        }
+        view.next(steps);
+        // Read, answered or looked at: the learner's own doing.
+        let saved =
+            self.progress
+                .complete_step_by(&lesson_id, &step_id, crate::progress::By::Learner);
+        self.report(saved);
+        self.remember_place();
+        Vec::new()
     }
 
     /// Open lesson `index` at `step` (else where its progress resumes), or

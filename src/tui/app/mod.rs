@@ -155,7 +155,7 @@ impl App {
         self.running.is_some()
             || matches!(self.daemon, DaemonState::Connecting { .. })
             || matches!(&self.screen, Screen::Lab(lab) if (lab.image.is_none() && lab.error.is_none()) || lab.is_running())
-            || matches!(&self.screen, Screen::Explorer(x) if x.analysis.is_none() && x.error.is_none())
+            || matches!(&self.screen, Screen::Explorer(x) if x.error.is_none() && (x.analysis.is_none() || (x.compare.is_some() && x.comparison.is_none())))
     }
 
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
@@ -279,7 +279,7 @@ impl App {
             ) {
                 self.help_open = false;
             }
-            let max = crate::tui::layout::max_help_scroll(self.frame, self.context());
+            let max = crate::tui::layout::max_help_scroll(self.frame, self.context(), self.lang);
             self.help_scroll = match action {
                 Action::Up => self.help_scroll.saturating_sub(1),
                 Action::Down => self.help_scroll.saturating_add(1),

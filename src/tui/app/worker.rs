@@ -63,7 +63,20 @@ impl App {
             }
             WorkerEvent::Analysis { image, result } => {
                 if let Screen::Explorer(explorer) = &mut self.screen {
-                    explorer.loaded(&image, result);
+                    return explorer
+                        .loaded(&image, result)
+                        .map(Effect::Worker)
+                        .into_iter()
+                        .collect();
+                }
+            }
+            WorkerEvent::Compared {
+                left_ref,
+                right_ref,
+                comparison,
+            } => {
+                if let Screen::Explorer(explorer) = &mut self.screen {
+                    explorer.compared(&left_ref, &right_ref, comparison);
                 }
             }
             WorkerEvent::Watched {

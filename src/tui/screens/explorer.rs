@@ -240,9 +240,26 @@ impl ExplorerScreen {
         crate::layers::names::names_of(analysis, &self.hints)
     }
 
-    fn compare_if_ready(&mut self) {
-        if let (Some(a), Some(b)) = (&self.analysis, &self.compared) {
-            self.comparison = Some(Box::new(crate::layers::compare::compare(a, b)));
+    /// Both images are read: the worker compares them (a big pair takes a
+    /// while; the screen says "comparing…" meanwhile).
+    fn compare_if_ready(&mut self) -> Option<WorkerRequest> {
+        let (Some(a), Some(b), Some(other)) = (&self.analysis, &self.compared, &self.compare)
+        else {
+            return None;
+        };
+        self.comparison = None;
+        Some(WorkerRequest::Compare(crate::tui::messages::ComparePair {
+            left_ref: self.reference.clone(),
+            right_ref: other.clone(),
+            left: Arc::clone(a),
+            right: Arc::clone(b),
+        }))
+    }
+
+    /// The worker's comparison, if it is of the images this screen shows.
+    pub fn compared(&mut self, left_ref: &str, right_ref: &str, comparison: Box<Comparison>) {
+        if left_ref == self.reference && self.compare.as_deref() == Some(right_ref) {
+            self.comparison = Some(comparison);
         }
     }
 
@@ -276,20 +293,29 @@ impl ExplorerScreen {
         })
     }
 
-    pub fn loaded(&mut self, reference: &str, result: Result<Arc<Analysis>, crate::i18n::Text>) {
+    /// An analysis arrived; when both images are read, the comparison to
+    /// ask the worker for.
+    pub fn loaded(
+        &mut self,
+        reference: &str,
+        result: Result<Arc<Analysis>, crate::i18n::Text>,
+    ) -> Option<WorkerRequest> {
         match result {
             Ok(analysis) if reference == self.reference => {
                 self.names = self.names_for(&analysis);
                 self.analysis = Some(analysis);
                 self.select_layer(None);
-                self.compare_if_ready();
+                self.compare_if_ready()
             }
             Ok(analysis) => {
                 self.compared_names = self.names_for(&analysis);
                 self.compared = Some(analysis);
-                self.compare_if_ready();
+                self.compare_if_ready()
             }
-            Err(e) => self.error = Some(e),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
         }
     }
 

@@ -40,7 +40,7 @@ pub struct LabScreen {
     pub committed: Option<Commit>,
     /// A container removed with its changes (F6): which slot, old id.
     pub recreated: Option<(usize, String)>,
-    pub error: Option<String>,
+    pub error: Option<crate::i18n::Text>,
     /// When the last change was seen, for the latency benchmark's log.
     pub last_change: Option<Instant>,
     /// Per container: the paths the last change report added or changed
@@ -51,6 +51,9 @@ pub struct LabScreen {
     pub scroll: Vec<Option<usize>>,
     /// F4: show nginx's start-up entries one by one instead of one line.
     pub unfold_noise: bool,
+    /// What names the image's layers as the explorer names them (the
+    /// workspace's Dockerfile lines), read when the lab opens.
+    pub hints: crate::layers::names::NameHints,
 }
 
 impl LabScreen {

@@ -562,6 +562,24 @@ fn draw_comparison(app: &App, view: &ExplorerScreen, area: Rect, buf: &mut Buffe
         return;
     };
     let Some(comparison) = &view.comparison else {
+        // The worker is comparing them (a big pair takes a while).
+        Paragraph::new(Line::from(Span::styled(
+            format!(
+                "{} {}",
+                crate::tui::ui::SPINNER[app.spinner % crate::tui::ui::SPINNER.len()],
+                tr!(
+                    lang,
+                    "сравниваю {} и {}…",
+                    "comparing {} and {}…",
+                    a.report().image.reference,
+                    view.compare.as_deref().unwrap_or("")
+                )
+            ),
+            theme.warn(),
+        )))
+        .wrap(Wrap { trim: true })
+        .block(Block::bordered().border_style(theme.border()))
+        .render(area, buf);
         return;
     };
     let rows = comparison.layers.len() as u16 + 4;

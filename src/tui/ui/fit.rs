@@ -46,9 +46,42 @@ pub fn fit(text: &str, width: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{cut}{ELLIPSIS}"))
 }
 
+/// `text` broken into lines of at most `width` columns at spaces; a word
+/// longer than a line is cut with `…` (as `fit` does). Always one line at
+/// least, so a row keeps its place.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let word = fit(word, width);
+        if line.is_empty() {
+            line.push_str(&word);
+        } else if line.width() + 1 + word.width() <= width {
+            line.push(' ');
+            line.push_str(&word);
+        } else {
+            lines.push(std::mem::take(&mut line));
+            line.push_str(&word);
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_keeps_every_word() {
+        let text = "keyboard to the text, the file or the step's output (↑↓ PgUp PgDn scroll)";
+        let lines = wrap(text, 30);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert!(lines.iter().all(|l| l.width() <= 30), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        assert_eq!(wrap("", 10), vec![String::new()]);
+        assert_eq!(wrap("sha256:0123456789abcdef x", 8), vec!["sha256:…", "x"]);
+    }
 
     #[test]
     fn whole_when_it_fits() {

@@ -8,26 +8,23 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::t;
 use crate::tui::app::App;
-use crate::tui::keys::{self};
 
-/// The key column: right-aligned labels, then two spaces.
-const LABEL: usize = 7;
-
-use crate::tui::layout::{help_popup as popup, max_help_scroll as max_scroll};
+use crate::tui::layout::{HELP_LABEL as LABEL, help_popup as popup, help_rows, max_help_scroll};
 
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
     let context = app.context();
-    let popup = popup(area, context);
-    let text_room = usize::from(popup.width.saturating_sub(2)).saturating_sub(LABEL + 2);
-    let lines: Vec<Line> = keys::bindings_for(context)
-        .map(|b| {
+    let popup = popup(area, context, app.lang);
+    let lines: Vec<Line> = help_rows(area, context, app.lang)
+        .into_iter()
+        .map(|(label, text)| {
             Line::from(vec![
-                Span::styled(format!("{:>LABEL$}  ", b.label), theme.key()),
-                Span::raw(super::fit::fit(b.help.get(app.lang), text_room).into_owned()),
+                Span::styled(format!("{label:>LABEL$}  "), theme.key()),
+                Span::raw(text),
             ])
         })
         .collect();
+    let max_scroll = |area, context| max_help_scroll(area, context, app.lang);
     let scroll = app.help_scroll.min(max_scroll(area, context));
     let more_below = scroll < max_scroll(area, context);
     let mut block = Block::bordered()

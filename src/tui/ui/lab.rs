@@ -6,6 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use crate::docker::lab::{Commit, Sizes};
 use crate::docker::model::short_id as short;
@@ -55,14 +56,21 @@ fn draw_image(view: View, lab: &LabScreen, left: Rect, buf: &mut Buffer) {
                 .to_string(),
         )
     } else {
-        (
-            image_lines(view, lab),
-            format!(
-                " {} {} ",
-                t!("Образ (только чтение):", "Image (read-only):").get(lang),
-                lab.reference
-            ),
-        )
+        // The image's name matters more than the words before it: on a
+        // narrow pane they go, the lock (as on each layer) saying read-only.
+        let room = left.width.saturating_sub(2) as usize;
+        let full = format!(
+            " {} {} ",
+            t!("Образ (только чтение):", "Image (read-only):").get(lang),
+            lab.reference
+        );
+        let short = format!(" {} {} ", t!("Образ:", "Image:").get(lang), lab.reference);
+        let locked = format!(" 🔒 {} ", lab.reference);
+        let title = [full, short, locked.clone()]
+            .into_iter()
+            .find(|t| t.width() <= room)
+            .unwrap_or(locked);
+        (image_lines(view, lab), title)
     };
     let image_title =
         crate::tui::ui::fit::fit(&image_title, left.width.saturating_sub(2) as usize).into_owned();
@@ -98,7 +106,10 @@ fn image_lines(view: View, lab: &LabScreen) -> Vec<Line<'static>> {
         Span::styled(short(&image.id).to_string(), theme.code()),
     ]));
     for (i, layer) in image.layers.iter().enumerate() {
-        let what = crate::layers::report::short_instruction(&layer.created_by, 40);
+        // Named as the explorer names them: the base, the Dockerfile's own
+        // line (not `COPY dir:<hash>`), a commit.
+        let name = crate::layers::names::layer_name(i, &layer.created_by, &lab.hints).label(lang);
+        let what = crate::layers::report::short_instruction(&name, 40);
         lines.push(Line::from(vec![
             Span::styled("🔒 ", theme.dim()),
             Span::raw(format!("{:>2} {} ", i + 1, short(&layer.digest))),
@@ -154,16 +165,13 @@ fn draw_slot(view: View, lab: &LabScreen, i: usize, column: Rect, buf: &mut Buff
     let offset = slot.offset(visible, lab.scroll.get(i).copied().flatten());
     let mut lines = slot_lines(view, lab, i, &slot);
     let focused = i == lab.selected;
-    // The state matters more than the words around it: it goes first.
-    let title = format!(
-        " {} {} · {} — {} ",
-        if focused { "▶" } else { " " },
+    let title = slot_title(
+        focused,
         state.get(lang),
         name,
         t!("слой для записи", "writable layer").get(lang),
+        column.width.saturating_sub(2) as usize,
     );
-    let title =
-        crate::tui::ui::fit::fit(&title, column.width.saturating_sub(2) as usize).into_owned();
     // Below the tree: what is folded, and how much is above and below.
     let below = slot.rows.len().saturating_sub(offset + visible);
     let mut footer = Vec::new();
@@ -195,6 +203,44 @@ fn draw_slot(view: View, lab: &LabScreen, i: usize, column: Rect, buf: &mut Buff
     Paragraph::new(lines.split_off(skip))
         .block(block)
         .render(column, buf);
+}
+
+/// A writable layer's title in `room` columns. The state matters more than
+/// the words around it: it goes first. Containers' names share a long
+/// prefix (`layerlab-lab-<session>-`) and differ at the end, so a name too
+/// long keeps its end; "writable layer" goes only when even that is too long.
+fn slot_title(focused: bool, state: &str, name: &str, what: &str, room: usize) -> String {
+    let mark = if focused { "▶" } else { " " };
+    let full = format!(" {mark} {state} · {name} — {what} ");
+    if full.width() <= room {
+        return full;
+    }
+    let fixed = format!(" {mark} {state} ·  — {what} ").width();
+    if room >= fixed + 8 {
+        let name = fit_from_left(name, room - fixed);
+        return format!(" {mark} {state} · {name} — {what} ");
+    }
+    let fixed = format!(" {mark} {state} ·  ").width();
+    let name = fit_from_left(name, room.saturating_sub(fixed).max(4));
+    crate::tui::ui::fit::fit(&format!(" {mark} {state} · {name} "), room).into_owned()
+}
+
+/// `text` in `width` columns keeping its end, marked with a leading `…`.
+fn fit_from_left(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    std::iter::once('…').chain(tail.into_iter().rev()).collect()
 }
 
 /// The rows of one writable layer, then why it may look empty, why sizes
@@ -296,7 +342,7 @@ fn draw_output(view: View, lab: &LabScreen, output: Rect, buf: &mut Buffer) {
     let (title, body, style) = match (&lab.error, running, last) {
         (Some(error), _, _) => (
             t!(" Ошибка ", " Error ").get(lang).to_string(),
-            error.clone(),
+            error.get(lang).to_string(),
             theme.error(),
         ),
         (None, Some(command), _) => (
@@ -618,5 +664,29 @@ mod tests {
         assert_eq!(lab.running[0], ["sleep 30"]);
         lab.apply(done("sleep 30"));
         assert!(!lab.is_running());
+    }
+}
+
+#[cfg(test)]
+mod title_tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_title_keeps_its_state_and_the_names_end() {
+        let name = "layerlab-lab-12345-0-89abcdef-1";
+        let wide = slot_title(true, "работает", name, "слой для записи", 80);
+        assert_eq!(wide, format!(" ▶ работает · {name} — слой для записи "));
+        let narrow = slot_title(true, "работает", name, "слой для записи", 42);
+        assert!(narrow.width() <= 42, "{narrow}");
+        assert!(
+            narrow.contains("работает") && narrow.contains("слой для записи"),
+            "{narrow}"
+        );
+        assert!(
+            narrow.contains("…") && narrow.ends_with("ef-1 — слой для записи "),
+            "{narrow}"
+        );
+        let tiny = slot_title(false, "stopped", name, "writable layer", 20);
+        assert!(tiny.width() <= 20 && tiny.contains("stopped"), "{tiny}");
     }
 }

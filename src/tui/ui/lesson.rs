@@ -30,48 +30,10 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
     let Some(lesson) = app.lessons.get(view.lesson) else {
         return limits;
     };
-    let theme = app.theme;
-    let lang = app.lang;
     let main = if area.width >= 100 {
         let [side, main] =
             Layout::horizontal([Constraint::Length(32), Constraint::Min(40)]).areas(area);
-        let items: Vec<ListItem> = lesson
-            .steps
-            .iter()
-            .map(|s| {
-                let done = app.progress.is_done(&lesson.id, &s.id);
-                let mark = if done {
-                    Span::styled("✔ ", theme.ok())
-                } else {
-                    Span::raw("  ")
-                };
-                let title = s.title.as_ref().map_or(s.id.as_str(), |t| t.get(lang));
-                let room = usize::from(side.width.saturating_sub(4));
-                ListItem::new(Line::from(vec![
-                    mark,
-                    Span::raw(super::fit::fit(title, room).into_owned()),
-                ]))
-            })
-            .collect();
-        let mut state = ListState::default().with_selected(Some(view.step));
-        StatefulWidget::render(
-            List::new(items)
-                .block(
-                    Block::bordered()
-                        .title(
-                            super::fit::fit(
-                                lesson.title.get(lang),
-                                usize::from(side.width.saturating_sub(2)),
-                            )
-                            .into_owned(),
-                        )
-                        .border_style(theme.border()),
-                )
-                .highlight_style(theme.selected()),
-            side,
-            buf,
-            &mut state,
-        );
+        draw_step_list(app, view, lesson, side, buf);
         main
     } else {
         area
@@ -79,7 +41,6 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
     let Some(step) = lesson.steps.get(view.step) else {
         return limits;
     };
-    let running = view.run == RunState::Running;
     let has_output = view.run != RunState::Idle;
     // Tab on the output: it takes the whole screen, every line in reach.
     if view.focus == Pane::Output && has_output {
@@ -103,6 +64,83 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
     ])
     .areas(main);
 
+    draw_step_text(app, view, lesson, step, text_area, buf);
+    if let Some(file) = file {
+        limits.file = draw_file(app, view, file, file_area, buf);
+    }
+    if let Some(prompt) = &view.prompt {
+        draw_prompt(app, prompt, text_area, buf);
+    }
+    if let Some(editor) = &view.editor {
+        super::answer::draw(app, editor, text_area, buf);
+    }
+    if output_height > 0 {
+        limits.output = draw_output(app, view, output_area, buf, false);
+    }
+    limits
+}
+
+/// The lesson's steps down the side (on a wide screen), done ones ticked.
+fn draw_step_list(
+    app: &App,
+    view: &LessonScreen,
+    lesson: &crate::lesson::Lesson,
+    side: Rect,
+    buf: &mut Buffer,
+) {
+    let (theme, lang) = (app.theme, app.lang);
+    let items: Vec<ListItem> = lesson
+        .steps
+        .iter()
+        .map(|s| {
+            let done = app.progress.is_done(&lesson.id, &s.id);
+            let mark = if done {
+                Span::styled("✔ ", theme.ok())
+            } else {
+                Span::raw("  ")
+            };
+            let title = s.title.as_ref().map_or(s.id.as_str(), |t| t.get(lang));
+            let room = usize::from(side.width.saturating_sub(4));
+            ListItem::new(Line::from(vec![
+                mark,
+                Span::raw(super::fit::fit(title, room).into_owned()),
+            ]))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(view.step));
+    StatefulWidget::render(
+        List::new(items)
+            .block(
+                Block::bordered()
+                    .title(
+                        super::fit::fit(
+                            lesson.title.get(lang),
+                            usize::from(side.width.saturating_sub(2)),
+                        )
+                        .into_owned(),
+                    )
+                    .border_style(theme.border()),
+            )
+            .highlight_style(theme.selected()),
+        side,
+        buf,
+        &mut state,
+    );
+}
+
+/// The step's text, its command, what the watcher saw, and what Enter does
+/// here, in a block titled with the step and the counter.
+fn draw_step_text(
+    app: &App,
+    view: &LessonScreen,
+    lesson: &crate::lesson::Lesson,
+    step: &crate::lesson::Step,
+    text_area: Rect,
+    buf: &mut Buffer,
+) {
+    let (theme, lang) = (app.theme, app.lang);
+    let running = view.run == RunState::Running;
+    let has_output = view.run != RunState::Idle;
     let mut lines = Vec::new();
     if let Some(text) = &step.text {
         lines.extend(super::markup::render(text.get(lang), theme));
@@ -123,57 +161,11 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
     let succeeded = matches!(&view.run, RunState::Finished(outcome) if outcome.ok());
     let done = app.progress.is_done(&lesson.id, &step.id);
     let last = view.step + 1 == lesson.steps.len();
-    let hint = match step.kind {
-        _ if running => t!("Esc — отменить", "Esc to cancel"),
-        _ if succeeded => t!("Enter — дальше", "Enter to go on"),
-        StepKind::File => t!(
-            "Enter — дальше · e — открыть в редакторе · Tab — к файлу",
-            "Enter to go on · e — open in the editor · Tab to the file"
-        ),
-        StepKind::Prose => t!("Enter — дальше", "Enter to go on"),
-        StepKind::Action
-            if !done
-                && matches!(
-                    crate::lesson::watching::watched(step),
-                    crate::lesson::watching::Watched::Expect(_)
-                ) =>
-        {
-            t!(
-                "Наберите команду в своём терминале — шаг отметится сам · d — сделать за меня (отметится: сделал layerlab)",
-                "Type it in your terminal: the step ticks itself · d: do it for me (recorded as done by layerlab)"
-            )
-        }
-        // Back on a step already done (watched or "do it for me"): Enter
-        // goes on, and the line says who did it, as the progress records.
-        StepKind::Action
-            if done
-                && !step
-                    .action
-                    .as_ref()
-                    .is_some_and(crate::lesson::Action::opens_a_screen) =>
-        {
-            match app.progress.step_record(&lesson.id, &step.id).map(|r| r.by) {
-                Some(crate::progress::By::Layerlab) => t!(
-                    "✔ сделано (сделал layerlab) · Enter — дальше",
-                    "✔ done (by layerlab) · Enter to go on"
-                ),
-                _ => t!(
-                    "✔ сделано (вами) · Enter — дальше",
-                    "✔ done (by you) · Enter to go on"
-                ),
-            }
-        }
-        StepKind::Action => t!("Enter — выполнить", "Enter to do it"),
-        StepKind::Check => t!("Enter — проверить", "Enter to check"),
-        StepKind::Question => t!("Enter — ответить", "Enter to answer"),
-        StepKind::Answer => t!(
-            "Enter — написать ответ здесь, e — в своём редакторе ($VISUAL/$EDITOR)",
-            "Enter to write your answer here, e in your own editor ($VISUAL/$EDITOR)"
-        ),
-    };
     if last && !running && (succeeded || done) {
         lines.push(lesson_done_line(app, lesson));
     } else {
+        let done_by = app.progress.step_record(&lesson.id, &step.id).map(|r| r.by);
+        let hint = enter_hint(step, running, succeeded, done, done_by);
         lines.push(Line::from(Span::styled(hint.get(lang), theme.dim())));
     }
     if has_output && !running {
@@ -214,20 +206,82 @@ fn draw_measured(app: &App, view: &LessonScreen, area: Rect, buf: &mut Buffer) -
                 }),
         )
         .render(text_area, buf);
+}
 
-    if let Some(file) = file {
-        limits.file = draw_file(app, view, file, file_area, buf);
+/// What Enter does on this step, said under its text. It must match what
+/// `app/lesson.rs` does with Enter: a step that opens the lab or the
+/// explorer opens it again (also once it is done), not "do it".
+fn enter_hint(
+    step: &crate::lesson::Step,
+    running: bool,
+    succeeded: bool,
+    done: bool,
+    done_by: Option<crate::progress::By>,
+) -> crate::i18n::UiText {
+    let opens = match &step.action {
+        Some(crate::lesson::Action::Lab { .. }) => Some(t!(
+            "Enter — открыть живую лабораторию",
+            "Enter to open the live lab"
+        )),
+        Some(crate::lesson::Action::Layers { .. }) => Some(t!(
+            "Enter — открыть обозреватель слоёв",
+            "Enter to open the layer explorer"
+        )),
+        _ => None,
+    };
+    if running {
+        return t!("Esc — отменить", "Esc to cancel");
     }
-    if let Some(prompt) = &view.prompt {
-        draw_prompt(app, prompt, text_area, buf);
+    if let (StepKind::Action, Some(opens)) = (step.kind, opens) {
+        return opens;
     }
-    if let Some(editor) = &view.editor {
-        super::answer::draw(app, editor, text_area, buf);
+    match step.kind {
+        _ if succeeded => t!("Enter — дальше", "Enter to go on"),
+        StepKind::File => t!(
+            "Enter — дальше · e — открыть в редакторе · Tab — к файлу",
+            "Enter to go on · e — open in the editor · Tab to the file"
+        ),
+        StepKind::Prose => t!("Enter — дальше", "Enter to go on"),
+        StepKind::Action
+            if !done
+                && matches!(
+                    crate::lesson::watching::watched(step),
+                    crate::lesson::watching::Watched::Expect(_)
+                ) =>
+        {
+            t!(
+                "Наберите команду в своём терминале — шаг отметится сам · d — сделать за меня (отметится: сделал layerlab)",
+                "Type it in your terminal: the step ticks itself · d: do it for me (recorded as done by layerlab)"
+            )
+        }
+        // Back on a step already done (watched or "do it for me"): Enter
+        // goes on, and the line says who did it, as the progress records.
+        StepKind::Action
+            if done
+                && !step
+                    .action
+                    .as_ref()
+                    .is_some_and(crate::lesson::Action::opens_a_screen) =>
+        {
+            match done_by {
+                Some(crate::progress::By::Layerlab) => t!(
+                    "✔ сделано (сделал layerlab) · Enter — дальше",
+                    "✔ done (by layerlab) · Enter to go on"
+                ),
+                _ => t!(
+                    "✔ сделано (вами) · Enter — дальше",
+                    "✔ done (by you) · Enter to go on"
+                ),
+            }
+        }
+        StepKind::Action => t!("Enter — выполнить", "Enter to do it"),
+        StepKind::Check => t!("Enter — проверить", "Enter to check"),
+        StepKind::Question => t!("Enter — ответить", "Enter to answer"),
+        StepKind::Answer => t!(
+            "Enter — написать ответ здесь, e — в своём редакторе ($VISUAL/$EDITOR)",
+            "Enter to write your answer here, e in your own editor ($VISUAL/$EDITOR)"
+        ),
     }
-    if output_height > 0 {
-        limits.output = draw_output(app, view, output_area, buf, false);
-    }
-    limits
 }
 
 /// The step counter in the text's title: where this step is among all of
@@ -434,6 +488,34 @@ fn file_text(app: &App, path: &str) -> (String, Option<String>) {
     }
 }
 
+/// The output's first line: running (with the counter), or the result.
+fn run_status(app: &App, view: &LessonScreen) -> (String, ratatui::style::Style) {
+    let (theme, lang) = (app.theme, app.lang);
+    match &view.run {
+        RunState::Running => {
+            let spin = super::SPINNER[app.spinner % super::SPINNER.len()];
+            let counter = view
+                .counter
+                .map(|(c, t)| format!(" {c}/{t}"))
+                .unwrap_or_default();
+            (
+                format!(
+                    "{spin} {}{counter} (Esc — {})",
+                    t!("выполняется", "running").get(lang),
+                    t!("отмена", "cancel").get(lang)
+                ),
+                theme.warn(),
+            )
+        }
+        RunState::Finished(outcome) if outcome.ok() => {
+            (format!("✔ {}", outcome.summary.get(lang)), theme.ok())
+        }
+        RunState::Finished(outcome) => (format!("✘ {}", outcome.summary.get(lang)), theme.error()),
+        RunState::Failed(message) => (format!("✘ {}", message.get(lang)), theme.error()),
+        RunState::Idle => (String::new(), theme.dim()),
+    }
+}
+
 /// What the step printed: the verdict first (it wraps, never cut), then the
 /// output and the log, wrapped and scrollable. In the lesson's own pane a
 /// finished step's output reads from its top and a running job's log shows
@@ -448,7 +530,7 @@ fn draw_output(
 ) -> (u16, u16) {
     let (theme, lang) = (app.theme, app.lang);
     let running = view.run == RunState::Running;
-    let (status, style) = verdict(app, view);
+    let (status, style) = run_status(app, view);
     let mut block = Block::bordered().border_style(if full {
         theme.border_focused()
     } else {
@@ -474,15 +556,9 @@ fn draw_output(
     }
     let inner = block.inner(area);
     block.render(area, buf);
-    // A verdict may carry its fix on a line of its own ("\n  что сделать: …"):
-    // one `Line` per line, or the newline is drawn as a gap mid-sentence.
-    let status = Paragraph::new(
-        status
-            .lines()
-            .map(|line| Line::from(Span::styled(line.to_string(), style)))
-            .collect::<Vec<_>>(),
-    )
-    .wrap(Wrap { trim: true });
+    // A result may quote a command in `backticks`: drawn as code, no marks.
+    let status =
+        Paragraph::new(super::markup::result(&status, theme, style)).wrap(Wrap { trim: true });
     let status_rows = u16::try_from(status.line_count(inner.width))
         .unwrap_or(u16::MAX)
         .min(inner.height);
@@ -713,36 +789,7 @@ fn watch_lines(app: &App, view: &LessonScreen) -> Vec<Line<'static>> {
         )));
     }
     for hint in &view.hints {
-        lines.push(Line::from(Span::styled(hint.clone(), theme.warn())));
+        lines.extend(super::markup::result(hint, theme, theme.warn()));
     }
     lines
-}
-
-/// The output pane's first line: running (with the builder's step counter),
-/// the verdict, or nothing yet.
-fn verdict(app: &App, view: &LessonScreen) -> (String, ratatui::style::Style) {
-    let (theme, lang) = (app.theme, app.lang);
-    match &view.run {
-        RunState::Running => {
-            let spin = super::SPINNER[app.spinner % super::SPINNER.len()];
-            let counter = view
-                .counter
-                .map(|(c, t)| format!(" {c}/{t}"))
-                .unwrap_or_default();
-            (
-                format!(
-                    "{spin} {}{counter} (Esc — {})",
-                    t!("выполняется", "running").get(lang),
-                    t!("отмена", "cancel").get(lang)
-                ),
-                theme.warn(),
-            )
-        }
-        RunState::Finished(outcome) if outcome.ok() => {
-            (format!("✔ {}", outcome.summary.get(lang)), theme.ok())
-        }
-        RunState::Finished(outcome) => (format!("✘ {}", outcome.summary.get(lang)), theme.error()),
-        RunState::Failed(message) => (format!("✘ {}", message.get(lang)), theme.error()),
-        RunState::Idle => (String::new(), theme.dim()),
-    }
 }

@@ -64,6 +64,33 @@ fn inline(text: &str, theme: Theme) -> Vec<Span<'static>> {
     spans
 }
 
+/// A result or a hint (a step's outcome, what the watcher saw): its
+/// `` `code` `` in the code style without the backticks, the rest in
+/// `style`. Only backticks: a result may hold a glob's `*`.
+pub fn result(text: &str, theme: Theme, style: ratatui::style::Style) -> Vec<Line<'static>> {
+    text.lines()
+        .map(|line| {
+            let mut spans = Vec::new();
+            let mut rest = line;
+            while let Some(start) = rest.find('`') {
+                let after = &rest[start + 1..];
+                let Some(end) = after.find('`').filter(|end| *end > 0) else {
+                    break;
+                };
+                if start > 0 {
+                    spans.push(Span::styled(rest[..start].to_string(), style));
+                }
+                spans.push(Span::styled(after[..end].to_string(), theme.code()));
+                rest = &after[end + 1..];
+            }
+            if !rest.is_empty() {
+                spans.push(Span::styled(rest.to_string(), style));
+            }
+            Line::from(spans)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +100,25 @@ mod tests {
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
             .collect()
+    }
+
+    #[test]
+    fn results_lose_their_backticks_and_keep_stars() {
+        let theme = Theme { color: true };
+        let style = theme.ok();
+        let lines = result(
+            "`docker ps`: the output has «web» in /var/*\n  fix: run `x`",
+            theme,
+            style,
+        );
+        assert_eq!(
+            plain(&lines),
+            vec!["docker ps: the output has «web» in /var/*", "  fix: run x"]
+        );
+        assert_eq!(lines[0].spans[0].style, theme.code());
+        assert_eq!(lines[0].spans[1].style, style);
+        // An unclosed backtick stays as written.
+        assert_eq!(plain(&result("a ` b", theme, style)), vec!["a ` b"]);
     }
 
     #[test]

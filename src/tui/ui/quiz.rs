@@ -334,7 +334,7 @@ fn draw_summary(lang: Lang, theme: Theme, quiz: &QuizScreen, area: Rect, buf: &m
                 lang,
                 "Итог: {points} из {n} · верно {right} · частично {partial} · неверно {wrong}",
                 "Result: {points} of {n} · right {right} · partly {partial} · wrong {wrong}",
-                points = format!("{:.1}", total.points),
+                points = crate::i18n::decimal(lang, f64::from(total.points), 1),
                 n = total.questions,
                 right = total.right,
                 partial = total.partial,
@@ -462,9 +462,9 @@ pub fn draw(lang: Lang, theme: Theme, quiz: &QuizScreen, area: Rect, buf: &mut B
         )
         .render(body, buf);
     let mut score_line = format!(
-        " {}: {:.1}/{} · ✔ {} · ½ {} · ✘ {} ",
+        " {}: {}/{} · ✔ {} · ½ {} · ✘ {} ",
         t!("Счёт", "Score").get(lang),
-        total.points,
+        crate::i18n::decimal(lang, f64::from(total.points), 1),
         total.questions,
         total.right,
         total.partial,
