@@ -87,10 +87,16 @@ pub fn workspace_hints() -> NameHints {
                 .ok()
                 .filter(|m| m.is_file() && m.len() <= MAX_DOCKERFILE)
                 .and_then(|_| std::fs::read_to_string(&path).ok());
+            // The pack's: the reference solution first (the template's
+            // Dockerfile is TODO lines the learner fills in), then the asset.
             let text = from_workspace.or_else(|| {
-                embedded
-                    .get(&format!("../assets/nginx-alpine/{name}"))
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                [
+                    format!("../assets/solutions/nginx-alpine/{name}"),
+                    format!("../assets/nginx-alpine/{name}"),
+                ]
+                .iter()
+                .find_map(|key| embedded.get(key))
+                .map(|b| String::from_utf8_lossy(b).into_owned())
             })?;
             Some((name.to_string(), text))
         })

@@ -216,7 +216,7 @@ fn a_failed_editor_is_an_error_in_the_step_and_the_tui_goes_on() {
         .unwrap_or_else(|screen| panic!("the answer step did not show:\n{screen}"));
     tmux.keys(&["e"]);
     tmux.wait_for(Duration::from_secs(10), |s| {
-        s.contains("the editor `false` exited with code 1")
+        s.contains("the editor false exited with code 1")
     })
     .unwrap_or_else(|screen| {
         // Why it ended, if it did: its stderr and the end of its log.
