@@ -26,6 +26,8 @@ use crate::docker::{build_context, direct};
 // What the watcher asks the daemon (every image and container, not only
 // layerlab's), in its own file.
 mod state;
+#[cfg(test)]
+pub(crate) use state::published_ports;
 pub use state::{ContainerSummary, ImageCommand, ImageSummary, PublishedPort};
 
 pub use crate::docker::timeouts::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};

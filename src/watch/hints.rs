@@ -182,23 +182,7 @@ async fn evidence(
             Some(lines)
         }
         HintWhen::PortOnAllInterfaces => {
-            let container = seen.container.as_ref().filter(|c| c.running())?;
-            let open = container.ports.iter().find(|p| {
-                seen.port.is_none_or(|want| p.container == want) && p.on_all_interfaces()
-            })?;
-            Some(vec![tr!(
-                lang,
-                "{}: порт {} открыт на всех интерфейсах ({}:{})",
-                "{}: port {} is open on every interface ({}:{})",
-                container.name,
-                open.container,
-                if open.host_ip.is_empty() {
-                    "0.0.0.0"
-                } else {
-                    &open.host_ip
-                },
-                open.host
-            )])
+            open_to_the_network(seen.container.as_ref()?, seen.port, lang)
         }
         HintWhen::NoPort => {
             let container = seen.container.as_ref().filter(|c| c.running())?;
@@ -321,6 +305,35 @@ async fn evidence(
     }
 }
 
+/// `port_on_all_interfaces`: the running container publishes `port` (any
+/// port when `None`) on every interface; the line says which binding.
+fn open_to_the_network(
+    container: &crate::docker::client::ContainerSummary,
+    port: Option<u16>,
+    lang: Lang,
+) -> Option<Vec<String>> {
+    if !container.running() {
+        return None;
+    }
+    let open = container
+        .ports
+        .iter()
+        .find(|p| port.is_none_or(|want| p.container == want) && p.on_all_interfaces())?;
+    Some(vec![tr!(
+        lang,
+        "{}: порт {} открыт на всех интерфейсах ({}:{})",
+        "{}: port {} is open on every interface ({}:{})",
+        container.name,
+        open.container,
+        if open.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            &open.host_ip
+        },
+        open.host
+    )])
+}
+
 fn differs(lang: Lang, pushed: &str, now: &str) -> String {
     tr!(
         lang,
@@ -371,4 +384,99 @@ fn dockerfile_unwritten(watcher: &Watcher, step: &Step, lang: Lang) -> Option<Ve
 fn is_loopback(host: &str) -> bool {
     let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
     matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::client::{ContainerSummary, published_ports};
+
+    /// `Ports` of `/containers/json` as Docker Engine returns it for a
+    /// container started with `-p 8080:80` (no address: every interface, one
+    /// entry for IPv4 and one for IPv6), or with `-p 127.0.0.1:8080:80`.
+    fn ports_from_the_api(json: &str) -> Vec<crate::docker::client::PublishedPort> {
+        published_ports(serde_json::from_str(json).expect("the API's port list"))
+    }
+
+    const ALL_INTERFACES: &str = r#"[
+        {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+        {"IP": "::", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}
+    ]"#;
+    const LOOPBACK: &str =
+        r#"[{"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"}]"#;
+
+    fn container(state: &str, json: &str) -> ContainerSummary {
+        ContainerSummary {
+            id: "c0ffee".into(),
+            name: "mynginx".into(),
+            image_id: "sha256:1".into(),
+            state: state.into(),
+            status: "Up 2 seconds".into(),
+            ports: ports_from_the_api(json),
+            labels: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_port_published_without_an_address_is_open_to_the_network() {
+        let ports = ports_from_the_api(ALL_INTERFACES);
+        assert_eq!(ports.len(), 2, "{ports:?}");
+        assert!(ports.iter().all(|p| p.container == 80 && p.host == 8080));
+        assert!(ports.iter().all(|p| p.on_all_interfaces()), "{ports:?}");
+        let loopback = ports_from_the_api(LOOPBACK);
+        assert_eq!(loopback.len(), 1);
+        assert!(!loopback[0].on_all_interfaces());
+        // An exposed port nobody published has no host port: not listed.
+        let exposed = ports_from_the_api(r#"[{"PrivatePort": 80, "Type": "tcp"}]"#);
+        assert!(exposed.is_empty(), "{exposed:?}");
+    }
+
+    #[test]
+    fn the_hint_names_the_container_and_the_binding_in_both_languages() {
+        let open = container("running", ALL_INTERFACES);
+        assert_eq!(
+            open_to_the_network(&open, Some(80), Lang::Ru),
+            Some(vec![
+                "mynginx: порт 80 открыт на всех интерфейсах (0.0.0.0:8080)".to_string()
+            ])
+        );
+        assert_eq!(
+            open_to_the_network(&open, None, Lang::En),
+            Some(vec![
+                "mynginx: port 80 is open on every interface (0.0.0.0:8080)".to_string()
+            ])
+        );
+        // Not said: on 127.0.0.1 only, another port, or not running.
+        let safe = container("running", LOOPBACK);
+        assert_eq!(open_to_the_network(&safe, Some(80), Lang::En), None);
+        assert_eq!(open_to_the_network(&open, Some(443), Lang::En), None);
+        let exited = container("exited", ALL_INTERFACES);
+        assert_eq!(open_to_the_network(&exited, Some(80), Lang::Ru), None);
+    }
+
+    /// The lesson's own words for it, in both languages: the step that
+    /// starts the container says where to publish instead.
+    #[test]
+    fn the_shipped_run_lesson_says_to_publish_on_loopback() {
+        let pack = crate::lesson::loader::Pack::embedded().expect("the shipped pack");
+        let (_, step) = pack.step("run/publish-port").expect("run/publish-port");
+        let hint = step
+            .hints
+            .iter()
+            .find(|h| h.when == HintWhen::PortOnAllInterfaces)
+            .expect("a port_on_all_interfaces hint");
+        assert!(hint.text.get(Lang::Ru).contains("для всей сети"));
+        assert!(
+            hint.text
+                .get(Lang::En)
+                .contains("open to the whole network")
+        );
+        for lang in [Lang::Ru, Lang::En] {
+            assert!(
+                hint.text.get(lang).contains("-p 127.0.0.1:8080:80"),
+                "{}",
+                hint.text.get(lang)
+            );
+        }
+    }
 }

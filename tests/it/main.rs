@@ -45,6 +45,7 @@ mod tmux_journey;
 mod tmux_lab;
 mod tmux_lost_daemon;
 mod tmux_terminal;
+mod tmux_typing;
 mod tmux_walkthrough;
 mod tmux_watch;
 mod walkthrough_errors;

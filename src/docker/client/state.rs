@@ -64,6 +64,26 @@ impl ContainerSummary {
     }
 }
 
+/// The published TCP ports of a container, from the daemon's port list
+/// (`/containers/json`'s `Ports`: one entry per binding, IPv4 and IPv6;
+/// exposed but unpublished ports have no public port and are left out).
+pub(crate) fn published_ports(list: Vec<bollard::models::PortSummary>) -> Vec<PublishedPort> {
+    let mut ports: Vec<PublishedPort> = list
+        .into_iter()
+        .filter(|p| p.typ == Some(bollard::models::PortSummaryTypeEnum::TCP))
+        .filter_map(|p| {
+            Some(PublishedPort {
+                container: p.private_port,
+                host_ip: p.ip.unwrap_or_default(),
+                host: p.public_port?,
+            })
+        })
+        .collect();
+    ports.sort_by(|a, b| (a.container, &a.host_ip).cmp(&(b.container, &b.host_ip)));
+    ports.dedup();
+    ports
+}
+
 /// What an image runs when started.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageCommand {
@@ -128,21 +148,7 @@ impl Docker {
         Ok(list
             .into_iter()
             .map(|c| {
-                let mut ports: Vec<PublishedPort> = c
-                    .ports
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|p| p.typ == Some(bollard::models::PortSummaryTypeEnum::TCP))
-                    .filter_map(|p| {
-                        Some(PublishedPort {
-                            container: p.private_port,
-                            host_ip: p.ip.unwrap_or_default(),
-                            host: p.public_port?,
-                        })
-                    })
-                    .collect();
-                ports.sort_by(|a, b| (a.container, &a.host_ip).cmp(&(b.container, &b.host_ip)));
-                ports.dedup();
+                let ports = published_ports(c.ports.unwrap_or_default());
                 ContainerSummary {
                     id: c.id.unwrap_or_default(),
                     name: c
