@@ -337,7 +337,7 @@ async fn check_registry(host_port: String) -> DoctorLine {
             .await
             .map_err(|_| Text::new("имя не разрешилось за 2 с", "name lookup took over 2 s"))?
             .map_err(|e| Text::plain(e.to_string()))?
-            .map_err(|e| Text::plain(e.to_string()))?;
+            .map_err(|e| os_error(&e))?;
         let left = REGISTRY_TIMEOUT.saturating_sub(started.elapsed());
         let first = addrs
             .first()
@@ -346,7 +346,7 @@ async fn check_registry(host_port: String) -> DoctorLine {
         tokio::time::timeout(left, tokio::net::TcpStream::connect(first))
             .await
             .map_err(|_| Text::new("нет ответа за 2 с", "no answer within 2 s"))?
-            .map_err(|e| Text::plain(e.to_string()))?;
+            .map_err(|e| os_error(&e))?;
         Ok(started.elapsed())
     }
     .await;
@@ -368,16 +368,55 @@ async fn check_registry(host_port: String) -> DoctorLine {
                 format!("{host_port} not reachable: {}", why.get(Lang::En)),
             ),
             fix: Some(Text::new(
-                "урок про push требует реестр: проверьте сеть/прокси или запустите локальный реестр и задайте LAYERLAB_REGISTRY=127.0.0.1:5000",
-                "the push lesson needs a registry: check the network/proxy, or run a local registry and set LAYERLAB_REGISTRY=127.0.0.1:5000",
+                "урок про push требует реестр: проверьте сеть/прокси; если закрыт только Docker Hub — публикуйте в другой (ghcr.io/USER, cr.yandex/ID) или в локальный: docker run -d -p 127.0.0.1:5000:5000 mirror.gcr.io/library/registry:2 и LAYERLAB_REGISTRY=127.0.0.1:5000",
+                "the push lesson needs a registry: check the network/proxy; if only Docker Hub is blocked, push to another one (ghcr.io/USER, cr.yandex/ID) or a local one: docker run -d -p 127.0.0.1:5000:5000 mirror.gcr.io/library/registry:2 and LAYERLAB_REGISTRY=127.0.0.1:5000",
             )),
         },
     }
 }
 
+/// An OS error in the learner's language, the system's own words kept in
+/// brackets (they are what a search finds).
+fn os_error(e: &std::io::Error) -> Text {
+    use std::io::ErrorKind;
+    let system = e.to_string();
+    let (ru, en) = match e.kind() {
+        ErrorKind::ConnectionRefused => ("соединение отклонено", "connection refused"),
+        ErrorKind::TimedOut => ("время ожидания истекло", "timed out"),
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+            ("сеть или узел недоступны", "network or host unreachable")
+        }
+        _ if system.contains("lookup") => ("имя не найдено (DNS)", "name not found (DNS)"),
+        _ => return Text::plain(system),
+    };
+    Text::new(format!("{ru} ({system})"), format!("{en} ({system})"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_errors_are_said_in_both_languages_with_the_systems_words() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let text = os_error(&refused);
+        assert!(
+            text.get(Lang::Ru).starts_with("соединение отклонено ("),
+            "{}",
+            text.get(Lang::Ru)
+        );
+        assert!(text.get(Lang::En).starts_with("connection refused ("));
+        let dns = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        assert!(
+            os_error(&dns)
+                .get(Lang::Ru)
+                .starts_with("имя не найдено (DNS) (failed to lookup")
+        );
+        let odd = std::io::Error::other("something else");
+        assert_eq!(os_error(&odd).get(Lang::Ru), "something else");
+    }
     use crate::docker::endpoint::EndpointSource;
 
     fn options(registry: String) -> DoctorOptions {

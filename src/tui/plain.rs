@@ -379,20 +379,20 @@ fn run_lines(lang: crate::i18n::Lang, run: &RunState, out: &mut Vec<String>) {
                     t!("Ошибка", "FAILED")
                 }
                 .get(lang),
-                clean(outcome.summary.get(lang))
+                result(outcome.summary.get(lang))
             ));
             out.extend(
                 outcome
                     .output
                     .iter()
-                    .map(|l| format!("  {}", clean(l.get(lang)))),
+                    .map(|l| format!("  {}", result(l.get(lang)))),
             );
         }
         RunState::Failed(message) => {
             out.push(format!(
                 "{}: {}",
                 t!("Ошибка", "FAILED").get(lang),
-                clean(message.get(lang))
+                result(message.get(lang))
             ));
         }
     }
@@ -492,6 +492,12 @@ fn flatten(line: &Line) -> String {
 }
 
 /// No control characters from the daemon or a file reach the terminal.
+/// A result as words: the TUI draws `code` in its own style, a screen
+/// reader would read the backticks aloud.
+fn result(text: &str) -> String {
+    clean(text).replace('`', "")
+}
+
 fn clean(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
@@ -657,4 +663,17 @@ fn render_quiz(app: &App, quiz: &QuizScreen, out: &mut Vec<String>) {
         total.partial,
         total.wrong + total.empty
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_lose_their_code_marks_and_control_characters() {
+        assert_eq!(
+            result("войдите (`docker login`)\u{1b}[2J"),
+            "войдите (docker login) [2J"
+        );
+    }
 }

@@ -399,6 +399,50 @@ fn a_watched_hint_goes_when_the_step_ticks() {
     assert!(!after.contains("YOUR NAME found"), "{after}");
 }
 
+/// The step that asks the learner to edit their page says how (Enter or e
+/// opens the file), not "type the command in your terminal": there is none.
+#[test]
+fn the_edit_step_says_enter_opens_the_file() {
+    let pack = Pack::embedded().expect("pack");
+    let index = pack.lessons[DOCKERFILE]
+        .steps
+        .iter()
+        .position(|s| s.id == "edit-page")
+        .expect("the edit-page step");
+    let mut h = Harness::new(Lang::Ru);
+    h.connected().open_lesson(DOCKERFILE, index);
+    let screen = h.text(SMALL);
+    assert!(
+        screen.contains("Enter или e — открыть файл в редакторе"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Наберите команду"), "{screen}");
+}
+
+/// At 80×24 a long title is cut, never the "(optional)" mark after it.
+#[test]
+fn optional_steps_keep_their_mark_at_80x24() {
+    let pack = Pack::embedded().expect("pack");
+    let mut seen = 0;
+    for (lesson, l) in pack.lessons.iter().enumerate() {
+        if l.id == layerlab::quiz::bank::QUIZ_LESSON_ID {
+            continue;
+        }
+        for (step, s) in l.steps.iter().enumerate() {
+            if !s.optional {
+                continue;
+            }
+            let mut h = Harness::new(Lang::Ru);
+            h.connected().open_lesson(lesson, step);
+            let screen = h.text(SMALL);
+            let top = screen.lines().next().unwrap_or_default();
+            assert!(top.contains("(необязательный)"), "{}/{}: {top}", l.id, s.id);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "only {seen} optional steps");
+}
+
 // ---------------------------------------------------------------- lesson
 
 #[test]

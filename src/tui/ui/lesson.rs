@@ -185,9 +185,10 @@ fn draw_step_text(
     } else {
         ""
     };
-    let title = format!("{title}{optional}");
-    let title_room = usize::from(text_area.width).saturating_sub(counter.chars().count() + 7);
-    let title = super::fit::fit(&title, title_room);
+    // The title gives way, not the "(optional)" mark: cut, the mark went first.
+    let title_room = usize::from(text_area.width)
+        .saturating_sub(counter.chars().count() + 7 + optional.chars().count());
+    let title = format!("{}{optional}", super::fit::fit(title, title_room));
     let focused = view.focus == Pane::Text;
     Paragraph::new(lines)
         .wrap(Wrap { trim: false })
@@ -242,6 +243,15 @@ fn enter_hint(
             "Enter to go on · e — open in the editor · Tab to the file"
         ),
         StepKind::Prose => t!("Enter — дальше", "Enter to go on"),
+        // A file to change: Enter (or e) opens it; nothing to type.
+        StepKind::Action
+            if !done && matches!(step.action, Some(crate::lesson::Action::Edit { .. })) =>
+        {
+            t!(
+                "Enter или e — открыть файл в редакторе; шаг отметится сам, когда файл изменится",
+                "Enter or e opens the file in the editor; the step ticks itself once the file changes"
+            )
+        }
         StepKind::Action
             if !done
                 && matches!(
