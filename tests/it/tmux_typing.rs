@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::common::tmux::{self, Tmux};
+use crate::walkthrough::second_terminal::{docker, free_port};
 use crate::{common, support};
 
 /// How long a step may take to tick once its state is reached.
@@ -104,29 +105,6 @@ impl Prepared {
         tmux.wait_connected(Duration::from_secs(20));
         tmux
     }
-}
-
-/// The learner's own terminal: `docker ARGS`, which must succeed.
-fn docker(args: &[&str]) -> String {
-    let output = std::process::Command::new("docker")
-        .args(args)
-        .output()
-        .expect("the docker CLI");
-    assert!(
-        output.status.success(),
-        "docker {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 /// Who the progress file says did `lesson/step` (`learner`, `layerlab`).

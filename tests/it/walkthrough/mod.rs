@@ -2,6 +2,8 @@
 //! own data dir, container prefix and image names, bounded in time, and
 //! reading the progress file it leaves.
 
+pub mod second_terminal;
+
 use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
