@@ -107,11 +107,11 @@ fn draw_layers(
     let selected = view.layer.map_or(0, |k| k + 1);
     let focused = view.pane == Pane::Layers;
     // The count first: a long reference is what gets cut at 80 columns.
-    let title = format!(
-        " {} · {} ",
-        count(lang, report.layers.len(), nouns::LAYER),
-        view.reference
-    );
+    let layers = count(lang, report.layers.len(), nouns::LAYER);
+    // Cut with "…" to the pane (borders and the spaces around the title),
+    // so a cut reference does not look like a whole, shorter one.
+    let room = usize::from(layers_area.width).saturating_sub(layers.chars().count() + 7);
+    let title = format!(" {layers} · {} ", super::fit::fit(&view.reference, room));
     StatefulWidget::render(
         List::new(items)
             .block(
