@@ -443,6 +443,35 @@ fn optional_steps_keep_their_mark_at_80x24() {
     assert!(seen >= 5, "only {seen} optional steps");
 }
 
+/// Before the registry is known, the tag step's command reads РЕЕСТР: the
+/// line says Enter asks for it, not "type the command" (it could not work).
+#[test]
+fn the_tag_step_says_enter_names_the_registry_first() {
+    let pack = Pack::embedded().expect("pack");
+    let lesson = pack
+        .lessons
+        .iter()
+        .position(|l| l.id == "push")
+        .expect("the push lesson");
+    let step = pack.lessons[lesson]
+        .steps
+        .iter()
+        .position(|s| s.id == "tag")
+        .expect("the tag step");
+    let mut h = Harness::new(Lang::Ru);
+    h.app.vars.remove("registry");
+    h.connected().open_lesson(lesson, step);
+    let screen = h.text(SMALL);
+    assert!(screen.contains("РЕЕСТР/nginx-alpine:1.0"), "{screen}");
+    assert!(screen.contains("Enter — указать реестр"), "{screen}");
+    // Once it is known, the usual line: type the command.
+    let mut h = Harness::new(Lang::Ru);
+    h.connected().open_lesson(lesson, step);
+    let screen = h.text(SMALL);
+    assert!(!screen.contains("Enter — указать реестр"), "{screen}");
+    assert!(screen.contains("Наберите команду"), "{screen}");
+}
+
 // ---------------------------------------------------------------- lesson
 
 #[test]

@@ -165,7 +165,23 @@ fn draw_step_text(
         lines.push(lesson_done_line(app, lesson));
     } else {
         let done_by = app.progress.step_record(&lesson.id, &step.id).map(|r| r.by);
-        let hint = enter_hint(step, running, succeeded, done, done_by);
+        // The command still reads РЕЕСТР: Enter asks for it first, and the
+        // line says so (typing the command as shown could not work yet).
+        let needs_registry = !done
+            && !running
+            && !app.vars.contains_key("registry")
+            && step
+                .docker
+                .as_deref()
+                .is_some_and(|d| d.contains("{registry}"));
+        let hint = if needs_registry {
+            t!(
+                "Enter — указать реестр (он появится в команде), затем наберите команду в своём терминале",
+                "Enter to name the registry (the command then shows it), then type the command in your terminal"
+            )
+        } else {
+            enter_hint(step, running, succeeded, done, done_by)
+        };
         lines.push(Line::from(Span::styled(hint.get(lang), theme.dim())));
     }
     if has_output && !running {
