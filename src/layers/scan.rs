@@ -161,8 +161,12 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     if head.len() >= 512 && looks_like_tar_header(&head[..512]) {
         return Sniffed::Tar;
     }
+    // An object or an array opener (0x7b, 0x5b) as the first non-blank byte.
+    // Written as numbers: a brace in a char literal throws off the brace
+    // counting of the structure tools, which then read the whole file as
+    // one function.
     match head.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') | Some(b'[') => Sniffed::Json,
+        Some(0x7b | 0x5b) => Sniffed::Json,
         _ => Sniffed::Other,
     }
 }
