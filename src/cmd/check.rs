@@ -136,7 +136,7 @@ pub async fn check(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<Exit
     let (answered, answers) = crate::handin::report::answers_line(&theory, lang);
     let missing_where: Vec<(String, String)> = theory
         .iter()
-        .filter(|a| a.text.as_deref().is_none_or(|t| t.trim().is_empty()))
+        .filter(|a| !a.written())
         .filter_map(|a| a.asked_in.clone())
         .collect();
     if args.json {

@@ -45,14 +45,18 @@ pub struct TheoryAnswer {
     pub text: Option<String>,
 }
 
+impl TheoryAnswer {
+    /// Saved and not blank: what `check` and the report count as written.
+    pub fn written(&self) -> bool {
+        self.text.as_deref().is_some_and(|t| !t.trim().is_empty())
+    }
+}
+
 /// The written answers as a line of the verdict: (all written, the line).
 /// The two answers are half of the homework, so a report or a `check` whose
 /// image passes but whose answers are missing is not done yet.
 pub fn answers_line(answers: &[TheoryAnswer], lang: Lang) -> (bool, String) {
-    let missing = answers
-        .iter()
-        .filter(|a| a.text.as_deref().is_none_or(|t| t.trim().is_empty()))
-        .count();
+    let missing = answers.iter().filter(|a| !a.written()).count();
     let total = answers.len();
     if missing == 0 {
         return (
